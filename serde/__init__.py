@@ -1,0 +1,64 @@
+"""serde: schema-aware Kafka serializers, format conversion and compatibility checks.
+
+This module only re-exports; the implementation lives in private modules.
+"""
+from ._errors import (
+    ConfigError,
+    DecodeError,
+    EncodeError,
+    FormatUnavailable,
+    FramingError,
+    IncompatibleSchemaError,
+    RecordInvalid,
+    RegistryError,
+    SchemaNotFound,
+    SchemaParseError,
+    SerdeError,
+    SubjectNotFound,
+    ValidationError,
+    VersionNotFound,
+)
+from ._serde import Decoded, Deserializer, Serializer, deserializer, serializer
+from ._types import RegisteredSchema, SchemaReference, SchemaSource
+from .formats import Format, ParsedSchema, available_formats, get_format, register_format
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ConfigError",
+    "DecodeError",
+    "Decoded",
+    "Deserializer",
+    "EncodeError",
+    "Format",
+    "FormatUnavailable",
+    "FramingError",
+    "IncompatibleSchemaError",
+    "ParsedSchema",
+    "RecordInvalid",
+    "RegisteredSchema",
+    "RegistryError",
+    "SchemaNotFound",
+    "SchemaParseError",
+    "SchemaReference",
+    "SchemaSource",
+    "SerdeError",
+    "Serializer",
+    "SubjectNotFound",
+    "ValidationError",
+    "VersionNotFound",
+    "available_formats",
+    "deserializer",
+    "get_format",
+    "register_format",
+    "serializer",
+]
+
+for _name in __all__:
+    _obj = globals()[_name]
+    if hasattr(_obj, "__module__") and isinstance(_obj, type):
+        try:
+            _obj.__module__ = "serde"
+        except (AttributeError, TypeError):  # pragma: no cover
+            pass
+del _name, _obj

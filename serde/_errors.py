@@ -1,0 +1,152 @@
+"""The whole serde exception tree. Nothing else in serde defines a public error.
+
+    SerdeError
+    ├── SchemaParseError            a schema text that cannot be parsed or resolved
+    ├── EncodeError                 a record that cannot be written with its schema
+    │   └── RecordInvalid           ... because it does not fit the schema (field path + reason)
+    ├── DecodeError                 bytes that cannot be read
+    │   ├── FramingError            not a Confluent frame: wrong magic byte, truncated header
+    │   └── ValidationError         decoded, but not valid against the writer schema
+    ├── RegistryError(status, code) a schema registry answered with an error or did not answer
+    │   ├── SubjectNotFound         40401
+    │   ├── VersionNotFound         40402
+    │   ├── SchemaNotFound          40403 (e.g. an unknown schema id in a frame)
+    │   └── IncompatibleSchemaError 409 / 40901, or a local compatibility check that failed
+    ├── FormatUnavailable           a format name nobody registered, or whose dependency is missing
+    └── ConfigError                 an option or option combination that makes no sense
+
+Foreign exceptions (fastavro, jsonschema, protobuf, confluent_kafka) are translated where
+each dependency is called and re-raised ``from`` the original, so no bare library
+exception escapes the public API.
+
+Every error that concerns one record carries ``path`` (the field path inside the record,
+``""`` for the whole record) and ``location`` (where the record came from: a line, an
+offset, a topic-partition-offset), so a message reads like
+``line 7: $.items[2].price: expected a number, got 'abc'``.
+"""
+from __future__ import annotations
+
+__all__ = [
+    "ConfigError",
+    "DecodeError",
+    "EncodeError",
+    "FormatUnavailable",
+    "FramingError",
+    "IncompatibleSchemaError",
+    "RecordInvalid",
+    "RegistryError",
+    "SchemaNotFound",
+    "SchemaParseError",
+    "SerdeError",
+    "SubjectNotFound",
+    "ValidationError",
+    "VersionNotFound",
+]
+
+
+class SerdeError(Exception):
+    """Root of every error serde raises."""
+
+    def __init__(self, message: str, *, path: str | None = None, location: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = message
+        self.path = path
+        self.location = location
+
+    def __str__(self) -> str:
+        parts = []
+        if self.location:
+            parts.append(self.location)
+        if self.path:
+            parts.append(self.path)
+        parts.append(self.reason)
+        return ": ".join(parts)
+
+    def at(self, location: str) -> "SerdeError":
+        """Return this error with ``location`` (e.g. ``"line 7"``) set, for chaining in loops."""
+        if not self.location:
+            self.location = location
+        return self
+
+
+class SchemaParseError(SerdeError):
+    """A schema text that cannot be parsed, or references that cannot be resolved."""
+
+
+class EncodeError(SerdeError):
+    """A record that cannot be serialized."""
+
+
+class RecordInvalid(EncodeError):
+    """A record that does not fit its schema; ``path`` names the offending field."""
+
+
+class DecodeError(SerdeError):
+    """Bytes that cannot be deserialized."""
+
+
+class FramingError(DecodeError):
+    """Bytes that are not a valid Confluent frame (magic byte, length, message indexes)."""
+
+
+class ValidationError(DecodeError):
+    """A decoded value that is not valid against its schema."""
+
+
+class RegistryError(SerdeError):
+    """A schema registry error: ``status`` is the HTTP status (-1 when none), ``code`` the
+    Confluent ``error_code`` (-1 when none), ``url`` the registry it came from."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int = -1,
+        code: int = -1,
+        url: str | None = None,
+        path: str | None = None,
+        location: str | None = None,
+    ) -> None:
+        super().__init__(message, path=path, location=location)
+        self.status = status
+        self.code = code
+        self.url = url
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        extra = []
+        if self.url:
+            extra.append(f"registry {self.url}")
+        if self.status != -1:
+            extra.append(f"HTTP {self.status}")
+        if self.code != -1:
+            extra.append(f"error_code {self.code}")
+        return f"{base} ({', '.join(extra)})" if extra else base
+
+
+class SubjectNotFound(RegistryError):
+    """The subject does not exist (40401)."""
+
+
+class VersionNotFound(RegistryError):
+    """The subject has no such version (40402)."""
+
+
+class SchemaNotFound(RegistryError):
+    """No schema with that id, or the schema is not registered under the subject (40403)."""
+
+
+class IncompatibleSchemaError(RegistryError):
+    """A schema that breaks the subject's compatibility level; ``messages`` lists why."""
+
+    def __init__(self, message: str, *, messages: list[str] | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.messages = list(messages or [])
+
+
+class FormatUnavailable(SerdeError):
+    """A format that is not registered, or whose optional dependency is not installed."""
+
+
+class ConfigError(SerdeError, ValueError):
+    """Options that are unknown or contradict each other."""

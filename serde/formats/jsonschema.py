@@ -1,0 +1,152 @@
+"""JSON with JSON Schema: UTF-8 JSON text, validated on write and on read.
+
+``jsonschema-rs`` validates (drafts 4 to 2020-12, chosen by ``$schema``; draft-07 when
+absent, as Confluent does) and ``orjson`` encodes and parses: together they are two
+orders of magnitude faster than the pure-Python ``jsonschema`` that confluent-kafka's
+JSONSerializer uses (benchmarks/). Values that JSON has no type for are written the
+way a reader can take them back: datetimes and dates as ISO-8601 text, UUIDs as text,
+Decimals as text (lossless), bytes as base64.
+"""
+from __future__ import annotations
+
+import base64
+import decimal
+from typing import Any, Mapping
+from urllib.parse import urljoin
+
+from .._errors import DecodeError, RecordInvalid, SchemaParseError, ValidationError
+from .._types import SchemaSource
+from ._base import Decoder, Encoder, Format, ParsedSchema, as_source
+
+_DEFAULT_BASE = "https://schemas.serde.invalid/root.json"  # never fetched: the retriever answers
+
+
+def _default(value: Any) -> Any:
+    # orjson already handles datetime, date, time and UUID.
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _path_text(path: Any) -> str:
+    out = "$"
+    for part in path or ():
+        out += f"[{part}]" if isinstance(part, int) else f".{part}"
+    return out
+
+
+class JsonSchema(ParsedSchema):
+    schema_type = "JSON"
+
+    def __init__(self, text: str, references: Mapping[str, str], record_name: str | None, document: Any, validator: Any) -> None:
+        super().__init__(text, references, record_name)
+        self.document = document
+        self.validator = validator
+
+
+class JsonFormat(Format):
+    name = "json"
+    schema_type = "JSON"
+
+    def parse_schema(self, source: str | SchemaSource, **options: Any) -> JsonSchema:
+        import jsonschema_rs
+        import orjson
+
+        source = as_source(source)
+        try:
+            document = orjson.loads(source.text)
+        except orjson.JSONDecodeError as exc:
+            raise SchemaParseError(f"JSON Schema is not JSON: {exc}") from exc
+        if not isinstance(document, (dict, bool)):
+            raise SchemaParseError(f"a JSON Schema must be an object or a boolean, not {type(document).__name__}")
+        referenced: dict[str, Any] = {}
+        for name, text in source.references.items():
+            try:
+                referenced[name] = orjson.loads(text)
+            except orjson.JSONDecodeError as exc:
+                raise SchemaParseError(f"referenced JSON Schema {name!r} is not JSON: {exc}") from exc
+        base = document.get("$id", _DEFAULT_BASE) if isinstance(document, dict) else _DEFAULT_BASE
+
+        def retrieve(uri: str) -> Any:
+            # A reference's name is the $ref text, relative to the root schema's $id.
+            for name, schema in referenced.items():
+                if uri == name or uri == urljoin(base, name) or uri == urljoin(_DEFAULT_BASE, name):
+                    return schema
+                if isinstance(schema, dict) and schema.get("$id") == uri:
+                    return schema
+            raise ValueError(f"unresolvable $ref {uri!r}: not among the schema's references ({', '.join(referenced) or 'none'})")
+
+        validator_cls = jsonschema_rs.Draft7Validator
+        if isinstance(document, dict) and "$schema" in document:
+            validator_cls = jsonschema_rs.validator_cls_for(document)
+        try:
+            validator = validator_cls(
+                document,
+                retriever=retrieve,
+                validate_formats=options.get("validate_formats"),
+                base_uri=None if isinstance(document, dict) and "$id" in document else _DEFAULT_BASE,
+            )
+        except (ValueError, jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError) as exc:
+            raise SchemaParseError(f"invalid JSON Schema: {str(exc).splitlines()[0]}") from exc
+        title = document.get("title") if isinstance(document, dict) else None
+        return JsonSchema(source.text, source.references, title if isinstance(title, str) else None, document, validator)
+
+    def encoder(self, schema: ParsedSchema, *, validate: bool = True, **options: Any) -> Encoder:
+        import orjson
+
+        assert isinstance(schema, JsonSchema)
+        dumps = orjson.dumps
+        validator = schema.validator
+        loads = orjson.loads
+
+        def encode_record(record: Any) -> bytes:
+            try:
+                data = dumps(record, default=_default)
+            except TypeError as exc:
+                raise RecordInvalid(f"not JSON serializable: {exc}", path="$") from exc
+            if validate:
+                try:
+                    ok = validator.is_valid(record)
+                except ValueError:
+                    # Python values JSON has no type for (datetime, Decimal...): check
+                    # what is actually written instead.
+                    record = loads(data)
+                    ok = validator.is_valid(record)
+                if not ok:
+                    raise _first_error(validator, record, RecordInvalid)
+            return data
+
+        return encode_record
+
+    def decoder(self, schema: ParsedSchema, reader: ParsedSchema | None = None, *, validate: bool = True, **options: Any) -> Decoder:
+        import orjson
+
+        assert isinstance(schema, JsonSchema)
+        loads = orjson.loads
+        # A reader schema is checked too: what we hand back must fit what the caller asked for.
+        validators = [s.validator for s in (schema, reader) if isinstance(s, JsonSchema)] if validate else []
+
+        def decode_record(data: bytes) -> Any:
+            try:
+                value = loads(data)
+            except orjson.JSONDecodeError as exc:
+                raise DecodeError(f"invalid JSON: {exc}") from exc
+            for validator in validators:
+                if not validator.is_valid(value):
+                    raise _first_error(validator, value, ValidationError)
+            return value
+
+        return decode_record
+
+
+def _first_error(validator: Any, value: Any, kind: type) -> Exception:
+    errors = list(validator.iter_errors(value))
+    if not errors:  # pragma: no cover - is_valid said no, so there is one
+        return kind("value does not match the JSON Schema", path="$")
+    first = errors[0]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return kind(f"{first.message}{more}", path=_path_text(first.instance_path))

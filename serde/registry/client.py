@@ -1,0 +1,246 @@
+"""Registry access for serializers: one adapter over ``confluent_kafka``'s
+``SchemaRegistryClient`` (remote HTTP, ``mock://`` in-memory, or serde's embedded
+SQLite registry, which is a SchemaRegistryClient over an in-process transport).
+
+This is the single place where registry exceptions (``SchemaRegistryError``, httpx
+transport errors) become serde errors, and where schemas fetched by id are cached so
+the per-record path never goes back to the registry.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
+
+from .._errors import (
+    ConfigError,
+    IncompatibleSchemaError,
+    RegistryError,
+    SchemaNotFound,
+    SubjectNotFound,
+    VersionNotFound,
+)
+from .._types import RegisteredSchema, SchemaReference
+
+if TYPE_CHECKING:
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+    from .embedded import EmbeddedRegistry
+
+RegistryLike = "str | os.PathLike[str] | SchemaRegistryClient | EmbeddedRegistry | Registry | None"
+DEFAULT_REGISTRY_ENV = "SERDE_REGISTRY"
+DEFAULT_EMBEDDED_PATH = Path(".serde") / "registry.db"
+
+T = TypeVar("T")
+
+_BY_CODE: dict[int, type[RegistryError]] = {
+    40401: SubjectNotFound,
+    40402: VersionNotFound,
+    40403: SchemaNotFound,
+    409: IncompatibleSchemaError,
+    40901: IncompatibleSchemaError,
+}
+
+
+def default_registry_location() -> str:
+    """``$SERDE_REGISTRY`` (a URL or a SQLite path), else ``.serde/registry.db``."""
+    return os.environ.get(DEFAULT_REGISTRY_ENV) or str(DEFAULT_EMBEDDED_PATH)
+
+
+class Registry:
+    """What serializers need from a schema registry, with caches. Private to serde:
+    users pass a URL, a path, a SchemaRegistryClient or an EmbeddedRegistry."""
+
+    def __init__(self, client: "SchemaRegistryClient", url: str, owner: Any = None) -> None:
+        self.client = client
+        self.url = url
+        self._owner = owner  # keeps an EmbeddedRegistry alive as long as we are
+        self._by_id: dict[Any, RegisteredSchema] = {}
+        self._by_version: dict[tuple[str, int], RegisteredSchema] = {}
+        self._lock = threading.Lock()
+
+    # -- the translation point ----------------------------------------------------------
+    def call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        from confluent_kafka.schema_registry.error import SchemaRegistryError
+
+        try:
+            return fn(*args, **kwargs)
+        except SchemaRegistryError as exc:
+            kind = _BY_CODE.get(exc.error_code) or (IncompatibleSchemaError if exc.http_status_code == 409 else RegistryError)
+            message = f"{what}: {exc.error_message}"
+            if kind is IncompatibleSchemaError:
+                raise IncompatibleSchemaError(
+                    message, messages=[exc.error_message], status=exc.http_status_code, code=exc.error_code, url=self.url
+                ) from exc
+            raise kind(message, status=exc.http_status_code, code=exc.error_code, url=self.url) from exc
+        except RegistryError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - transport errors (httpx), bad answers
+            raise RegistryError(f"{what}: {type(exc).__name__}: {exc}", url=self.url) from exc
+
+    # -- registration -------------------------------------------------------------------
+    def register(self, subject: str, schema_type: str, text: str, references: Sequence[SchemaReference] = (), normalize: bool = False) -> int:
+        schema = _confluent_schema(schema_type, text, references)
+        return self.call(
+            f"registering a {schema_type} schema under subject {subject!r}",
+            self.client.register_schema,
+            subject,
+            schema,
+            normalize_schemas=normalize,
+        )
+
+    def lookup(self, subject: str, schema_type: str, text: str, references: Sequence[SchemaReference] = (), normalize: bool = False) -> RegisteredSchema:
+        schema = _confluent_schema(schema_type, text, references)
+        found = self.call(
+            f"looking up the schema under subject {subject!r} (auto_register is off)",
+            self.client.lookup_schema,
+            subject,
+            schema,
+            normalize_schemas=normalize,
+        )
+        return _from_confluent(found, default_type=schema_type)
+
+    def latest(self, subject: str) -> RegisteredSchema:
+        found = self.call(f"fetching the latest version of subject {subject!r}", self.client.get_latest_version, subject)
+        return _from_confluent(found)
+
+    def version(self, subject: str, version: int) -> RegisteredSchema:
+        key = (subject, version)
+        cached = self._by_version.get(key)
+        if cached is None:
+            found = self.call(f"fetching version {version} of subject {subject!r}", self.client.get_version, subject, version)
+            cached = self._by_version[key] = _from_confluent(found)
+        return cached
+
+    def by_id(self, schema_id: Any) -> RegisteredSchema:
+        cached = self._by_id.get(schema_id)
+        if cached is not None:
+            return cached
+        import uuid
+
+        if isinstance(schema_id, uuid.UUID):
+            found = self.call(f"fetching schema guid {schema_id}", self.client.get_schema_by_guid, str(schema_id))
+        else:
+            found = self.call(f"fetching schema id {schema_id}", self.client.get_schema, schema_id)
+        schema = _from_confluent(found, schema_id=schema_id)
+        with self._lock:
+            self._by_id[schema_id] = schema
+        return schema
+
+    def resolve_references(self, references: Iterable[SchemaReference]) -> dict[str, str]:
+        """Texts of the references, and of theirs, by reference name (depth first)."""
+        resolved: dict[str, str] = {}
+        pending = list(references)
+        seen: set[tuple[str, int]] = set()
+        while pending:
+            ref = pending.pop()
+            key = (ref.subject, ref.version)
+            if key in seen:
+                continue
+            seen.add(key)
+            target = self.version(ref.subject, ref.version)
+            resolved.setdefault(ref.name, target.text)
+            pending.extend(target.references)
+        return resolved
+
+
+def _confluent_schema(schema_type: str, text: str, references: Sequence[SchemaReference]) -> Any:
+    from confluent_kafka.schema_registry import Schema
+    from confluent_kafka.schema_registry import SchemaReference as CkReference
+
+    refs = [CkReference(r.name, r.subject, r.version) for r in references]
+    return Schema(text, schema_type, refs)
+
+
+def _from_confluent(found: Any, *, schema_id: Any = None, default_type: str = "AVRO") -> RegisteredSchema:
+    # get_schema returns a Schema; lookups and versions a RegisteredSchema wrapping one.
+    schema = getattr(found, "schema", None) or found
+    refs = tuple(
+        SchemaReference(r.name, r.subject, int(r.version)) for r in (getattr(schema, "references", None) or [])
+    )
+    return RegisteredSchema(
+        id=schema_id if schema_id is not None else getattr(found, "schema_id", None),
+        schema_type=(getattr(schema, "schema_type", None) or default_type).upper(),
+        text=schema.schema_str,
+        references=refs,
+        subject=getattr(found, "subject", None),
+        version=getattr(found, "version", None),
+    )
+
+
+def as_reference(ref: Any) -> SchemaReference:
+    """Accept serde's or confluent_kafka's SchemaReference, a dict or a 3-tuple."""
+    if isinstance(ref, SchemaReference):
+        return ref
+    if isinstance(ref, dict):
+        return SchemaReference(ref["name"], ref["subject"], int(ref["version"]))
+    if isinstance(ref, tuple) and len(ref) == 3:
+        return SchemaReference(ref[0], ref[1], int(ref[2]))
+    if all(hasattr(ref, a) for a in ("name", "subject", "version")):
+        return SchemaReference(ref.name, ref.subject, int(ref.version))
+    raise ConfigError(f"not a schema reference: {ref!r} (expected name, subject and version)")
+
+
+_cache: dict[str, Registry] = {}
+_cache_lock = threading.Lock()
+
+
+def open_registry(registry: Any = None) -> Registry:
+    """Turn what the user passed into a :class:`Registry`.
+
+    ``None`` means ``$SERDE_REGISTRY`` or the embedded registry at ``.serde/registry.db``;
+    ``http(s)://`` and ``mock://`` URLs go to confluent-kafka's client; any other string
+    or path is an embedded registry's SQLite file. Registries opened by URL or path are
+    shared per process, so their caches are too.
+    """
+    if isinstance(registry, Registry):
+        return registry
+    if registry is None:
+        registry = default_registry_location()
+    if isinstance(registry, (str, os.PathLike)):
+        key = os.fspath(registry)
+        with _cache_lock:
+            found = _cache.get(key)
+            if found is None:
+                found = _cache[key] = _open_location(key)
+            return found
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+    if isinstance(registry, SchemaRegistryClient):
+        conf = getattr(registry, "_conf", None) or {}
+        return Registry(registry, _redact(str(conf.get("url", type(registry).__name__))))
+    embedded_client = getattr(registry, "client", None)
+    if isinstance(embedded_client, SchemaRegistryClient):  # an EmbeddedRegistry
+        return Registry(embedded_client, f"embedded:{getattr(registry, 'path', '?')}", owner=registry)
+    raise ConfigError(
+        f"registry must be a URL, a SQLite path, a SchemaRegistryClient or an EmbeddedRegistry, not {type(registry).__name__}"
+    )
+
+
+def _open_location(location: str) -> Registry:
+    from confluent_kafka.schema_registry import SchemaRegistryClient
+
+    if location.startswith(("http://", "https://", "mock://")):
+        try:
+            client = SchemaRegistryClient.new_client({"url": location})
+        except Exception as exc:  # noqa: BLE001 - confluent raises ValueError on bad conf
+            raise ConfigError(f"cannot use registry URL {location!r}: {exc}") from exc
+        return Registry(client, _redact(location))
+    from .embedded import EmbeddedRegistry
+
+    embedded = EmbeddedRegistry(location)
+    return Registry(embedded.client, f"embedded:{location}", owner=embedded)
+
+
+def _redact(url: str) -> str:
+    """The URL without credentials: it ends up in error messages and logs."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
