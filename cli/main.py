@@ -1,0 +1,88 @@
+"""The ``serde`` command: assembles the subcommands and maps errors to exit codes.
+
+Exit codes: 0 success; 1 records or schemas that failed (incompatible schemas,
+rejected records) or a registry/broker error; 2 usage errors and invalid schemas.
+Only this module exits.
+"""
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+import click
+
+import serde
+
+# name -> "module:attribute"; imported only when the command runs, so `serde --help`
+# stays fast and one command's heavy imports never slow another.
+_COMMANDS = {
+    "compat": "cli.compat:compat",
+    "convert": "cli.convert:convert",
+    "consume": "cli.kafka:consume",
+    "formats": "cli.main:formats",
+    "gateway": "cli.gateway:gateway",
+    "produce": "cli.kafka:produce",
+    "registry": "cli.registry:registry",
+}
+
+
+class _LazyGroup(click.Group):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(name for name in _COMMANDS if self._load(name) is not None)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        return self._load(name)
+
+    @staticmethod
+    def _load(name: str) -> click.Command | None:
+        target = _COMMANDS.get(name)
+        if target is None:
+            return None
+        module_name, _, attr = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:  # a command this build does not ship
+                return None
+            raise
+        return getattr(module, attr, None)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (serde.ConfigError, serde.SchemaParseError) as exc:
+            raise click.UsageError(str(exc)) from exc
+        except serde.SerdeError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(1)
+
+
+@click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(serde.__version__, prog_name="serde")
+def cli() -> None:
+    """Schema-aware serializers, format conversion, topic gateways and schema
+    compatibility checks for Apache Kafka.
+
+    Schemas live in a Confluent-compatible Schema Registry: pass --registry URL (or set
+    SERDE_REGISTRY) to use Confluent, Karapace, Apicurio or Redpanda; without one, serde
+    uses its embedded registry in .serde/registry.db.
+    """
+
+
+@click.command()
+def formats() -> None:
+    """List the data formats this installation can read and write."""
+    from serde.formats import get_format
+
+    for name in serde.available_formats():
+        try:
+            fmt = get_format(name)
+            status = f"schema type {fmt.schema_type}" if fmt.schema_type else "no registry schema"
+        except serde.FormatUnavailable as exc:
+            status = f"unavailable: {exc}"
+        click.echo(f"{name:10} {status}")
+
+
+def main() -> None:  # pragma: no cover - the console script calls cli() directly
+    sys.exit(cli())
