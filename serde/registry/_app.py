@@ -1,0 +1,521 @@
+"""The Confluent Schema Registry REST API as a plain WSGI application over ``Store``.
+
+Both the embedded registry (through ``httpx.WSGITransport``, in process) and
+``serde registry serve`` (over HTTP) run this one application, so every client goes through
+the same code path. Responses follow ``docs/registry-api.md``: error bodies
+``{"error_code", "message"}`` whose first three digits are the HTTP status, empty fields
+omitted, ``application/vnd.schemaregistry.v1+json`` unless the client asks otherwise.
+
+Optional HTTP basic auth reads a users file (see ``load_users``).
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from serde._errors import RegistryError
+from serde.registry._store import SCHEMA_TYPES, SchemaRequest, Store, api_error, serialized_proto
+
+__all__ = ["DEFAULT_MAX_BODY", "RegistryApp", "load_users"]
+
+DEFAULT_MAX_BODY = 16 * 1024 * 1024
+V1_JSON = "application/vnd.schemaregistry.v1+json"
+_RESPONSE_TYPES = (V1_JSON, "application/vnd.schemaregistry+json", "application/json")
+_REQUEST_TYPES = (*_RESPONSE_TYPES, "application/octet-stream")
+_REALM = "serde-registry"
+SERVER_VERSION = "7.9.0-serde"
+CLUSTER_ID = "serde-embedded"
+
+_STATUS_TEXT = {
+    200: "OK",
+    204: "No Content",
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    406: "Not Acceptable",
+    409: "Conflict",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Entity",
+    500: "Internal Server Error",
+}
+
+StartResponse = Callable[..., Any]
+
+
+def load_users(path: str | os.PathLike[str]) -> dict[str, str]:
+    """Read a users file: one ``user:password`` or ``user:sha256:<hex digest>`` per line.
+
+    Blank lines and ``#`` comments are skipped. ``sha256:`` entries hold
+    ``hashlib.sha256(password.encode()).hexdigest()`` so the file need not hold clear text
+    (``python -c 'import hashlib,sys; print(hashlib.sha256(sys.argv[1].encode()).hexdigest())' PW``).
+    Returns user → stored secret (``"plain:<pw>"`` or ``"sha256:<hex>"``).
+    """
+    users: dict[str, str] = {}
+    with open(path, encoding="utf-8") as fh:
+        for lineno, line in enumerate(fh, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            user, sep, secret = line.partition(":")
+            if not sep or not user:
+                raise ValueError(f"{path}:{lineno}: expected 'user:password' or 'user:sha256:<hex>'")
+            if secret.startswith("sha256:"):
+                users[user] = "sha256:" + secret[len("sha256:") :].strip().lower()
+            else:
+                users[user] = "plain:" + secret
+    if not users:
+        raise ValueError(f"{path}: no users")
+    return users
+
+
+def _password_ok(stored: str, password: str) -> bool:
+    kind, _, secret = stored.partition(":")
+    if kind == "sha256":
+        given = hashlib.sha256(password.encode()).hexdigest()
+        return hmac.compare_digest(given, secret)
+    return hmac.compare_digest(password.encode(), secret.encode())
+
+
+def _prune(obj: Any) -> Any:
+    """Drop None / empty fields (Confluent's ``@JsonInclude(NON_EMPTY)``) and private keys."""
+    if isinstance(obj, dict):
+        return {
+            k: _prune(v)
+            for k, v in obj.items()
+            if not k.startswith("_") and v is not None and v != [] and v != {} and v != ""
+        }
+    if isinstance(obj, list):
+        return [_prune(v) for v in obj]
+    return obj
+
+
+class _Response(Exception):
+    """Raised by handlers to short-circuit with a non-JSON or special response."""
+
+    def __init__(self, status: int, body: bytes, headers: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(status)
+        self.status = status
+        self.body = body
+        self.headers = headers or []
+
+
+class _Request:
+    def __init__(self, environ: Mapping[str, Any], app: "RegistryApp") -> None:
+        self.environ = environ
+        self.method = str(environ.get("REQUEST_METHOD", "GET")).upper()
+        raw = environ.get("REQUEST_URI") or environ.get("RAW_URI") or environ.get("HTTP_X_SERDE_RAW_PATH")
+        if raw:
+            raw = str(raw).split("?", 1)[0]
+            if "://" in raw:  # absolute-form request target
+                raw = "/" + raw.split("://", 1)[1].partition("/")[2]
+        else:
+            raw = str(environ.get("PATH_INFO", "/"))
+        self.segments = [unquote(s) for s in raw.split("/") if s]
+        self.query = {k: v[-1] for k, v in parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True).items()}
+        self.query_lists = parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True)
+        self._app = app
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        for key in (name, _snake(name)):
+            if key in self.query:
+                return self.query[key].strip().lower() == "true"
+        return default
+
+    def int_param(self, name: str, default: int) -> int:
+        value = self.query.get(name, self.query.get(_snake(name)))
+        if value in (None, ""):
+            return default
+        try:
+            return int(value)
+        except ValueError:
+            raise api_error(400, f"Query parameter {name} must be an integer") from None
+
+    def json(self) -> Any:
+        ctype = str(self.environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
+        if ctype and ctype not in _REQUEST_TYPES:
+            raise api_error(415, "HTTP 415 Unsupported Media Type")
+        length_text = self.environ.get("CONTENT_LENGTH") or ""
+        try:
+            length = int(length_text) if length_text else -1
+        except ValueError:
+            raise api_error(400, "Invalid Content-Length") from None
+        limit = self._app.max_body
+        stream = self.environ["wsgi.input"]
+        if length > limit:
+            raise self._too_large()
+        data = stream.read(length) if length >= 0 else stream.read(limit + 1)
+        if len(data) > limit:
+            raise self._too_large()
+        if not data.strip():
+            return None
+        try:
+            return json.loads(data)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise api_error(400, f"Unrecognized request body: {exc}") from None
+
+    def _too_large(self) -> RegistryError:
+        limit = self._app.max_body
+        if self.segments and self.segments[0] in ("subjects", "compatibility"):
+            return api_error(42209, f"Schema too large: the request body exceeds {limit} bytes")
+        return api_error(413, f"Request body exceeds {limit} bytes")
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name)
+
+
+class RegistryApp:
+    """WSGI app serving the Confluent Schema Registry REST API from a ``Store``.
+
+    ``users`` (from ``load_users``) switches on HTTP basic auth for every request;
+    ``incompatible_error_code`` is 409 (Confluent ≤ 8.0.3, Karapace) or 40901 (newer Confluent);
+    ``max_body`` caps request bodies (42209 on schema endpoints, 413 elsewhere).
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        users: Mapping[str, str] | None = None,
+        max_body: int = DEFAULT_MAX_BODY,
+        incompatible_error_code: int = 409,
+    ) -> None:
+        if incompatible_error_code not in (409, 40901):
+            raise ValueError("incompatible_error_code must be 409 or 40901")
+        self.store = store
+        self.users = dict(users) if users else None
+        self.max_body = max_body
+        self.incompatible_error_code = incompatible_error_code
+
+    # ------------------------------------------------------------------ WSGI entry
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        ctype = self._negotiate(str(environ.get("HTTP_ACCEPT") or ""))
+        headers: list[tuple[str, str]] = []
+        try:
+            req = _Request(environ, self)
+            if self.users is not None:
+                self._authenticate(environ)
+            if ctype is None:
+                raise api_error(406, "HTTP 406 Not Acceptable")
+            result = self._dispatch(req)
+            status = 200
+            body = json.dumps(_prune(result) if isinstance(result, (dict, list)) else result).encode()
+        except _Response as resp:
+            status, body, headers = resp.status, resp.body, resp.headers
+        except RegistryError as exc:
+            code = exc.code if exc.code != -1 else 50001
+            if code in (409, 40901):
+                code = self.incompatible_error_code
+            status = int(str(code)[:3])
+            body = json.dumps({"error_code": code, "message": exc.reason}).encode()
+            if status == 401:
+                headers = [("WWW-Authenticate", f'Basic realm="{_REALM}"')]
+        except Exception as exc:  # never let a bug kill the connection: report a store error
+            traceback.print_exc(file=environ.get("wsgi.errors") or sys.stderr)
+            status = 500
+            body = json.dumps({"error_code": 50001, "message": f"Error in the backend data store: {exc}"}).encode()
+        out_headers = [("Content-Type", ctype or V1_JSON), ("Content-Length", str(len(body))), *headers]
+        if status == 204:
+            body = b""
+            out_headers = [h for h in out_headers if h[0] != "Content-Type"]
+            out_headers = [("Content-Length", "0") if h[0] == "Content-Length" else h for h in out_headers]
+        start_response(f"{status} {_STATUS_TEXT.get(status, 'Error')}", out_headers)
+        return [body]
+
+    @staticmethod
+    def _negotiate(accept: str) -> str | None:
+        if not accept.strip():
+            return V1_JSON
+        offered = []
+        for part in accept.split(","):
+            media, *params = [p.strip() for p in part.split(";")]
+            q = 1.0
+            for p in params:
+                if p.startswith("q="):
+                    try:
+                        q = float(p[2:])
+                    except ValueError:
+                        q = 0.0
+            offered.append((media.lower(), q))
+        best, best_score = None, 0.0
+        for rank, ours in enumerate(_RESPONSE_TYPES):
+            qs = (1.0, 0.9, 0.5)[rank]
+            for media, q in offered:
+                if media in (ours, "*/*", "application/*") and q > 0 and q * qs > best_score:
+                    best, best_score = ours, q * qs
+        return best
+
+    def _authenticate(self, environ: Mapping[str, Any]) -> None:
+        header = str(environ.get("HTTP_AUTHORIZATION") or "")
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "basic":
+            try:
+                user, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                user, password = "", ""
+            stored = (self.users or {}).get(user)
+            if stored is not None and _password_ok(stored, password):
+                return
+        raise api_error(401, "Unauthorized")
+
+    # ------------------------------------------------------------------ routing
+
+    def _dispatch(self, req: _Request) -> Any:
+        seg, m = req.segments, req.method
+        n = len(seg)
+        if n == 0:
+            return self._allow(m, ("GET", "POST"), lambda: {})
+        head = seg[0]
+        if head == "subjects":
+            return self._subjects(req, seg[1:])
+        if head == "schemas":
+            return self._schemas(req, seg[1:])
+        if head == "config" and n <= 2:
+            return self._config(req, seg[1] if n == 2 else None)
+        if head == "mode" and n <= 2:
+            return self._mode(req, seg[1] if n == 2 else None)
+        if head == "compatibility" and n in (4, 5) and seg[1] == "subjects" and seg[3] == "versions":
+            return self._allow(m, ("POST",), lambda: self._compatibility(req, seg[2], seg[4] if n == 5 else None))
+        if head == "contexts":
+            if n == 1:
+                return self._allow(m, ("GET",), lambda: ["."])
+            if n == 2:
+                return self._allow(m, ("DELETE",), lambda: self._delete_context(seg[1]))
+        if head == "v1" and n == 3 and seg[1] == "metadata":
+            if seg[2] == "id":
+                return self._allow(
+                    m,
+                    ("GET",),
+                    lambda: {
+                        "scope": {
+                            "path": [],
+                            "clusters": {"kafka-cluster": CLUSTER_ID, "schema-registry-cluster": "schema-registry"},
+                        }
+                    },
+                )
+            if seg[2] == "version":
+                return self._allow(m, ("GET",), lambda: {"version": SERVER_VERSION, "commitId": "serde"})
+        if head == "associations":
+            raise api_error(404, "Associations are not supported by this registry")
+        raise api_error(404, "HTTP 404 Not Found")
+
+    @staticmethod
+    def _allow(method: str, allowed: tuple[str, ...], handler: Callable[[], Any]) -> Any:
+        if method not in allowed:
+            raise _Response(
+                405,
+                json.dumps({"error_code": 405, "message": "HTTP 405 Method Not Allowed"}).encode(),
+                [("Allow", ", ".join(allowed))],
+            )
+        return handler()
+
+    # ------------------------------------------------------------------ /subjects
+
+    def _subjects(self, req: _Request, seg: list[str]) -> Any:
+        m, n, store = req.method, len(seg), self.store
+        if n == 0:
+            return self._allow(
+                m,
+                ("GET",),
+                lambda: store.subjects(
+                    prefix=req.query.get("subjectPrefix", ""),
+                    deleted=req.flag("deleted"),
+                    deleted_only=req.flag("deletedOnly"),
+                ),
+            )
+        subject = seg[0]
+        if n == 1:
+            if m == "POST":
+                return self._lookup(req, subject)
+            return self._allow(m, ("DELETE",), lambda: store.delete_subject(subject, permanent=req.flag("permanent")))
+        if seg[1] == "metadata" and n == 2:
+            return self._allow(m, ("GET",), lambda: self._latest_with_metadata(req, subject))
+        if seg[1] != "versions" or n > 4:
+            raise api_error(404, "HTTP 404 Not Found")
+        if n == 2:
+            if m == "POST":
+                return self._register(req, subject)
+            return self._allow(
+                m,
+                ("GET",),
+                lambda: store.versions(subject, deleted=req.flag("deleted"), deleted_only=req.flag("deletedOnly")),
+            )
+        version = seg[2]
+        if n == 3:
+            if m == "DELETE":
+                return store.delete_version(subject, version, permanent=req.flag("permanent"))
+            return self._allow(m, ("GET",), lambda: self._render(req, store.version(subject, version, deleted=req.flag("deleted"))))
+        if seg[3] == "schema":
+            return self._allow(
+                m, ("GET",), lambda: self._raw_schema(req, store.version(subject, version, deleted=req.flag("deleted")))
+            )
+        if seg[3] == "referencedby":
+            return self._allow(m, ("GET",), lambda: self._page(req, store.referenced_by(subject, version)))
+        raise api_error(404, "HTTP 404 Not Found")
+
+    def _schema_request(self, req: _Request) -> SchemaRequest:
+        return SchemaRequest.from_body(req.json())
+
+    def _register(self, req: _Request, subject: str) -> Any:
+        schema_req = self._schema_request(req)
+        out = self.store.register(subject, schema_req, normalize=req.flag("normalize"), force=req.flag("force"))
+        return {"id": out["id"], "version": out["version"], "guid": out["guid"]}
+
+    def _lookup(self, req: _Request, subject: str) -> Any:
+        schema_req = self._schema_request(req)
+        out = self.store.lookup(subject, schema_req, normalize=req.flag("normalize"), deleted=req.flag("deleted"))
+        return self._render(req, out)
+
+    def _latest_with_metadata(self, req: _Request, subject: str) -> Any:
+        keys = req.query_lists.get("key", [])
+        values = req.query_lists.get("value", [])
+        wanted = dict(zip(keys, values))
+        deleted = req.flag("deleted")
+        for version in reversed(self.store.versions(subject, deleted=deleted)):
+            out = self.store.version(subject, version, deleted=deleted)
+            props = ((out.get("metadata") or {}).get("properties")) or {}
+            if all(props.get(k) == v for k, v in wanted.items()):
+                return self._render(req, out)
+        raise api_error(40403, f"Schema not found for subject '{subject}' with metadata {wanted}")
+
+    def _render(self, req: _Request, out: dict[str, Any]) -> dict[str, Any]:
+        fmt = req.query.get("format", "")
+        if fmt == "serialized" and out.get("schemaType") == "PROTOBUF":
+            try:
+                out = {**out, "schema": serialized_proto(out["schema"], out.get("_ref_texts") or {})}
+            except ImportError:
+                pass  # protoc support not installed: the text is all we have
+            except RegistryError:
+                raise
+            except Exception as exc:
+                raise api_error(42201, f"Invalid schema: {exc}") from exc
+        return out
+
+    def _raw_schema(self, req: _Request, out: dict[str, Any]) -> Any:
+        out = self._render(req, out)
+        raise _Response(200, out["schema"].encode())
+
+    @staticmethod
+    def _page(req: _Request, items: list[Any]) -> list[Any]:
+        offset = max(req.int_param("offset", 0), 0)
+        limit = req.int_param("limit", -1)
+        return items[offset:] if limit < 0 else items[offset : offset + limit]
+
+    # ------------------------------------------------------------------ /schemas
+
+    def _schemas(self, req: _Request, seg: list[str]) -> Any:
+        m, n, store = req.method, len(seg), self.store
+        if n == 0:
+            return self._allow(
+                m,
+                ("GET",),
+                lambda: store.schemas(
+                    prefix=req.query.get("subjectPrefix", ""),
+                    deleted=req.flag("deleted"),
+                    latest_only=req.flag("latestOnly"),
+                    offset=max(req.int_param("offset", 0), 0),
+                    limit=req.int_param("limit", -1),
+                ),
+            )
+        if seg == ["types"]:
+            return self._allow(m, ("GET",), lambda: list(SCHEMA_TYPES))
+        if seg[0] == "guids" and n in (2, 3):
+            guid = seg[1]
+            if n == 2:
+                return self._allow(m, ("GET",), lambda: self._by_id_body(req, store.schema_by_guid(guid)))
+            if seg[2] == "schema":
+                return self._allow(m, ("GET",), lambda: self._raw_schema(req, store.schema_by_guid(guid)))
+        if seg[0] == "ids" and n in (2, 3):
+            try:
+                schema_id = int(seg[1])
+            except ValueError:
+                raise api_error(40403, f"Schema {seg[1]} not found") from None
+            if n == 2:
+                return self._allow(m, ("GET",), lambda: self._by_id(req, schema_id))
+            sub = req.query.get("subject") or None
+            deleted = req.flag("deleted")
+            if seg[2] == "schema":
+                return self._allow(m, ("GET",), lambda: self._raw_schema(req, store.schema_by_id(schema_id)))
+            if seg[2] == "subjects":
+                return self._allow(
+                    m,
+                    ("GET",),
+                    lambda: self._page(
+                        req,
+                        sorted({r["subject"] for r in store.subjects_for_id(schema_id, deleted=deleted, subject=sub)}),
+                    ),
+                )
+            if seg[2] == "versions":
+                return self._allow(
+                    m,
+                    ("GET",),
+                    lambda: self._page(req, store.subjects_for_id(schema_id, deleted=deleted, subject=sub)),
+                )
+        raise api_error(404, "HTTP 404 Not Found")
+
+    def _by_id(self, req: _Request, schema_id: int) -> Any:
+        out = self._by_id_body(req, self.store.schema_by_id(schema_id))
+        if req.flag("fetchMaxId"):
+            out["maxId"] = self.store.max_id()
+        return out
+
+    def _by_id_body(self, req: _Request, out: dict[str, Any]) -> dict[str, Any]:
+        return self._render(req, out)
+
+    # ------------------------------------------------------------------ /compatibility
+
+    def _compatibility(self, req: _Request, subject: str, version: str | None) -> Any:
+        verbose = req.flag("verbose")
+        try:
+            schema_req = self._schema_request(req)
+            messages = self.store.check_compatibility(subject, schema_req, version, normalize=req.flag("normalize"))
+        except RegistryError as exc:
+            if verbose and exc.code == 42201:
+                return {"is_compatible": False, "messages": [exc.reason]}
+            raise
+        out: dict[str, Any] = {"is_compatible": not messages}
+        if verbose:
+            out["messages"] = messages
+        return out
+
+    # ------------------------------------------------------------------ /config and /mode
+
+    def _config(self, req: _Request, subject: str | None) -> Any:
+        m, store = req.method, self.store
+        if m == "GET":
+            return store.get_config(subject, default_to_global=req.flag("defaultToGlobal"))
+        if m == "PUT":
+            body = req.json()
+            if not isinstance(body, dict):
+                raise api_error(42203, "Invalid compatibility level: the body must be a JSON object")
+            return store.set_config(subject, body)
+        return self._allow(m, ("DELETE",), lambda: store.delete_config(subject))
+
+    def _mode(self, req: _Request, subject: str | None) -> Any:
+        m, store = req.method, self.store
+        if m == "GET":
+            return {"mode": store.get_mode(subject, default_to_global=req.flag("defaultToGlobal"))}
+        if m == "PUT":
+            body = req.json()
+            mode = body.get("mode") if isinstance(body, dict) else None
+            return {"mode": store.set_mode(subject, mode, force=req.flag("force"))}
+        return self._allow(m, ("DELETE",), lambda: {"mode": store.delete_mode(subject)})
+
+    def _delete_context(self, context: str) -> Any:
+        if context != ".":
+            raise api_error(40401, f"Context '{context}' not found.")
+        if self.store.subjects(deleted=True):
+            raise api_error(42211, "Context '.' is not empty")
+        raise _Response(204, b"")

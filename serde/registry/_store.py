@@ -1,0 +1,1089 @@
+"""The embedded registry's SQLite store, with Confluent Schema Registry semantics.
+
+One SQLite file holds everything; several processes may share it (WAL journal, every write
+in a ``BEGIN IMMEDIATE`` transaction, a generous busy timeout), so concurrent registrations of
+one schema from several processes get one id and subject versions never gap or repeat.
+
+Semantics reproduced (see ``docs/registry-api.md`` §5):
+
+* ids are global; the same canonical schema with the same references, metadata and rule set
+  gets the same id in every subject; ids are never reused, not even after a permanent delete;
+* a subject's next version is max(all versions, soft-deleted included) + 1; registering a
+  schema that is already live in the subject returns the existing id and version;
+* a soft delete hides a version from lists, ``latest`` and compatibility checks but keeps the
+  schema fetchable by id; a permanent delete needs a soft delete first; a version that a live
+  schema references cannot be deleted;
+* configs (compatibility level, normalize, ...) and modes (READWRITE, READONLY, IMPORT) exist
+  globally and per subject.
+
+Errors are raised as ``serde.RegistryError`` (or a subclass) whose ``code`` is Confluent's
+``error_code`` and whose ``status`` is its HTTP status; the REST app renders them verbatim.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import re
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from serde._errors import (
+    IncompatibleSchemaError,
+    RegistryError,
+    SchemaNotFound,
+    SchemaParseError,
+    SubjectNotFound,
+    VersionNotFound,
+)
+
+__all__ = ["COMPATIBILITY_LEVELS", "MODES", "SCHEMA_TYPES", "SchemaRequest", "Store", "api_error"]
+
+SCHEMA_TYPES = ("AVRO", "JSON", "PROTOBUF")
+COMPATIBILITY_LEVELS = (
+    "BACKWARD",
+    "BACKWARD_TRANSITIVE",
+    "FORWARD",
+    "FORWARD_TRANSITIVE",
+    "FULL",
+    "FULL_TRANSITIVE",
+    "NONE",
+)
+MODES = ("READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT", "FORWARD")
+DEFAULT_COMPATIBILITY = "BACKWARD"
+DEFAULT_MODE = "READWRITE"
+_GLOBAL = "\x00global"  # config/mode key of the global scope; subjects cannot hold control chars
+_MAX_VERSION = 2**31 - 1
+_GUID_NAMESPACE = uuid.UUID("6f2a3c1e-4d7b-4f0a-9a51-5e7d2c9b8a10")
+_CONFIG_KEYS = (
+    "compatibilityLevel",
+    "normalize",
+    "validateFields",
+    "compatibilityGroup",
+    "compatibilityPolicy",
+    "alias",
+    "defaultMetadata",
+    "overrideMetadata",
+    "defaultRuleSet",
+    "overrideRuleSet",
+)
+
+_ERROR_CLASSES: dict[int, type[RegistryError]] = {
+    40401: SubjectNotFound,
+    40402: VersionNotFound,
+    40403: SchemaNotFound,
+    409: IncompatibleSchemaError,
+    40901: IncompatibleSchemaError,
+}
+
+
+def api_error(code: int, message: str, **kwargs: Any) -> RegistryError:
+    """A ``RegistryError`` carrying Confluent's ``error_code`` and the HTTP status it implies."""
+    cls = _ERROR_CLASSES.get(code, RegistryError)
+    return cls(message, status=int(str(code)[:3]), code=code, **kwargs)
+
+
+def _invalid_version(v: object) -> RegistryError:
+    return api_error(
+        42202,
+        f"The specified version '{v}' is not a valid version id. "
+        'Allowed values are between [1, 2^31-1] and the string "latest"',
+    )
+
+
+def parse_version(v: object) -> int | str:
+    """``"latest"``/``-1`` → ``"latest"``; an int in [1, 2^31-1] → that int; else 42202."""
+    if isinstance(v, str):
+        if v.lower() == "latest":
+            return "latest"
+        try:
+            n = int(v)
+        except ValueError:
+            raise _invalid_version(v) from None
+    elif isinstance(v, int) and not isinstance(v, bool):
+        n = v
+    else:
+        raise _invalid_version(v)
+    if n == -1:
+        return "latest"
+    if not 1 <= n <= _MAX_VERSION:
+        raise _invalid_version(v)
+    return n
+
+
+def check_subject(subject: str) -> None:
+    if not subject or any(ord(c) < 32 or c == "\x7f" for c in subject) or subject == "__GLOBAL":
+        raise api_error(42208, f"The specified subject '{subject}' is not a valid subject name.")
+
+
+@dataclass
+class SchemaRequest:
+    """A RegisterSchemaRequest body, checked for shape."""
+
+    schema: str
+    schema_type: str = "AVRO"
+    references: list[dict[str, Any]] = field(default_factory=list)
+    metadata: Any = None
+    rule_set: Any = None
+    id: int | None = None
+    version: int | None = None
+
+    @classmethod
+    def from_body(cls, body: Any) -> "SchemaRequest":
+        if not isinstance(body, dict):
+            raise api_error(42201, "Invalid schema: the request body must be a JSON object")
+        schema = body.get("schema")
+        if not isinstance(schema, str) or not schema.strip():
+            raise api_error(42201, "Invalid schema: 'schema' must be a non-empty string")
+        schema_type = body.get("schemaType") or "AVRO"
+        if not isinstance(schema_type, str) or schema_type.upper() not in SCHEMA_TYPES:
+            raise api_error(42201, f"Invalid schema: unknown schemaType {schema_type!r}")
+        refs = body.get("references") or []
+        if not isinstance(refs, list):
+            raise api_error(42201, "Invalid schema: 'references' must be a list")
+        out_refs = []
+        for ref in refs:
+            if (
+                not isinstance(ref, dict)
+                or not isinstance(ref.get("name"), str)
+                or not isinstance(ref.get("subject"), str)
+                or not isinstance(ref.get("version", -1), int)
+            ):
+                raise api_error(42201, f"Invalid schema: bad reference {ref!r}")
+            out_refs.append({"name": ref["name"], "subject": ref["subject"], "version": ref.get("version", -1)})
+        sid = body.get("id")
+        version = body.get("version")
+        for name, value in (("id", sid), ("version", version)):
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+                raise api_error(42201, f"Invalid schema: '{name}' must be an integer")
+        if sid is not None and sid < 0:
+            sid = None  # Confluent clients send id=-1 / version=0 for "unset"
+        if version is not None and version <= 0:
+            version = None
+        return cls(
+            schema=schema,
+            schema_type=schema_type.upper(),
+            references=out_refs,
+            metadata=body.get("metadata") or None,
+            rule_set=body.get("ruleSet") or None,
+            id=sid,
+            version=version,
+        )
+
+
+# --------------------------------------------------------------------------- canonical forms
+
+
+def _compact(obj: Any, sort_keys: bool = False) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False, sort_keys=sort_keys)
+
+
+_AVRO_PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string"}
+_AVRO_KEY_ORDER = ("type", "name", "namespace", "doc", "fields", "symbols", "items", "values", "size", "default")
+
+
+def _avro_normalize(node: Any, namespace: str | None) -> Any:
+    """Full names, a fixed attribute order, sorted aliases; doc, defaults, order kept."""
+
+    def full(name: str, ns: str | None) -> str:
+        return name if "." in name or not ns else f"{ns}.{name}"
+
+    if isinstance(node, str):
+        return node if node in _AVRO_PRIMITIVES else full(node, namespace)
+    if isinstance(node, list):
+        return [_avro_normalize(n, namespace) for n in node]
+    if not isinstance(node, dict):
+        return node
+    t = node.get("type")
+    out: dict[str, Any] = {}
+    ns = namespace
+    if t in ("record", "error", "enum", "fixed") and isinstance(node.get("name"), str):
+        name = node["name"]
+        ns_attr = node.get("namespace")
+        fullname = name if "." in name else full(name, ns_attr if ns_attr is not None else namespace)
+        ns = fullname.rpartition(".")[0] or None
+        node = {**node, "name": fullname}
+        node.pop("namespace", None)
+        if isinstance(node.get("aliases"), list):
+            node["aliases"] = sorted(full(a, ns) for a in node["aliases"])
+    for key in _AVRO_KEY_ORDER:
+        if key not in node:
+            continue
+        value = node[key]
+        if key == "type":
+            value = _avro_normalize(value, ns)
+        elif key == "fields" and isinstance(value, list):
+            value = [_avro_normalize_field(f, ns) for f in value]
+        elif key in ("items", "values"):
+            value = _avro_normalize(value, ns)
+        out[key] = value
+    for key in sorted(k for k in node if k not in _AVRO_KEY_ORDER):
+        value = node[key]
+        out[key] = sorted(value) if key == "aliases" and isinstance(value, list) else value
+    return out
+
+
+def _avro_normalize_field(f: Any, ns: str | None) -> Any:
+    if not isinstance(f, dict):
+        return f
+    out: dict[str, Any] = {}
+    for key in ("name", "doc", "type", "default", "order", "aliases"):
+        if key in f:
+            value = f[key]
+            if key == "type":
+                value = _avro_normalize(value, ns)
+            elif key == "aliases" and isinstance(value, list):
+                value = sorted(value)
+            out[key] = value
+    for key in sorted(k for k in f if k not in out):
+        out[key] = f[key]
+    return out
+
+
+def canonical(schema_type: str, text: str, normalize: bool = False) -> str:
+    """The text whose hash decides id reuse (raises ValueError when not parseable)."""
+    if schema_type == "AVRO":
+        obj = json.loads(text)
+        if normalize:
+            obj = _avro_normalize(obj, None)
+        return _compact(obj)
+    if schema_type == "JSON":
+        return _compact(json.loads(text), sort_keys=normalize)
+    return " ".join(text.split())
+
+
+def _fingerprint(schema_type: str, canon: str, refs: Sequence[Mapping[str, Any]], metadata: Any, rule_set: Any) -> str:
+    payload = _compact([schema_type, canon, [[r["name"], r["subject"], r["version"]] for r in refs], metadata, rule_set], True)
+    return hashlib.sha256(payload.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _looks_like_proto_text(text: str) -> bool:
+    return bool(re.search(r"\b(syntax|message|enum|package|import|service|edition)\b", text))
+
+
+def _decode_proto_descriptor(text: str) -> bytes | None:
+    """Bytes of a base64 ``FileDescriptorProto`` (``format=serialized``), or None."""
+    if _looks_like_proto_text(text) and not re.fullmatch(r"[A-Za-z0-9+/=\s]+", text):
+        return None
+    try:
+        raw = base64.b64decode(text, validate=False)
+        from google.protobuf import descriptor_pb2
+
+        fd = descriptor_pb2.FileDescriptorProto()
+        fd.ParseFromString(raw)
+        if not fd.name and not fd.message_type and not fd.enum_type and not fd.package:
+            return None
+        return raw
+    except Exception:
+        return None
+
+
+def validate_schema(schema_type: str, text: str, refs: Sequence[tuple[str, str]]) -> None:
+    """Raise 42201 when ``text`` is not a valid schema; ``refs`` is (name, text) in dependency order."""
+    if schema_type == "AVRO":
+        import fastavro
+
+        named: dict[str, Any] = {}
+        try:
+            for _name, rtext in refs:
+                fastavro.parse_schema(json.loads(rtext), named_schemas=named, _write_hint=False)
+            fastavro.parse_schema(json.loads(text), named_schemas=named, _write_hint=False)
+        except Exception as exc:  # fastavro raises several unrelated classes
+            raise api_error(42201, f"Invalid schema: {exc}") from exc
+    elif schema_type == "JSON":
+        try:
+            obj = json.loads(text)
+        except ValueError as exc:
+            raise api_error(42201, f"Invalid schema: not JSON: {exc}") from exc
+        if not isinstance(obj, (dict, bool)):
+            raise api_error(42201, "Invalid schema: a JSON Schema must be an object or a boolean")
+        try:
+            import jsonschema_rs
+        except ImportError:  # pragma: no cover - optional speed-up only
+            return
+        if isinstance(obj, dict):
+            try:
+                jsonschema_rs.meta.validate(obj)
+            except jsonschema_rs.ValidationError as exc:
+                raise api_error(42201, f"Invalid schema: {exc}") from exc
+            except Exception:  # unknown $schema dialects: accept like Confluent does
+                pass
+    elif schema_type == "PROTOBUF":
+        if _decode_proto_descriptor(text) is not None:
+            return
+        try:
+            from serde._protoc import compile_proto
+        except ImportError:  # pragma: no cover - protoc support not installed
+            return
+        try:
+            compile_proto(text, dict(refs))
+        except Exception as exc:
+            raise api_error(42201, f"Invalid schema: {exc}") from exc
+    else:
+        raise api_error(42201, f"Invalid schema: unknown schemaType {schema_type!r}")
+
+
+def serialized_proto(text: str, refs: Mapping[str, str]) -> str:
+    """``format=serialized``: the schema as a base64 ``FileDescriptorProto``."""
+    if _decode_proto_descriptor(text) is not None:
+        return text
+    from serde._protoc import compile_proto
+
+    compiled = compile_proto(text, dict(refs))
+    return base64.b64encode(compiled.file.SerializeToString()).decode()
+
+
+# --------------------------------------------------------------------------- compatibility
+
+
+def _base_level(level: str) -> str:
+    return level.replace("_TRANSITIVE", "")
+
+
+def run_compat(
+    schema_type: str,
+    new: tuple[str, dict[str, str]],
+    previous: Sequence[tuple[int, str, dict[str, str]]],
+    level: str,
+) -> list[str]:
+    """Messages for every previous (version, text, refs) that ``new`` breaks; [] when compatible.
+
+    The engine lives in ``serde.compat`` (imported lazily); each previous version is checked
+    on its own at the level's direction so every message names the version it concerns.
+    """
+    if level == "NONE" or not previous:
+        return []
+    try:
+        from serde.compat import check
+    except ImportError:  # the compat engine is not installed: everything is compatible
+        return []
+    base = _base_level(level)
+    messages: list[str] = []
+    for version, text, refs in previous:
+        try:
+            result = check(schema_type, (new[0], new[1]), [(text, refs)], level=base, versions=[version])
+        except SchemaParseError as exc:
+            if "new schema" in str(exc):
+                raise api_error(42201, f"Invalid schema: {exc}") from exc
+            msgs, ok = [f"previous version {version} cannot be parsed: {exc}"], False
+        except Exception as exc:  # an engine failure is a verdict, not a crash
+            msgs, ok = [f"compatibility check failed: {exc}"], False
+        else:
+            ok = bool(result.compatible)
+            msgs = [str(m) for m in (getattr(result, "messages", None) or [])]
+        if not ok:
+            messages.extend(msgs or ["the schema is incompatible"])
+            messages.append(f"{{oldSchemaVersion: {version}}}")
+            messages.append(f"{{oldSchema: '{text[:10240]}'}}")
+            messages.append(f"{{validateFields: 'false', compatibility: '{level}'}}")
+    return messages
+
+
+# --------------------------------------------------------------------------- the store
+
+_DDL = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS schemas (
+    id INTEGER PRIMARY KEY,
+    guid TEXT NOT NULL,
+    schema_type TEXT NOT NULL,
+    schema TEXT NOT NULL,
+    refs TEXT NOT NULL,
+    metadata TEXT,
+    rule_set TEXT,
+    hash TEXT NOT NULL,
+    norm_hash TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS schemas_hash ON schemas (hash);
+CREATE INDEX IF NOT EXISTS schemas_guid ON schemas (guid);
+CREATE TABLE IF NOT EXISTS versions (
+    subject TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    schema_id INTEGER NOT NULL,
+    deleted INTEGER NOT NULL DEFAULT 0,
+    ts INTEGER NOT NULL,
+    PRIMARY KEY (subject, version)
+);
+CREATE INDEX IF NOT EXISTS versions_schema ON versions (schema_id);
+CREATE TABLE IF NOT EXISTS refs (
+    schema_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    version INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS refs_target ON refs (subject, version);
+CREATE INDEX IF NOT EXISTS refs_source ON refs (schema_id);
+CREATE TABLE IF NOT EXISTS config (subject TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS modes (subject TEXT PRIMARY KEY, mode TEXT NOT NULL);
+"""
+
+
+def _live(deleted: bool) -> str:
+    return "" if deleted else " AND deleted = 0"
+
+
+class Store:
+    """Confluent registry semantics over one SQLite file (thread- and process-safe)."""
+
+    def __init__(self, path: str | os.PathLike[str], *, busy_timeout: float = 60.0) -> None:
+        self.path = os.fspath(path)
+        parent = os.path.dirname(os.path.abspath(self.path))
+        os.makedirs(parent, exist_ok=True)
+        self._busy_timeout = busy_timeout
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._closed = False
+        with self._write() as conn:
+            for stmt in _DDL.strip().split(";"):
+                if stmt.strip():
+                    conn.execute(stmt)
+
+    # ---------------------------------------------------------------- connections
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            if self._closed:
+                raise api_error(50001, f"the registry store {self.path} is closed")
+            conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False)
+            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+            try:
+                conn.execute("PRAGMA journal_mode = WAL")
+            except sqlite3.OperationalError:  # another process is converting it right now
+                pass
+            conn.execute("PRAGMA synchronous = NORMAL")
+            self._local.conn = conn
+            with self._conns_lock:
+                self._conns.append(conn)
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise api_error(50001, f"Error in the backend data store: {exc}") from exc
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            try:
+                conn.execute("COMMIT")
+            except sqlite3.Error as exc:
+                conn.execute("ROLLBACK")
+                raise api_error(50001, f"Error in the backend data store: {exc}") from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        conn = self._conn()
+        conn.execute("BEGIN")
+        try:
+            yield conn
+        finally:
+            conn.execute("COMMIT")
+
+    def close(self) -> None:
+        """Close every connection this store opened (in any thread)."""
+        self._closed = True
+        with self._conns_lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            try:
+                conn.close()
+            except sqlite3.Error:  # pragma: no cover
+                pass
+        self._local = threading.local()
+
+    # ---------------------------------------------------------------- helpers
+
+    @staticmethod
+    def _versions(conn: sqlite3.Connection, subject: str, deleted: bool) -> list[tuple[int, int, int]]:
+        return conn.execute(
+            "SELECT version, schema_id, deleted FROM versions WHERE subject = ?" + _live(deleted) + " ORDER BY version",
+            (subject,),
+        ).fetchall()
+
+    @staticmethod
+    def _schema_row(conn: sqlite3.Connection, schema_id: int) -> sqlite3.Row | tuple | None:
+        return conn.execute(
+            "SELECT id, guid, schema_type, schema, refs, metadata, rule_set FROM schemas WHERE id = ?", (schema_id,)
+        ).fetchone()
+
+    @staticmethod
+    def _schema_dict(row: Sequence[Any]) -> dict[str, Any]:
+        sid, guid, stype, text, refs, metadata, rule_set = row
+        out: dict[str, Any] = {"id": sid, "guid": guid, "schemaType": stype, "schema": text}
+        refs = json.loads(refs)
+        if refs:
+            out["references"] = refs
+        if metadata:
+            out["metadata"] = json.loads(metadata)
+        if rule_set:
+            out["ruleSet"] = json.loads(rule_set)
+        return out
+
+    def _resolve_version(self, conn: sqlite3.Connection, subject: str, version: object, deleted: bool) -> tuple[int, int, int]:
+        """(version, schema_id, deleted) of ``subject``/``version``; 40401/40402/42202."""
+        v = parse_version(version)
+        rows = self._versions(conn, subject, deleted)
+        if not rows:
+            raise api_error(40401, f"Subject '{subject}' not found.")
+        if v == "latest":
+            return rows[-1]
+        for row in rows:
+            if row[0] == v:
+                return row
+        raise api_error(40402, f"Version {v} not found.")
+
+    def _ref_texts(self, conn: sqlite3.Connection, refs: Sequence[Mapping[str, Any]]) -> tuple[list[dict[str, Any]], list[tuple[str, str]]]:
+        """Resolve references: (refs with concrete versions, [(name, text)] transitive, deps first)."""
+        resolved: list[dict[str, Any]] = []
+        ordered: list[tuple[str, str]] = []
+        seen: set[tuple[str, int]] = set()
+
+        def visit(ref: Mapping[str, Any], depth: int) -> int:
+            if depth > 32:
+                raise api_error(42201, "Invalid schema: references nest too deeply (a cycle?)")
+            subject, version = ref["subject"], ref.get("version", -1)
+            try:
+                v, sid, _ = self._resolve_version(conn, subject, version, deleted=True)
+            except RegistryError as exc:
+                raise api_error(
+                    42201, f"Invalid schema: reference {ref.get('name')!r} to {subject!r} version {version} does not exist"
+                ) from exc
+            row = self._schema_row(conn, sid)
+            assert row is not None
+            if (subject, v) not in seen:
+                seen.add((subject, v))
+                for sub in json.loads(row[4]):
+                    visit(sub, depth + 1)
+                ordered.append((ref["name"], row[3]))
+            return v
+
+        for ref in refs:
+            v = visit(ref, 0)
+            resolved.append({"name": ref["name"], "subject": ref["subject"], "version": v})
+        return resolved, ordered
+
+    def _refs_of(self, conn: sqlite3.Connection, schema_id: int) -> dict[str, str]:
+        row = self._schema_row(conn, schema_id)
+        if row is None:
+            return {}
+        return dict(self._ref_texts(conn, json.loads(row[4]))[1])
+
+    def _config(self, conn: sqlite3.Connection, subject: str | None) -> dict[str, Any] | None:
+        row = conn.execute("SELECT data FROM config WHERE subject = ?", (subject or _GLOBAL,)).fetchone()
+        return json.loads(row[0]) if row else None
+
+    def _effective_config(self, conn: sqlite3.Connection, subject: str | None) -> dict[str, Any]:
+        cfg = {"compatibilityLevel": DEFAULT_COMPATIBILITY}
+        cfg.update(self._config(conn, None) or {})
+        if subject:
+            cfg.update(self._config(conn, subject) or {})
+        return cfg
+
+    def _mode(self, conn: sqlite3.Connection, subject: str | None) -> str | None:
+        row = conn.execute("SELECT mode FROM modes WHERE subject = ?", (subject or _GLOBAL,)).fetchone()
+        return row[0] if row else None
+
+    def _effective_mode(self, conn: sqlite3.Connection, subject: str | None) -> str:
+        return (subject and self._mode(conn, subject)) or self._mode(conn, None) or DEFAULT_MODE
+
+    def _check_writable(self, conn: sqlite3.Connection, subject: str) -> str:
+        mode = self._effective_mode(conn, subject)
+        if mode in ("READONLY", "READONLY_OVERRIDE"):
+            raise api_error(42205, f"Subject {subject} is in read-only mode")
+        return mode
+
+    def _prepare(self, conn: sqlite3.Connection, req: SchemaRequest, normalize: bool, validate: bool) -> dict[str, Any]:
+        """Canonical text, fingerprints and resolved references of a request."""
+        refs, ordered = self._ref_texts(conn, req.references)
+        if normalize:
+            refs = sorted({(r["name"], r["subject"], r["version"]) for r in refs})
+            refs = [{"name": n, "subject": s, "version": v} for n, s, v in refs]
+        if validate:
+            validate_schema(req.schema_type, req.schema, ordered)
+        try:
+            canon = canonical(req.schema_type, req.schema)
+            norm = canonical(req.schema_type, req.schema, normalize=True)
+        except ValueError as exc:
+            raise api_error(42201, f"Invalid schema: {exc}") from exc
+        if req.schema_type == "PROTOBUF":
+            stored = req.schema  # kept as given (no canonical .proto renderer yet)
+        else:
+            stored = norm if normalize else canon
+        sorted_refs = sorted(refs, key=lambda r: (r["name"], r["subject"], r["version"]))
+        return {
+            "text": stored,
+            "refs": refs,
+            "ref_texts": dict(ordered),
+            "hash": _fingerprint(req.schema_type, norm if normalize else canon, refs, req.metadata, req.rule_set),
+            "norm_hash": _fingerprint(req.schema_type, norm, sorted_refs, req.metadata, req.rule_set),
+        }
+
+    def _compat_messages(
+        self,
+        conn: sqlite3.Connection,
+        subject: str,
+        req: SchemaRequest,
+        prep: Mapping[str, Any],
+        level: str,
+        only: int | None = None,
+    ) -> list[str]:
+        rows = self._versions(conn, subject, deleted=False)
+        if only is not None:
+            rows = [r for r in rows if r[0] == only]
+        elif not level.endswith("_TRANSITIVE"):
+            rows = rows[-1:]
+        previous = []
+        for version, sid, _ in reversed(rows):
+            row = self._schema_row(conn, sid)
+            if row is None or row[2] != req.schema_type:
+                if row is not None:
+                    previous.append((version, row[3], {"__type_changed__": row[2]}))
+                continue
+            previous.append((version, row[3], self._refs_of(conn, sid)))
+        type_changed = [p for p in previous if "__type_changed__" in p[2]]
+        messages: list[str] = []
+        for version, _text, refs in type_changed:
+            if level != "NONE":
+                messages.append(
+                    f"Incompatible schema type: {refs['__type_changed__']} -> {req.schema_type}"
+                    f" {{oldSchemaVersion: {version}}}"
+                )
+        others = [p for p in previous if "__type_changed__" not in p[2]]
+        messages.extend(run_compat(req.schema_type, (prep["text"], prep["ref_texts"]), others, level))
+        return messages
+
+    # ---------------------------------------------------------------- register / lookup
+
+    def register(
+        self,
+        subject: str,
+        req: SchemaRequest,
+        *,
+        normalize: bool = False,
+        force: bool = False,
+    ) -> dict[str, Any]:
+        """Register ``req`` under ``subject``: ``{"id", "version", "guid", ...}``."""
+        check_subject(subject)
+        with self._write() as conn:
+            mode = self._check_writable(conn, subject)
+            importing = mode == "IMPORT"
+            if req.id is not None and not importing:
+                raise api_error(42205, "Subject is not in import mode: a schema id cannot be given")
+            cfg = self._effective_config(conn, subject)
+            normalize = normalize or bool(cfg.get("normalize"))
+            prep = self._prepare(conn, req, normalize, validate=not importing)
+            versions = self._versions(conn, subject, deleted=True)
+            # the same schema already registered under the subject?
+            column = "norm_hash" if normalize else "hash"
+            key = prep["norm_hash"] if normalize else prep["hash"]
+            for version, sid, deleted in reversed(versions):
+                row = conn.execute(f"SELECT {column} FROM schemas WHERE id = ?", (sid,)).fetchone()
+                if row is not None and row[0] == key and not deleted:
+                    if req.id is not None and req.id != sid:
+                        raise api_error(42207, f"Overwrite new schema with id {req.id} is not permitted.")
+                    return self._registered(conn, sid, subject, version)
+            if not importing and not force:
+                level = str(cfg.get("compatibilityLevel") or DEFAULT_COMPATIBILITY)
+                messages = self._compat_messages(conn, subject, req, prep, level)
+                if messages:
+                    raise IncompatibleSchemaError(
+                        f'Schema being registered is incompatible with an earlier schema for subject "{subject}",'
+                        f" details: [{', '.join(messages)}]",
+                        messages=messages,
+                        status=409,
+                        code=409,
+                    )
+            schema_id = self._schema_id(conn, req, prep)
+            next_version = (versions[-1][0] + 1) if versions else 1
+            if importing and req.version is not None:
+                taken = [v for v in versions if v[0] == req.version]
+                if taken and taken[0][1] != schema_id:
+                    raise api_error(42207, f"Version {req.version} of subject {subject} already holds another schema.")
+                if taken:
+                    return self._registered(conn, schema_id, subject, req.version)
+                next_version = req.version
+            # a soft-deleted version of the same schema is tombstoned
+            for version, sid, deleted in versions:
+                if deleted and sid == schema_id:
+                    conn.execute("DELETE FROM versions WHERE subject = ? AND version = ?", (subject, version))
+            conn.execute(
+                "INSERT INTO versions (subject, version, schema_id, deleted, ts) VALUES (?, ?, ?, 0, ?)",
+                (subject, next_version, schema_id, int(time.time() * 1000)),
+            )
+            return self._registered(conn, schema_id, subject, next_version)
+
+    def _registered(self, conn: sqlite3.Connection, sid: int, subject: str, version: int) -> dict[str, Any]:
+        row = self._schema_row(conn, sid)
+        assert row is not None
+        return {"id": sid, "version": version, "guid": row[1], "subject": subject, "schemaType": row[2]}
+
+    def _schema_id(self, conn: sqlite3.Connection, req: SchemaRequest, prep: Mapping[str, Any]) -> int:
+        """The id of this schema: reused when known, the explicit one in IMPORT, else the next."""
+        if req.id is not None:
+            row = conn.execute("SELECT hash FROM schemas WHERE id = ?", (req.id,)).fetchone()
+            if row is not None:
+                if row[0] != prep["hash"]:
+                    raise api_error(42207, f"Overwrite new schema with id {req.id} is not permitted.")
+                return req.id
+            schema_id = req.id
+        else:
+            row = conn.execute("SELECT min(id) FROM schemas WHERE hash = ?", (prep["hash"],)).fetchone()
+            if row[0] is not None:
+                return int(row[0])
+            nxt = conn.execute("SELECT value FROM meta WHERE key = 'next_id'").fetchone()
+            top = conn.execute("SELECT max(id) FROM schemas").fetchone()[0] or 0
+            schema_id = max(int(nxt[0]) if nxt else 1, top + 1)
+        conn.execute(
+            "INSERT INTO schemas (id, guid, schema_type, schema, refs, metadata, rule_set, hash, norm_hash)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                schema_id,
+                str(uuid.uuid5(_GUID_NAMESPACE, f"{schema_id}:{prep['hash']}")),
+                req.schema_type,
+                prep["text"],
+                _compact(prep["refs"]),
+                _compact(req.metadata) if req.metadata else None,
+                _compact(req.rule_set) if req.rule_set else None,
+                prep["hash"],
+                prep["norm_hash"],
+            ),
+        )
+        conn.executemany(
+            "INSERT INTO refs (schema_id, name, subject, version) VALUES (?, ?, ?, ?)",
+            [(schema_id, r["name"], r["subject"], r["version"]) for r in prep["refs"]],
+        )
+        nxt = conn.execute("SELECT value FROM meta WHERE key = 'next_id'").fetchone()
+        conn.execute(
+            "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_id', ?)",
+            (str(max(schema_id + 1, int(nxt[0]) if nxt else 1)),),
+        )
+        return schema_id
+
+    def lookup(self, subject: str, req: SchemaRequest, *, normalize: bool = False, deleted: bool = False) -> dict[str, Any]:
+        """The version of ``subject`` holding ``req`` (40401 no subject, 40403 not under it)."""
+        with self._read() as conn:
+            cfg = self._effective_config(conn, subject)
+            normalize = normalize or bool(cfg.get("normalize"))
+            versions = self._versions(conn, subject, deleted)
+            if not versions:
+                raise api_error(40401, f"Subject '{subject}' not found.")
+            prep = self._prepare(conn, req, normalize, validate=False)
+            column = "norm_hash" if normalize else "hash"
+            key = prep["norm_hash"] if normalize else prep["hash"]
+            for version, sid, _ in reversed(versions):
+                row = conn.execute(f"SELECT {column} FROM schemas WHERE id = ?", (sid,)).fetchone()
+                if row is not None and row[0] == key:
+                    return self._version_dict(conn, subject, version, sid)
+            raise api_error(40403, "Schema not found")
+
+    def _version_dict(self, conn: sqlite3.Connection, subject: str, version: int, sid: int) -> dict[str, Any]:
+        row = self._schema_row(conn, sid)
+        assert row is not None
+        return {"subject": subject, "version": version, **self._schema_dict(row)}
+
+    # ---------------------------------------------------------------- reads
+
+    def schema_by_id(self, schema_id: int) -> dict[str, Any]:
+        with self._read() as conn:
+            row = self._schema_row(conn, schema_id)
+            if row is None:
+                raise api_error(40403, f"Schema {schema_id} not found")
+            out = self._schema_dict(row)
+            out["_ref_texts"] = self._refs_of(conn, schema_id)
+            return out
+
+    def schema_by_guid(self, guid: str) -> dict[str, Any]:
+        with self._read() as conn:
+            row = conn.execute("SELECT min(id) FROM schemas WHERE guid = ?", (guid,)).fetchone()
+        if row[0] is None:
+            raise api_error(40403, f"Schema {guid} not found")
+        return self.schema_by_id(int(row[0]))
+
+    def max_id(self) -> int:
+        with self._read() as conn:
+            return int(conn.execute("SELECT coalesce(max(id), 0) FROM schemas").fetchone()[0])
+
+    def subjects_for_id(self, schema_id: int, *, deleted: bool = False, subject: str | None = None) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            if self._schema_row(conn, schema_id) is None:
+                raise api_error(40403, f"Schema {schema_id} not found")
+            rows = conn.execute(
+                "SELECT subject, version FROM versions WHERE schema_id = ?" + _live(deleted) + " ORDER BY subject, version",
+                (schema_id,),
+            ).fetchall()
+        return [{"subject": s, "version": v} for s, v in rows if subject is None or s == subject]
+
+    def subjects(self, *, prefix: str = "", deleted: bool = False, deleted_only: bool = False) -> list[str]:
+        with self._read() as conn:
+            where = " WHERE deleted = 1" if deleted_only else ("" if deleted else " WHERE deleted = 0")
+            rows = conn.execute("SELECT DISTINCT subject FROM versions" + where + " ORDER BY subject").fetchall()
+        return [r[0] for r in rows if r[0].startswith(prefix)]
+
+    def versions(self, subject: str, *, deleted: bool = False, deleted_only: bool = False) -> list[int]:
+        with self._read() as conn:
+            rows = self._versions(conn, subject, deleted or deleted_only)
+        if deleted_only:
+            rows = [r for r in rows if r[2]]
+        if not rows:
+            raise api_error(40401, f"Subject '{subject}' not found.")
+        return [r[0] for r in rows]
+
+    def version(self, subject: str, version: object, *, deleted: bool = False) -> dict[str, Any]:
+        with self._read() as conn:
+            v, sid, is_deleted = self._resolve_version(conn, subject, version, deleted)
+            out = self._version_dict(conn, subject, v, sid)
+            if is_deleted:
+                out["deleted"] = True
+            out["_ref_texts"] = self._refs_of(conn, sid)
+            return out
+
+    def referenced_by(self, subject: str, version: object) -> list[int]:
+        with self._read() as conn:
+            v, _, _ = self._resolve_version(conn, subject, version, deleted=False)
+            return self._referrers(conn, subject, v)
+
+    @staticmethod
+    def _referrers(conn: sqlite3.Connection, subject: str, version: int) -> list[int]:
+        rows = conn.execute(
+            "SELECT DISTINCT r.schema_id FROM refs r JOIN versions v ON v.schema_id = r.schema_id AND v.deleted = 0"
+            " WHERE r.subject = ? AND r.version = ? ORDER BY r.schema_id",
+            (subject, version),
+        ).fetchall()
+        return [r[0] for r in rows]
+
+    def schemas(
+        self, *, prefix: str = "", deleted: bool = False, latest_only: bool = False, offset: int = 0, limit: int = -1
+    ) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            rows = conn.execute(
+                "SELECT subject, version, schema_id, deleted FROM versions WHERE subject >= ?"
+                + _live(deleted)
+                + " ORDER BY subject, version",
+                (prefix,),
+            ).fetchall()
+            rows = [r for r in rows if r[0].startswith(prefix)]
+            if latest_only:
+                latest: dict[str, tuple] = {}
+                for r in rows:
+                    latest[r[0]] = r
+                rows = list(latest.values())
+            rows = rows[offset:] if limit < 0 else rows[offset : offset + limit]
+            return [self._version_dict(conn, s, v, sid) for s, v, sid, _ in rows]
+
+    # ---------------------------------------------------------------- deletes
+
+    def delete_subject(self, subject: str, *, permanent: bool = False) -> list[int]:
+        with self._write() as conn:
+            self._check_writable(conn, subject)
+            rows = self._versions(conn, subject, deleted=True)
+            if not rows:
+                raise api_error(40401, f"Subject '{subject}' not found.")
+            live = [r for r in rows if not r[2]]
+            if permanent and live:
+                raise api_error(
+                    40405, f"Subject '{subject}' was not deleted first before being permanently deleted"
+                )
+            if not permanent and not live:
+                raise api_error(40404, f"Subject '{subject}' was soft deleted.Set permanent=true to delete permanently")
+            targets = rows if permanent else live
+            for version, _, _ in targets:
+                if self._referrers(conn, subject, version):
+                    raise api_error(
+                        42206,
+                        f"One or more references exist to the schema {{magic=1,keytype=SCHEMA,subject={subject},version={version}}}.",
+                    )
+            if permanent:
+                conn.execute("DELETE FROM versions WHERE subject = ?", (subject,))
+                conn.execute("DELETE FROM config WHERE subject = ?", (subject,))
+                conn.execute("DELETE FROM modes WHERE subject = ?", (subject,))
+                self._drop_orphans(conn, {r[1] for r in rows})
+            else:
+                conn.execute("UPDATE versions SET deleted = 1 WHERE subject = ?", (subject,))
+            return [r[0] for r in targets]
+
+    def delete_version(self, subject: str, version: object, *, permanent: bool = False) -> int:
+        with self._write() as conn:
+            self._check_writable(conn, subject)
+            v = parse_version(version)
+            rows = self._versions(conn, subject, deleted=True)
+            if not rows:
+                raise api_error(40401, f"Subject '{subject}' not found.")
+            if v == "latest":
+                candidates = rows if permanent else [r for r in rows if not r[2]]
+                if not candidates:
+                    raise api_error(40401, f"Subject '{subject}' not found.")
+                row = candidates[-1]
+            else:
+                found = [r for r in rows if r[0] == v]
+                if not found:
+                    raise api_error(40402, f"Version {v} not found.")
+                row = found[0]
+            number, sid, deleted = row
+            if permanent and not deleted:
+                raise api_error(
+                    40407,
+                    f"Subject '{subject}' Version {number} was not deleted first before being permanently deleted",
+                )
+            if not permanent and deleted:
+                raise api_error(
+                    40406, f"Subject '{subject}' Version {number} was soft deleted.Set permanent=true to delete permanently"
+                )
+            if self._referrers(conn, subject, number):
+                raise api_error(
+                    42206,
+                    f"One or more references exist to the schema {{magic=1,keytype=SCHEMA,subject={subject},version={number}}}.",
+                )
+            if permanent:
+                conn.execute("DELETE FROM versions WHERE subject = ? AND version = ?", (subject, number))
+                self._drop_orphans(conn, {sid})
+            else:
+                conn.execute("UPDATE versions SET deleted = 1 WHERE subject = ? AND version = ?", (subject, number))
+            return number
+
+    @staticmethod
+    def _drop_orphans(conn: sqlite3.Connection, ids: set[int]) -> None:
+        for sid in ids:
+            if conn.execute("SELECT 1 FROM versions WHERE schema_id = ? LIMIT 1", (sid,)).fetchone() is None:
+                conn.execute("DELETE FROM schemas WHERE id = ?", (sid,))
+                conn.execute("DELETE FROM refs WHERE schema_id = ?", (sid,))
+
+    # ---------------------------------------------------------------- compatibility
+
+    def check_compatibility(
+        self, subject: str, req: SchemaRequest, version: object | None = None, *, normalize: bool = False
+    ) -> list[str]:
+        """Messages why ``req`` is incompatible ([] when compatible).
+
+        With ``version``, against that one version only (``latest`` on a missing subject is
+        compatible); without, exactly the check ``register`` would run.
+        """
+        with self._read() as conn:
+            cfg = self._effective_config(conn, subject)
+            normalize = normalize or bool(cfg.get("normalize"))
+            level = str(cfg.get("compatibilityLevel") or DEFAULT_COMPATIBILITY)
+            only = None
+            if version is not None:
+                v = parse_version(version)
+                rows = self._versions(conn, subject, deleted=False)
+                if v == "latest":
+                    if not rows:
+                        validate_schema(req.schema_type, req.schema, self._ref_texts(conn, req.references)[1])
+                        return []
+                    only = rows[-1][0]
+                else:
+                    if not any(r[0] == v for r in rows):
+                        raise api_error(40402, f"Version {v} not found.")
+                    only = v
+                if level.endswith("_TRANSITIVE"):
+                    level = _base_level(level)
+            prep = self._prepare(conn, req, normalize, validate=True)
+            return self._compat_messages(conn, subject, req, prep, level, only=only)
+
+    # ---------------------------------------------------------------- config and mode
+
+    def get_config(self, subject: str | None = None, *, default_to_global: bool = False) -> dict[str, Any]:
+        with self._read() as conn:
+            if subject is None:
+                return self._effective_config(conn, None)
+            own = self._config(conn, subject)
+            if own is None and not default_to_global:
+                raise api_error(40408, f"Subject '{subject}' does not have subject-level compatibility configured")
+            return self._effective_config(conn, subject) if default_to_global else dict(own or {})
+
+    def set_config(self, subject: str | None, update: Mapping[str, Any]) -> dict[str, Any]:
+        if subject is not None:
+            check_subject(subject)
+        level = update.get("compatibility", update.get("compatibilityLevel"))
+        body = {k: v for k, v in update.items() if k in _CONFIG_KEYS and v is not None}
+        body.pop("compatibilityLevel", None)
+        if level is not None:
+            if not isinstance(level, str) or level.upper() not in COMPATIBILITY_LEVELS:
+                raise api_error(
+                    42203,
+                    "Invalid compatibility level. Valid values are none, backward, forward, full, "
+                    "backward_transitive, forward_transitive, and full_transitive",
+                )
+            body["compatibilityLevel"] = level.upper()
+        if "normalize" in body and not isinstance(body["normalize"], bool):
+            raise api_error(42203, "Invalid config: 'normalize' must be a boolean")
+        with self._write() as conn:
+            current = self._config(conn, subject) or {}
+            current.update(body)
+            conn.execute(
+                "INSERT OR REPLACE INTO config (subject, data) VALUES (?, ?)", (subject or _GLOBAL, _compact(current))
+            )
+        echo = {k: v for k, v in body.items() if k != "compatibilityLevel"}
+        if "compatibilityLevel" in body:
+            echo = {"compatibility": body["compatibilityLevel"], **echo}
+        return echo
+
+    def delete_config(self, subject: str | None = None) -> dict[str, Any]:
+        with self._write() as conn:
+            if subject is None:
+                previous = self._effective_config(conn, None)
+                conn.execute("DELETE FROM config WHERE subject = ?", (_GLOBAL,))
+                return previous
+            own = self._config(conn, subject)
+            if own is None:
+                raise api_error(40401, f"Subject '{subject}' not found.")
+            conn.execute("DELETE FROM config WHERE subject = ?", (subject,))
+            return own
+
+    def get_mode(self, subject: str | None = None, *, default_to_global: bool = False) -> str:
+        with self._read() as conn:
+            if subject is None:
+                return self._mode(conn, None) or DEFAULT_MODE
+            own = self._mode(conn, subject)
+            if own is None:
+                if not default_to_global:
+                    raise api_error(40409, f"Subject '{subject}' does not have subject-level mode configured")
+                return self._mode(conn, None) or DEFAULT_MODE
+            return own
+
+    def set_mode(self, subject: str | None, mode: object, *, force: bool = False) -> str:
+        if subject is not None:
+            check_subject(subject)
+        if not isinstance(mode, str) or mode.upper() not in MODES:
+            raise api_error(42204, "Invalid mode. Valid values are READWRITE, READONLY, READONLY_OVERRIDE, IMPORT")
+        mode = mode.upper()
+        with self._write() as conn:
+            if mode == "IMPORT" and not force:
+                if subject is None:
+                    live = conn.execute("SELECT 1 FROM versions WHERE deleted = 0 LIMIT 1").fetchone()
+                else:
+                    live = conn.execute(
+                        "SELECT 1 FROM versions WHERE subject = ? AND deleted = 0 LIMIT 1", (subject,)
+                    ).fetchone()
+                if live is not None:
+                    raise api_error(
+                        42205, "Cannot import since found existing subjects (use force=true to override)"
+                    )
+            conn.execute("INSERT OR REPLACE INTO modes (subject, mode) VALUES (?, ?)", (subject or _GLOBAL, mode))
+        return mode
+
+    def delete_mode(self, subject: str | None = None) -> str:
+        with self._write() as conn:
+            previous = self._mode(conn, subject)
+            if previous is None:
+                if subject is None:
+                    return DEFAULT_MODE
+                raise api_error(40409, f"Subject '{subject}' does not have subject-level mode configured")
+            conn.execute("DELETE FROM modes WHERE subject = ?", (subject or _GLOBAL,))
+            return previous

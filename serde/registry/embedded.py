@@ -1,0 +1,91 @@
+"""The embedded registry: a SQLite file behind a real ``SchemaRegistryClient``.
+
+``EmbeddedRegistry(path).client`` is a genuine ``confluent_kafka.schema_registry``
+``SchemaRegistryClient`` whose HTTP session talks to the REST app in process
+(``httpx.WSGITransport``), so the embedded registry and ``serde registry serve`` run exactly
+the same code. Several processes may open the same file at once.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from serde.registry._app import DEFAULT_MAX_BODY, RegistryApp
+from serde.registry._store import Store
+
+__all__ = ["EmbeddedRegistry"]
+
+EMBEDDED_URL = "http://embedded.serde.invalid"
+
+
+def _transport(app: RegistryApp) -> Any:
+    import httpx
+
+    class _RawPathWSGITransport(httpx.WSGITransport):
+        """Passes the undecoded path along, so a subject holding ``%2F`` keeps its slash."""
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            request.headers["X-Serde-Raw-Path"] = request.url.raw_path.decode("ascii")
+            return super().handle_request(request)
+
+    return _RawPathWSGITransport(app=app)
+
+
+class EmbeddedRegistry:
+    """A Confluent-compatible schema registry stored in one SQLite file.
+
+    ``path`` is created on first use (parent directories too). ``client`` is a
+    ``SchemaRegistryClient`` bound to it; ``app`` the WSGI app (for serving it elsewhere);
+    ``close()`` (or leaving a ``with`` block) closes both.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        incompatible_error_code: int = 409,
+        max_body: int = DEFAULT_MAX_BODY,
+    ) -> None:
+        self.path = os.fspath(path)
+        self.url = EMBEDDED_URL
+        self._store = Store(self.path)
+        self.app = RegistryApp(self._store, incompatible_error_code=incompatible_error_code, max_body=max_body)
+        self._client: Any = None
+
+    @property
+    def client(self) -> Any:
+        """The ``confluent_kafka.schema_registry.SchemaRegistryClient`` of this registry."""
+        if self._client is None:
+            import httpx
+            from confluent_kafka.schema_registry import SchemaRegistryClient
+
+            client = SchemaRegistryClient({"url": EMBEDDED_URL})
+            old = client._rest_client.session
+            client._rest_client.session = httpx.Client(transport=_transport(self.app), base_url=EMBEDDED_URL)
+            old.close()
+            self._client = client
+        return self._client
+
+    def http_client(self) -> Any:
+        """A new ``httpx.Client`` speaking raw REST to this registry in process (caller closes it)."""
+        import httpx
+
+        return httpx.Client(transport=_transport(self.app), base_url=EMBEDDED_URL)
+
+    def close(self) -> None:
+        if self._client is not None:
+            try:
+                self._client._rest_client.session.close()
+            except Exception:  # pragma: no cover - closing is best effort
+                pass
+            self._client = None
+        self._store.close()
+
+    def __enter__(self) -> "EmbeddedRegistry":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"EmbeddedRegistry({self.path!r})"
