@@ -71,6 +71,3 @@ class CompatResult:
     compatible: bool
     messages: list[str] = field(default_factory=list)
     violations: list[Violation] = field(default_factory=list)
-
-    def __bool__(self) -> bool:
-        return self.compatible

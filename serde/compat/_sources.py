@@ -1,0 +1,468 @@
+"""Collect schemas for CI checks: a directory of schema files, and their earlier versions
+from a git ref, a folder, or a schema registry.
+
+Subjects come from file names (``orders-value.avsc`` → subject ``orders-value``; the
+extension gives the schema type) unless a ``serde-compat.json`` config in the directory maps
+them explicitly::
+
+    {"level": "BACKWARD",
+     "subjects": {"orders-value": {"file": "orders.avsc", "level": "FULL_TRANSITIVE"}}}
+
+References between files are found the way each format names them: Protobuf ``import``
+lines, JSON Schema ``$ref`` to another file, Avro named types defined in another file.
+"""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from serde._errors import ConfigError, SchemaParseError, SerdeError
+from serde.compat._engine import check, normalise_level, normalise_schema_type
+from serde.compat._types import CompatResult
+
+__all__ = [
+    "CONFIG_FILE",
+    "FolderBaseline",
+    "GitBaseline",
+    "RegistryBaseline",
+    "SchemaFile",
+    "SubjectReport",
+    "baseline_for",
+    "check_directory",
+    "check_files",
+    "discover",
+]
+
+CONFIG_FILE = "serde-compat.json"
+EXTENSIONS = {".avsc": "AVRO", ".json": "JSON", ".proto": "PROTOBUF"}
+DEFAULT_LEVEL = "BACKWARD"
+
+Reader = Callable[[str], "str | None"]  # relative posix path → text, None when absent
+
+
+@dataclass(frozen=True)
+class SchemaFile:
+    """One schema of the directory: its subject, relative path, type and configured level."""
+
+    subject: str
+    path: str  # posix, relative to the directory
+    schema_type: str
+    level: str | None = None
+
+
+@dataclass
+class SubjectReport:
+    """The outcome for one subject: ``status`` is compatible, incompatible, new or invalid."""
+
+    subject: str
+    schema_type: str
+    level: str
+    file: str | None
+    status: str
+    versions: list[int] = field(default_factory=list)
+    result: CompatResult | None = None
+    error: str | None = None
+    note: str = ""
+
+    @property
+    def messages(self) -> list[str]:
+        if self.error:
+            return [self.error]
+        return list(self.result.messages) if self.result is not None else []
+
+
+# --- discovering the directory -----------------------------------------------------------
+
+def discover(root: Path) -> list[SchemaFile]:
+    """The schema files under ``root`` as subjects (config file, else file names)."""
+    root = Path(root)
+    config_path = root / CONFIG_FILE
+    if config_path.exists():
+        try:
+            config = json.loads(config_path.read_text())
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{config_path}: not valid JSON: {exc.msg} (line {exc.lineno})") from exc
+        default_level = config.get("level")
+        if default_level:
+            normalise_level(default_level)
+        found = []
+        for subject, spec in sorted((config.get("subjects") or {}).items()):
+            spec = {"file": spec} if isinstance(spec, str) else dict(spec)
+            if "file" not in spec:
+                raise ConfigError(f"{config_path}: subject {subject!r} needs a 'file'")
+            path = PurePosixPath(spec["file"]).as_posix()
+            schema_type = spec.get("type") or EXTENSIONS.get(PurePosixPath(path).suffix)
+            if not schema_type:
+                raise ConfigError(f"{config_path}: cannot tell the schema type of {path!r}; set 'type'")
+            level = spec.get("level") or default_level
+            found.append(SchemaFile(subject, path, normalise_schema_type(schema_type),
+                                    normalise_level(level) if level else None))
+        return found
+    return [
+        SchemaFile(p.stem, p.relative_to(root).as_posix(), EXTENSIONS[p.suffix])
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.suffix in EXTENSIONS and p.name != CONFIG_FILE
+    ]
+
+
+def _directory_reader(root: Path) -> Reader:
+    def read(rel: str) -> str | None:
+        path = Path(root) / rel
+        return path.read_text(encoding="utf-8") if path.is_file() else None
+    return read
+
+
+# --- references between files ------------------------------------------------------------
+
+_PROTO_IMPORT = re.compile(r'^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;', re.MULTILINE)
+
+
+def references_for(schema_type: str, rel_path: str, text: str, read: Reader,
+                   all_files: Sequence[str] = ()) -> dict[str, str]:
+    """Import name → text for everything ``text`` refers to (transitively, dependencies first)."""
+    refs: dict[str, str] = {}
+    if schema_type == "PROTOBUF":
+        _proto_refs(text, read, refs, set())
+    elif schema_type == "JSON":
+        _json_refs(rel_path, text, read, refs, {rel_path})
+    else:
+        _avro_refs(text, read, all_files, refs, {rel_path})
+    return refs
+
+
+def _proto_refs(text: str, read: Reader, refs: dict[str, str], seen: set[str]) -> None:
+    for name in _PROTO_IMPORT.findall(text):
+        if name in seen:
+            continue
+        seen.add(name)
+        body = read(name)
+        if body is None:
+            continue  # well-known types (google/protobuf/...) come with protoc
+        _proto_refs(body, read, refs, seen)
+        refs[name] = body
+
+
+def _json_refs(rel_path: str, text: str, read: Reader, refs: dict[str, str], seen: set[str]) -> None:
+    try:
+        raw = json.loads(text)
+    except json.JSONDecodeError:
+        return  # the parser reports it with its location
+    for ref in _walk_refs(raw):
+        base = ref.partition("#")[0]
+        if not base or "://" in base or base in refs:
+            continue
+        target = (PurePosixPath(rel_path).parent / base).as_posix()
+        body = read(target)
+        if body is None or target in seen:
+            continue
+        seen.add(target)
+        _json_refs(target, body, read, refs, seen)
+        refs[base] = body
+
+
+def _walk_refs(raw: object):
+    if isinstance(raw, dict):
+        for key, value in raw.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _walk_refs(value)
+    elif isinstance(raw, list):
+        for value in raw:
+            yield from _walk_refs(value)
+
+
+_AVRO_PRIMITIVES = {"null", "boolean", "int", "long", "float", "double", "bytes", "string",
+                    "record", "error", "enum", "fixed", "array", "map"}
+
+
+def _avro_names(raw: object, namespace: str = "") -> tuple[set[str], set[str]]:
+    """(full names defined, names used) in an Avro schema JSON."""
+    defined: set[str] = set()
+    used: set[str] = set()
+
+    def walk(node: object, ns: str) -> None:
+        if isinstance(node, str):
+            if node not in _AVRO_PRIMITIVES:
+                used.add(node if "." in node or not ns else f"{ns}.{node}")
+                used.add(node)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item, ns)
+        elif isinstance(node, dict):
+            kind = node.get("type")
+            if kind in ("record", "error", "enum", "fixed") and isinstance(node.get("name"), str):
+                name = node["name"]
+                space = name.rpartition(".")[0] if "." in name else node.get("namespace", ns)
+                defined.add(name if "." in name else (f"{space}.{name}" if space else name))
+                for f in node.get("fields", []) if isinstance(node.get("fields"), list) else []:
+                    if isinstance(f, dict):
+                        walk(f.get("type"), space)
+                return
+            if kind == "array":
+                walk(node.get("items"), ns)
+            elif kind == "map":
+                walk(node.get("values"), ns)
+            else:
+                walk(kind, ns)
+
+    walk(raw, namespace)
+    return defined, used
+
+
+def _avro_refs(text: str, read: Reader, all_files: Sequence[str], refs: dict[str, str],
+               seen: set[str]) -> None:
+    try:
+        defined, used = _avro_names(json.loads(text))
+    except json.JSONDecodeError:
+        return
+    missing = used - defined
+    if not missing:
+        return
+    for other in all_files:
+        if other in seen or not other.endswith(".avsc"):
+            continue
+        body = read(other)
+        if body is None:
+            continue
+        try:
+            other_defined, _ = _avro_names(json.loads(body))
+        except json.JSONDecodeError:
+            continue
+        if other_defined & missing:
+            seen.add(other)
+            _avro_refs(body, read, all_files, refs, seen)  # its own dependencies go first
+            refs[other] = body
+
+
+# --- baselines: where earlier versions come from ----------------------------------------
+
+@dataclass
+class History:
+    """Earlier versions of one subject (oldest first) and the level configured for it."""
+
+    versions: list[int]
+    schemas: list[tuple[str, dict[str, str]]]
+    schema_type: str | None = None
+    level: str | None = None
+
+
+class GitBaseline:
+    """The same files at a git ref (``--against git:main``)."""
+
+    def __init__(self, ref: str, directory: Path) -> None:
+        self.ref = ref
+        self.directory = Path(directory).resolve()
+        try:
+            top = self._git("rev-parse", "--show-toplevel").strip()
+            self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        except subprocess.CalledProcessError as exc:
+            raise ConfigError(f"git: cannot use ref {ref!r} in {self.directory}: "
+                              f"{(exc.stderr or '').strip() or exc}") from exc
+        except FileNotFoundError as exc:
+            raise ConfigError("git is not installed") from exc
+        self.prefix = self.directory.relative_to(Path(top).resolve()).as_posix()
+        self.describe = f"git:{ref}"
+
+    def _git(self, *args: str) -> str:
+        return subprocess.run(["git", "-C", str(self.directory), *args], check=True,
+                              capture_output=True, text=True).stdout
+
+    def read(self, rel: str) -> str | None:
+        path = rel if self.prefix in ("", ".") else f"{self.prefix}/{rel}"
+        try:
+            return self._git("show", f"{self.ref}:{path}")
+        except subprocess.CalledProcessError:
+            return None
+
+    def history(self, item: SchemaFile, all_files: Sequence[str]) -> History:
+        text = self.read(item.path)
+        if text is None:
+            return History([], [])
+        refs = references_for(item.schema_type, item.path, text, self.read, all_files)
+        return History([1], [(text, refs)])
+
+
+class FolderBaseline:
+    """Earlier versions in a folder: the same relative path (one version), or a folder named
+    after the subject holding numbered versions (``orders-value/1.avsc``, ``2.avsc``...)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        if not self.folder.is_dir():
+            raise ConfigError(f"baseline folder {self.folder} does not exist")
+        self.read = _directory_reader(self.folder)
+        self.describe = str(self.folder)
+
+    def history(self, item: SchemaFile, all_files: Sequence[str]) -> History:
+        text = self.read(item.path)
+        if text is not None:
+            refs = references_for(item.schema_type, item.path, text, self.read, all_files)
+            return History([1], [(text, refs)])
+        versions_dir = self.folder / item.subject
+        if not versions_dir.is_dir():
+            return History([], [])
+        numbered = []
+        for path in versions_dir.iterdir():
+            match = re.match(r"^v?(\d+)", path.name)
+            if path.is_file() and match:
+                numbered.append((int(match.group(1)), path))
+        numbered.sort()
+        schemas = []
+        for _, path in numbered:
+            body = path.read_text(encoding="utf-8")
+            rel = path.relative_to(self.folder).as_posix()
+            schemas.append((body, references_for(item.schema_type, rel, body, self.read, all_files)))
+        return History([n for n, _ in numbered], schemas)
+
+
+class RegistryBaseline:
+    """All live versions of each subject in a schema registry, and the subject's level.
+
+    ``client`` is a ``confluent_kafka.schema_registry.SchemaRegistryClient`` (or anything
+    with the same ``get_versions``/``get_version``/``get_compatibility`` methods).
+    """
+
+    def __init__(self, client: object, describe: str = "registry") -> None:
+        self.client = client
+        self.describe = describe
+
+    def history(self, item: SchemaFile, all_files: Sequence[str]) -> History:
+        try:
+            versions = sorted(self.client.get_versions(item.subject))
+        except Exception as exc:  # the one place registry-client errors are translated
+            if getattr(exc, "error_code", None) == 40401 or getattr(exc, "http_status_code", None) == 404:
+                return History([], [], level=self._level(item.subject))
+            raise ConfigError(f"registry: cannot list versions of {item.subject!r}: {exc}") from exc
+        schemas, schema_type = [], None
+        for version in versions:
+            registered = self.client.get_version(item.subject, version)
+            schema = registered.schema
+            schema_type = (schema.schema_type or "AVRO").upper()
+            schemas.append((schema.schema_str, self._references(schema.references or [], {})))
+        return History(versions, schemas, schema_type, self._level(item.subject))
+
+    def _references(self, references: Sequence[object], into: dict[str, str]) -> dict[str, str]:
+        for ref in references:
+            if ref.name in into:
+                continue
+            registered = self.client.get_version(ref.subject, ref.version)
+            self._references(registered.schema.references or [], into)  # dependencies first
+            into[ref.name] = registered.schema.schema_str
+        return into
+
+    def _level(self, subject: str) -> str | None:
+        for args in ((subject,), ()):
+            try:
+                level = self.client.get_compatibility(*args)
+            except Exception:  # no subject config (40408), or a client without the call
+                continue
+            if level:
+                return str(getattr(level, "value", level)).upper()
+        return None
+
+
+def baseline_for(against: str, directory: Path, registry_client: Callable[[str], object] | None = None):
+    """``git:REF`` → GitBaseline, ``http(s)://`` or ``mock://`` → RegistryBaseline, else a folder."""
+    if against.startswith("git:"):
+        return GitBaseline(against[4:] or "HEAD", directory)
+    if re.match(r"^(https?|mock)://", against):
+        if registry_client is None:
+            from confluent_kafka.schema_registry import SchemaRegistryClient
+
+            def registry_client(url: str) -> object:
+                return SchemaRegistryClient({"url": url})
+        return RegistryBaseline(registry_client(against), describe=against)
+    return FolderBaseline(Path(against))
+
+
+# --- running the checks -----------------------------------------------------------------
+
+def check_directory(directory: Path, baseline, *, level: str | None = None, policy: str = "STRICT",
+                    schema_type: str | None = None) -> list[SubjectReport]:
+    """Check every schema file of ``directory`` against its history in ``baseline``.
+
+    ``level`` overrides every other source; otherwise the config file's level, then the
+    registry's level for the subject, then BACKWARD.
+    """
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise ConfigError(f"{directory} is not a directory")
+    items = discover(directory)
+    if schema_type:
+        wanted = normalise_schema_type(schema_type)
+        items = [i for i in items if i.schema_type == wanted]
+    read = _directory_reader(directory)
+    all_files = [i.path for i in items]
+    reports = []
+    for item in items:
+        text = read(item.path)
+        if text is None:
+            reports.append(SubjectReport(item.subject, item.schema_type, level or item.level or DEFAULT_LEVEL,
+                                         item.path, "invalid", error=f"{item.path}: file not found"))
+            continue
+        refs = references_for(item.schema_type, item.path, text, read, all_files)
+        try:
+            history = baseline.history(item, all_files)
+        except SchemaParseError as exc:
+            reports.append(SubjectReport(item.subject, item.schema_type, level or item.level or DEFAULT_LEVEL,
+                                         item.path, "invalid", error=f"{item.path}: baseline: {exc}"))
+            continue
+        chosen = normalise_level(level or item.level or history.level or DEFAULT_LEVEL)
+        reports.append(_check_one(item.subject, item.schema_type, chosen, item.path, (text, refs),
+                                  history, policy))
+    return reports
+
+
+def check_files(schema_type: str, new_path: Path, previous_paths: Sequence[Path], *, level: str,
+                policy: str = "STRICT", references: Mapping[str, str] | None = None) -> SubjectReport:
+    """Single check: one new schema file against previous files (oldest first)."""
+    def load(path: Path) -> str:
+        try:
+            return Path(path).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+
+    schema_type = normalise_schema_type(schema_type)
+    refs = dict(references or {})
+    new_text = load(new_path)
+    reader = _directory_reader(Path(new_path).parent)
+    auto = references_for(schema_type, Path(new_path).name, new_text, reader,
+                          [p.name for p in Path(new_path).parent.glob("*.avsc")])
+    history = History(list(range(1, len(previous_paths) + 1)), [])
+    for path in previous_paths:
+        body = load(path)
+        prev_reader = _directory_reader(Path(path).parent)
+        prev_auto = references_for(schema_type, Path(path).name, body, prev_reader,
+                                   [p.name for p in Path(path).parent.glob("*.avsc")])
+        history.schemas.append((body, {**prev_auto, **refs}))
+    subject = Path(new_path).stem
+    return _check_one(subject, schema_type, normalise_level(level), str(new_path),
+                      (new_text, {**auto, **refs}), history, policy)
+
+
+def _check_one(subject: str, schema_type: str, level: str, path: str | None,
+               new: tuple[str, dict[str, str]], history: History, policy: str) -> SubjectReport:
+    report = SubjectReport(subject, schema_type, level, path, "compatible", list(history.versions))
+    if history.schema_type and history.schema_type != schema_type:
+        report.status = "incompatible"
+        report.result = CompatResult(False, [
+            f"Incompatible because of different schema type: {history.schema_type} → {schema_type}"])
+        return report
+    try:
+        report.result = check(schema_type, new, history.schemas, level, policy=policy,
+                              versions=history.versions)
+    except SchemaParseError as exc:
+        report.status, report.error = "invalid", f"{path}: {exc}" if path else str(exc)
+        return report
+    except SerdeError:
+        raise
+    if not history.schemas:
+        report.status, report.note = "new", "no earlier version: a new subject passes"
+    elif not report.result.compatible:
+        report.status = "incompatible"
+    return report
