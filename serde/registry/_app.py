@@ -211,7 +211,7 @@ class RegistryApp:
                 raise api_error(406, "HTTP 406 Not Acceptable")
             result = self._dispatch(req)
             status = 200
-            body = json.dumps(_prune(result) if isinstance(result, (dict, list)) else result).encode()
+            body = json.dumps(_prune(result) if isinstance(result, (dict, list)) else result, separators=(",", ":")).encode()
         except _Response as resp:
             status, body, headers = resp.status, resp.body, resp.headers
         except RegistryError as exc:

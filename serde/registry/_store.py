@@ -508,6 +508,12 @@ class Store:
                 pass
         self._local = threading.local()
 
+    def reset(self) -> None:
+        """Forget everything (schemas, subjects, configs, modes, the id counter): for tests."""
+        with self._write() as conn:
+            for table in ("versions", "refs", "schemas", "config", "modes", "meta"):
+                conn.execute(f"DELETE FROM {table}")
+
     # ---------------------------------------------------------------- helpers
 
     @staticmethod

@@ -165,7 +165,7 @@ class RegistryServer:
     def start(self) -> "RegistryServer":
         """Serve in a daemon thread and return at once."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._httpd.serve_forever, name=f"serde-registry-{self.port}", daemon=True)
+            self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name=f"serde-registry-{self.port}", daemon=True)
             self._thread.start()
         return self
 
@@ -188,6 +188,10 @@ class RegistryServer:
         else:
             # serve_forever runs in another thread (or not at all): ask it to stop
             threading.Thread(target=self._httpd.shutdown, daemon=True).start()
+
+    def reset(self) -> None:
+        """Empty the registry (every schema, subject, config and mode), e.g. between tests."""
+        self.store.reset()
 
     def _close(self) -> None:
         self._httpd.server_close()
