@@ -4,6 +4,10 @@
     result = check("JSON", new_text, [v1_text, v2_text], level="BACKWARD_TRANSITIVE")
     result.compatible, result.messages
 """
+# The rule modules live in the subpackage ``serde.compat.rules``; importing it first means
+# its later submodule imports no longer rebind ``serde.compat.rules``, so the name stays
+# the ``rules()`` listing function below.
+import serde.compat.rules as _rule_modules  # noqa: F401  (must precede the next import)
 from serde.compat._engine import LEVELS, check, rules
 from serde.compat._types import CompatResult, Rule, Violation
 
