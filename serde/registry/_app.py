@@ -514,7 +514,7 @@ class RegistryApp:
         return self._allow(m, ("DELETE",), lambda: {"mode": store.delete_mode(subject)})
 
     def _delete_context(self, context: str) -> Any:
-        if context != ".":
+        if context not in (".", ":.:"):  # URL clients drop a bare "." segment; ":.:" names it too
             raise api_error(40401, f"Context '{context}' not found.")
         if self.store.subjects(deleted=True):
             raise api_error(42211, "Context '.' is not empty")

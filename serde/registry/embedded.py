@@ -18,8 +18,17 @@ __all__ = ["EmbeddedRegistry"]
 EMBEDDED_URL = "http://embedded.serde.invalid"
 
 
+def _httpx() -> Any:
+    """The httpx module confluent-kafka's client uses (``httpx2`` when installed)."""
+    try:
+        from confluent_kafka.schema_registry.common._httpx_compat import httpx
+    except ImportError:  # older confluent-kafka: plain httpx
+        import httpx
+    return httpx
+
+
 def _transport(app: RegistryApp) -> Any:
-    import httpx
+    httpx = _httpx()
 
     class _RawPathWSGITransport(httpx.WSGITransport):
         """Passes the undecoded path along, so a subject holding ``%2F`` keeps its slash."""
@@ -56,7 +65,7 @@ class EmbeddedRegistry:
     def client(self) -> Any:
         """The ``confluent_kafka.schema_registry.SchemaRegistryClient`` of this registry."""
         if self._client is None:
-            import httpx
+            httpx = _httpx()
             from confluent_kafka.schema_registry import SchemaRegistryClient
 
             client = SchemaRegistryClient({"url": EMBEDDED_URL})
@@ -68,7 +77,7 @@ class EmbeddedRegistry:
 
     def http_client(self) -> Any:
         """A new ``httpx.Client`` speaking raw REST to this registry in process (caller closes it)."""
-        import httpx
+        httpx = _httpx()
 
         return httpx.Client(transport=_transport(self.app), base_url=EMBEDDED_URL)
 
