@@ -118,7 +118,8 @@ def _directory_reader(root: Path) -> Reader:
 
 # --- references between files ------------------------------------------------------------
 
-_PROTO_IMPORT = re.compile(r'^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;', re.MULTILINE)
+# an import statement starts a line or follows another statement's ';'
+_PROTO_IMPORT = re.compile(r'(?:^|;)\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;', re.MULTILINE)
 
 
 def references_for(schema_type: str, rel_path: str, text: str, read: Reader,
@@ -439,7 +440,7 @@ def check_files(schema_type: str, new_path: Path, previous_paths: Sequence[Path]
         prev_reader = _directory_reader(Path(path).parent)
         prev_auto = references_for(schema_type, Path(path).name, body, prev_reader,
                                    [p.name for p in Path(path).parent.glob("*.avsc")])
-        history.schemas.append((body, {**prev_auto, **refs}))
+        history.schemas.append((body, {**refs, **prev_auto}))  # files next to it win
     subject = Path(new_path).stem
     return _check_one(subject, schema_type, normalise_level(level), str(new_path),
                       (new_text, {**auto, **refs}), history, policy)
