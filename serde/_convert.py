@@ -1,0 +1,788 @@
+"""Conversion between formats: records stream from one format's reader through a
+coercer into another format's writer, in constant memory.
+
+File encodings (what ``serde convert`` reads and writes):
+
+========  ====================================================================
+csv       RFC 4180 with a header row (columns: see ``serde.formats.csv``)
+json      newline-delimited JSON, one record per line
+avro      Avro Object Container File (codec null, deflate, snappy, zstandard)
+protobuf  messages each preceded by their length as a varint (``writeDelimitedTo``)
+binary    values each preceded by a 4-byte big-endian length, -1 for null
+========  ====================================================================
+
+With ``framing="base64"`` each line is a Confluent-framed Kafka message in base64,
+and with ``framing="delimited"`` each message is preceded by its varint length; the
+writer schema is then found (or registered) in the schema registry.
+"""
+from __future__ import annotations
+
+import base64
+import io
+import os
+import struct
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import IO, Any, BinaryIO, Callable, Iterable, Iterator, NamedTuple
+
+from . import _coerce
+from . import _model as m
+from ._errors import ConfigError, DecodeError, SchemaParseError, SerdeError
+from ._types import SchemaSource
+from .formats import ParsedSchema, get_format
+
+FILE_FORMATS = ("avro", "binary", "csv", "json", "protobuf")
+FRAMINGS = ("none", "base64", "delimited")
+ON_ERROR = ("fail", "skip", "dead-letter")
+INFER_SAMPLE = 1000
+_LENGTH = struct.Struct(">i")
+
+
+class Item(NamedTuple):
+    """One input record: where it came from, its raw input (for dead letters), and the
+    decoded record or the error that stopped it."""
+
+    location: str
+    raw: bytes | None
+    record: Any
+    error: SerdeError | None
+
+
+@dataclass
+class ConversionReport:
+    """What a conversion did. ``rejected`` records went to the dead-letter file or were
+    skipped, each with its location and reason in ``errors`` (the first 100 kept)."""
+
+    read: int = 0
+    written: int = 0
+    rejected: int = 0
+    errors: list[str] = field(default_factory=list)
+    target_schema: str | None = None
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        rate = f", {self.read / self.seconds:,.0f} records/s" if self.seconds > 0 and self.read >= 10_000 else ""
+        return f"{self.read} read, {self.written} written, {self.rejected} rejected{rate}"
+
+
+def detect_schema_type(text: str) -> str:
+    """AVRO, JSON or PROTOBUF, from a schema's text."""
+    stripped = text.lstrip()
+    if not stripped.startswith(("{", "[", '"')):
+        return "PROTOBUF"
+    import orjson
+
+    try:
+        doc = orjson.loads(stripped)
+    except orjson.JSONDecodeError as exc:
+        raise SchemaParseError(f"schema is neither JSON nor .proto text: {exc}") from None
+    if isinstance(doc, str) or isinstance(doc, list):
+        return "AVRO"
+    if isinstance(doc, dict) and doc.get("type") in ("record", "enum", "fixed", "array", "map", "error") and (
+        "name" in doc or "items" in doc or "values" in doc
+    ):
+        return "AVRO"
+    if isinstance(doc, dict) and "fields" in doc and "name" in doc:
+        return "AVRO"
+    return "JSON"
+
+
+def model_of(schema: ParsedSchema) -> m.Type | None:
+    """The neutral model of a parsed schema, or None when it has none (binary, untyped)."""
+    model = getattr(schema, "model", None)
+    if model is not None:
+        return model  # type: ignore[no-any-return]
+    if schema.schema_type is None:
+        return None
+    from .translate import to_model
+
+    options = {"message": schema.message_name} if getattr(schema, "message_name", None) else {}  # type: ignore[attr-defined]
+    return to_model(schema.schema_type, schema.text, schema.references, **options)
+
+
+# -- schema handling ----------------------------------------------------------------------
+
+def parse_for(format_name: str, text: str, *, schema_type: str | None = None, message: str | None = None,
+              references: dict[str, str] | None = None, **options: Any) -> ParsedSchema:
+    """Parse ``text`` as a schema for ``format_name`` (CSV takes any record schema)."""
+    fmt = get_format(format_name)
+    source = SchemaSource(text, references or {})
+    if format_name == "csv":
+        return fmt.parse_schema(source, record_type=schema_type or detect_schema_type(text), message=message, **options)
+    if format_name == "protobuf" and message:
+        return fmt.parse_schema(source, message=message)
+    if format_name == "binary":
+        return fmt.parse_schema(source, **{k: v for k, v in options.items() if k == "encoding"})
+    return fmt.parse_schema(source)
+
+
+def derive_schema(model: m.Type, target_format: str, *, name: str | None = None) -> str:
+    """Target schema text for ``model`` in ``target_format``'s schema language."""
+    from .translate import from_model
+
+    target_type = {"avro": "AVRO", "json": "JSON", "protobuf": "PROTOBUF", "csv": "AVRO"}.get(target_format)
+    if target_type is None:
+        raise ConfigError(f"a {target_format} target needs --to-schema (it cannot be derived)")
+    return from_model(model, target_type)
+
+
+# -- readers ------------------------------------------------------------------------------
+
+def _read_varint(stream: BinaryIO) -> int | None:
+    result = shift = 0
+    while True:
+        byte = stream.read(1)
+        if not byte:
+            if shift == 0:
+                return None
+            raise DecodeError("truncated length prefix at end of input")
+        result |= (byte[0] & 0x7F) << shift
+        if not byte[0] & 0x80:
+            return result
+        shift += 7
+        if shift > 63:
+            raise DecodeError("malformed varint length prefix")
+
+
+def _write_varint(n: int) -> bytes:
+    out = bytearray()
+    while n > 0x7F:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
+
+
+def _framed_chunks(stream: BinaryIO, framing: str) -> Iterator[tuple[str, bytes | None, bytes | DecodeError]]:
+    """(location, raw, payload-or-error) for base64 lines or varint-delimited messages."""
+    if framing == "base64":
+        for number, line in enumerate(stream, 1):
+            text = line.strip()
+            if not text:
+                continue
+            try:
+                yield f"line {number}", line.rstrip(b"\r\n"), base64.b64decode(text, validate=True)
+            except ValueError as exc:
+                yield f"line {number}", line.rstrip(b"\r\n"), DecodeError(f"not base64: {exc}")
+        return
+    position = 0
+    number = 0
+    while True:
+        offset = position
+        length = _read_varint(stream)
+        if length is None:
+            return
+        number += 1
+        data = stream.read(length)
+        position = stream.tell() if stream.seekable() else offset + length + len(_write_varint(length))
+        if len(data) != length:
+            raise DecodeError(f"record {number} (offset {offset}): truncated: {len(data)} of {length} bytes")
+        yield f"record {number} (offset {offset})", data, data
+
+
+class Reader:
+    """Iterates the records of one input. ``schema`` is the parsed schema of the
+    records (None for untyped JSON/CSV), known after construction for every format
+    (for Avro files it comes from the file header)."""
+
+    def __init__(self, stream: BinaryIO, format_name: str, schema: ParsedSchema | None, *, framing: str = "none",
+                 registry: Any = None, topic: str | None = None, csv_options: dict[str, Any] | None = None) -> None:
+        self.stream = stream
+        self.format_name = format_name
+        self.schema = schema
+        self.framing = framing
+        self._registry = registry
+        self._topic = topic or "serde-convert"
+        self._csv_options = csv_options or {}
+        self._items: Iterator[Item]
+        if framing != "none":
+            self._items = self._framed()
+        elif format_name == "avro":
+            self._items = self._avro(self._open_avro())
+        else:
+            self._items = getattr(self, f"_{format_name}")()
+
+    def __iter__(self) -> Iterator[Item]:
+        return self._items
+
+    def _framed(self) -> Iterator[Item]:
+        from confluent_kafka.serialization import MessageField, SerializationContext
+
+        from ._serde import Deserializer
+
+        deserializer = Deserializer(self.format_name if self.format_name != "csv" else "csv", self._registry)
+        ctx = SerializationContext(self._topic, MessageField.VALUE)
+        for location, raw, payload in _framed_chunks(self.stream, self.framing):
+            if isinstance(payload, DecodeError):
+                yield Item(location, raw, None, payload.at(location))
+                continue
+            try:
+                yield Item(location, raw, deserializer(payload, ctx), None)
+            except SerdeError as exc:
+                yield Item(location, raw, None, exc.at(location))
+
+    def _json(self) -> Iterator[Item]:
+        import orjson
+
+        decode = get_format("json").decoder(self.schema) if self.schema is not None else None
+        for number, line in enumerate(self.stream, 1):
+            if not line.strip():
+                continue
+            raw = line.rstrip(b"\r\n")
+            try:
+                record = decode(raw) if decode is not None else orjson.loads(raw)
+            except orjson.JSONDecodeError as exc:
+                yield Item(f"line {number}", raw, None, DecodeError(f"invalid JSON: {exc}", location=f"line {number}"))
+                continue
+            except SerdeError as exc:
+                yield Item(f"line {number}", raw, None, exc.at(f"line {number}"))
+                continue
+            yield Item(f"line {number}", raw, record, None)
+
+    def _csv(self) -> Iterator[Item]:
+        import csv as _csv
+
+        from .formats.csv import CsvSchema
+
+        text = io.TextIOWrapper(self.stream, encoding="utf-8", newline="")
+        delimiter = self._csv_options.get("delimiter", getattr(self.schema, "delimiter", ","))
+        reader = _csv.reader(text, delimiter=delimiter, strict=True)
+        try:
+            header = next(reader)
+        except StopIteration:
+            return
+        except (_csv.Error, UnicodeDecodeError) as exc:
+            raise DecodeError(f"line 1: unreadable CSV header: {exc}") from None
+        schema = self.schema
+        if schema is None:
+            schema = get_format("csv").schema_for_columns(header, **self._csv_options)
+            self.schema = schema
+        assert isinstance(schema, CsvSchema)
+        order = _column_order(header, schema.header)
+        out = io.StringIO()
+        writer = _csv.writer(out, delimiter=delimiter, lineterminator="\n")
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except (_csv.Error, UnicodeDecodeError) as exc:
+                location = f"line {reader.line_num}"
+                yield Item(location, None, None, DecodeError(f"malformed CSV: {exc}", location=location))
+                continue
+            location = f"line {reader.line_num}"
+            if len(row) != len(header):
+                out.seek(0)
+                out.truncate()
+                writer.writerow(row)
+                raw = out.getvalue().rstrip("\n").encode()
+                yield Item(location, raw, None, DecodeError(f"expected {len(header)} columns, got {len(row)}", location=location))
+                continue
+            try:
+                record = schema.row_to_record([row[i] for i in order] if order is not None else row)
+            except SerdeError as exc:
+                out.seek(0)
+                out.truncate()
+                writer.writerow(row)
+                yield Item(location, out.getvalue().rstrip("\n").encode(), None, exc.at(location))
+                continue
+            yield Item(location, None, record, None)
+
+    def _open_avro(self) -> Any:
+        # Read the header now, so the writer schema is known before the first record.
+        import fastavro
+        import orjson
+
+        try:
+            reader = fastavro.reader(self.stream, reader_schema=getattr(self.schema, "expanded", None))
+        except Exception as exc:  # noqa: BLE001 - fastavro raises ValueError/StopIteration variants
+            raise DecodeError(f"not an Avro object container file: {exc}") from exc
+        if self.schema is None:
+            self.schema = get_format("avro").parse_schema(orjson.dumps(reader.writer_schema).decode())
+        return reader
+
+    def _avro(self, reader: Any) -> Iterator[Item]:
+        number = 0
+        iterator = iter(reader)
+        while True:
+            number += 1
+            try:
+                record = next(iterator)
+            except StopIteration:
+                return
+            except Exception as exc:  # noqa: BLE001 - a corrupt block ends the file: fatal
+                raise DecodeError(f"record {number}: corrupt Avro container data: {exc}") from exc
+            yield Item(f"record {number}", None, record, None)
+
+    def _sized(self, read_length: Callable[[], int | None]) -> Iterator[Item]:
+        if self.schema is None:
+            raise ConfigError(f"reading {self.format_name} needs a schema (--schema)")
+        decode = get_format(self.format_name).decoder(self.schema)
+        number = 0
+        offset = 0
+        while True:
+            length = read_length()
+            if length is None:
+                return
+            number += 1
+            location = f"record {number} (offset {offset})"
+            if length == -1:
+                offset += 4
+                yield Item(location, None, None, None)
+                continue
+            data = self.stream.read(length)
+            offset = self.stream.tell() if self.stream.seekable() else offset + length
+            if len(data) != length:
+                raise DecodeError(f"{location}: truncated: {len(data)} of {length} bytes")
+            try:
+                yield Item(location, data, decode(data), None)
+            except SerdeError as exc:
+                yield Item(location, data, None, exc.at(location))
+
+    def _protobuf(self) -> Iterator[Item]:
+        return self._sized(lambda: _read_varint(self.stream))
+
+    def _binary(self) -> Iterator[Item]:
+        def read_length() -> int | None:
+            head = self.stream.read(4)
+            if not head:
+                return None
+            if len(head) != 4:
+                raise DecodeError("truncated length prefix at end of input")
+            (length,) = _LENGTH.unpack(head)
+            if length < -1:
+                raise DecodeError(f"invalid length prefix {length}")
+            return length
+
+        return self._sized(read_length)
+
+
+def _column_order(header: list[str], columns: list[str]) -> list[int] | None:
+    if header == columns:
+        return None
+    missing = [c for c in columns if c not in header]
+    if missing:
+        raise DecodeError(f"line 1: the CSV header lacks the schema's columns {', '.join(missing)}")
+    extra = [h for h in header if h not in columns]
+    if extra:
+        raise DecodeError(f"line 1: the CSV header has columns the schema does not know: {', '.join(extra)}")
+    return [header.index(c) for c in columns]
+
+
+# -- writers ------------------------------------------------------------------------------
+
+class Writer:
+    """Writes records in one format; ``write`` raises RecordInvalid for a record that
+    does not fit, having written nothing for it."""
+
+    def __init__(self, stream: BinaryIO, format_name: str, schema: ParsedSchema | None, *, framing: str = "none",
+                 registry: Any = None, topic: str | None = None, subject: str | None = None, codec: str = "null") -> None:
+        self.stream = stream
+        self.format_name = format_name
+        self.schema = schema
+        self.framing = framing
+        self._close: Callable[[], None] = lambda: None
+        if framing != "none":
+            self.write = self._framed_writer(registry, topic, subject)  # type: ignore[method-assign]
+        elif format_name == "avro":
+            self.write = self._avro_writer(codec)  # type: ignore[method-assign]
+        elif format_name == "csv":
+            self.write = self._csv_writer()  # type: ignore[method-assign]
+        elif format_name == "json":
+            self.write = self._json_writer()  # type: ignore[method-assign]
+        else:
+            self.write = self._sized_writer()  # type: ignore[method-assign]
+
+    def write(self, record: Any) -> None:  # replaced per format in __init__
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self._close()
+        self.stream.flush()
+
+    def _framed_writer(self, registry: Any, topic: str | None, subject: str | None) -> Callable[[Any], None]:
+        from confluent_kafka.serialization import MessageField, SerializationContext
+
+        from ._serde import Serializer
+
+        if self.schema is None:
+            raise ConfigError("framed output needs a target schema")
+        strategy: Any = (lambda t, k, r: subject) if subject else "topic"
+        serializer = Serializer(self.format_name, self.schema.text, registry, subject_name_strategy=strategy,
+                                **({"message": self.schema.message_name} if getattr(self.schema, "message_name", None) else {}))  # type: ignore[attr-defined]
+        ctx = SerializationContext(topic or "serde-convert", MessageField.VALUE)
+        stream = self.stream
+        if self.framing == "base64":
+            def write_line(record: Any) -> None:
+                stream.write(base64.b64encode(serializer(record, ctx) or b"") + b"\n")
+
+            return write_line
+
+        def write_delimited(record: Any) -> None:
+            data = serializer(record, ctx) or b""
+            stream.write(_write_varint(len(data)) + data)
+
+        return write_delimited
+
+    def _json_writer(self) -> Callable[[Any], None]:
+        import orjson
+
+        from .formats.jsonschema import _default
+
+        stream = self.stream
+        if self.schema is not None:
+            encode = get_format("json").encoder(self.schema)
+
+            def write_validated(record: Any) -> None:
+                stream.write(encode(record) + b"\n")
+
+            return write_validated
+
+        def write(record: Any) -> None:
+            try:
+                stream.write(orjson.dumps(record, default=_default, option=orjson.OPT_APPEND_NEWLINE))
+            except TypeError as exc:
+                from ._errors import RecordInvalid
+
+                raise RecordInvalid(f"not JSON serializable: {exc}", path="$") from None
+
+        return write
+
+    def _csv_writer(self) -> Callable[[Any], None]:
+        import csv as _csv
+
+        from .formats.csv import CsvSchema
+
+        schema = self.schema
+        if not isinstance(schema, CsvSchema):
+            raise ConfigError("CSV output needs a record schema for its columns")
+        text = io.TextIOWrapper(self.stream, encoding="utf-8", newline="", write_through=True)
+        writer = _csv.writer(text, delimiter=schema.delimiter, quotechar=schema.quotechar, lineterminator="\r\n")
+        writer.writerow(schema.header)
+        to_row = schema.record_to_row
+
+        def write(record: Any) -> None:
+            writer.writerow(to_row(record))
+
+        def close() -> None:
+            text.flush()
+            text.detach()
+
+        self._close = close
+        return write
+
+    def _avro_writer(self, codec: str) -> Callable[[Any], None]:
+        from .formats.avro import AvroSchema, _cavro, _cavro_options, _encode_error
+
+        schema = self.schema
+        if not isinstance(schema, AvroSchema):
+            raise ConfigError("Avro output needs an Avro schema")
+        if codec not in ("null", "deflate", "snappy", "zstandard", "zstd", "bzip2", "xz"):
+            raise ConfigError(f"unknown Avro codec {codec!r}; use null, deflate, snappy or zstandard")
+        codec = "zstandard" if codec == "zstd" else codec
+        if _cavro is not None and not getattr(schema, "_use_reference_codec", False) and codec in ("null", "deflate"):
+            container = _cavro.ContainerWriter(self.stream, schema.cavro, codec=codec)
+            write_one = container.write_one
+
+            def write(record: Any) -> None:
+                try:
+                    write_one(record)
+                except Exception as exc:  # noqa: BLE001 - becomes RecordInvalid with the path
+                    raise _encode_error(schema, record, exc, None) from exc
+
+            self._close = container.close
+            return write
+        import fastavro.write
+
+        try:
+            writer = fastavro.write.Writer(self.stream, schema.parsed, codec=codec)
+        except ValueError as exc:
+            raise ConfigError(f"Avro codec {codec!r} is not available here: {exc}") from None
+        from fastavro.validation import validate
+
+        def write_checked(record: Any) -> None:
+            try:
+                validate(record, schema.parsed, raise_errors=True)
+            except Exception as exc:  # noqa: BLE001 - becomes RecordInvalid with the path
+                raise _encode_error(schema, record, exc, None) from exc
+            writer.write(record)
+
+        self._close = writer.flush
+        return write_checked
+
+    def _sized_writer(self) -> Callable[[Any], None]:
+        if self.schema is None:
+            raise ConfigError(f"writing {self.format_name} needs a schema (--to-schema)")
+        encode = get_format(self.format_name).encoder(self.schema)
+        stream = self.stream
+        if self.format_name == "binary":
+            def write_binary(value: Any) -> None:
+                if value is None:
+                    stream.write(_LENGTH.pack(-1))
+                    return
+                data = encode(value)
+                stream.write(_LENGTH.pack(len(data)) + data)
+
+            return write_binary
+
+        def write_delimited(record: Any) -> None:
+            data = encode(record)
+            stream.write(_write_varint(len(data)) + data)
+
+        return write_delimited
+
+
+# -- the conversion -----------------------------------------------------------------------
+
+def _sampled(items: Iterator[Item], size: int) -> tuple[list[Item], Iterator[Item]]:
+    sample = []
+    for item in items:
+        sample.append(item)
+        if len(sample) >= size:
+            break
+    return sample, items
+
+
+def convert(
+    input: str | os.PathLike[str] | BinaryIO,
+    output: str | os.PathLike[str] | BinaryIO,
+    *,
+    from_format: str,
+    to_format: str,
+    schema: str | None = None,
+    to_schema: str | None = None,
+    message: str | None = None,
+    to_message: str | None = None,
+    input_framing: str = "none",
+    output_framing: str = "none",
+    registry: Any = None,
+    topic: str | None = None,
+    subject: str | None = None,
+    codec: str = "null",
+    on_error: str = "fail",
+    dead_letter: str | os.PathLike[str] | BinaryIO | None = None,
+    max_errors: int | None = None,
+    progress: Callable[[ConversionReport], None] | None = None,
+    delimiter: str = ",",
+    null_marker: str = "",
+) -> ConversionReport:
+    """Convert records from ``input`` in ``from_format`` to ``output`` in ``to_format``.
+
+    Schemas are text. Without ``to_schema`` the target schema is derived from the
+    source schema (or inferred from the first records of an untyped source). Values
+    are coerced into the target's types where that is unambiguous. ``on_error``:
+    ``fail`` raises at the first bad record (and removes a partly written output
+    file), ``skip`` counts and continues, ``dead-letter`` also writes the rejected
+    input verbatim with the reason to ``dead_letter`` (NDJSON). ``max_errors`` caps
+    skipped plus dead-lettered records.
+    """
+    for name, value in (("from_format", from_format), ("to_format", to_format)):
+        if value not in FILE_FORMATS:
+            raise ConfigError(f"unknown {name} {value!r}; use one of {', '.join(FILE_FORMATS)}")
+    for name, value in (("input_framing", input_framing), ("output_framing", output_framing)):
+        if value not in FRAMINGS:
+            raise ConfigError(f"unknown {name} {value!r}; use one of {', '.join(FRAMINGS)}")
+    if on_error not in ON_ERROR:
+        raise ConfigError(f"unknown on_error {on_error!r}; use one of {', '.join(ON_ERROR)}")
+    if on_error == "dead-letter" and dead_letter is None:
+        raise ConfigError("on_error='dead-letter' needs a dead_letter file")
+    if (input_framing != "none" or output_framing != "none") and registry is None:
+        from .registry.client import default_registry_location
+
+        registry = default_registry_location()
+
+    csv_options = {"delimiter": delimiter, "null_marker": null_marker}
+    source_schema = None
+    if schema is not None and input_framing == "none":
+        options = csv_options if from_format == "csv" else {}
+        source_schema = parse_for(from_format, schema, message=message, **options)
+    started = time.perf_counter()
+    report = ConversionReport()
+    with _open_in(input) as in_stream:
+        reader = Reader(in_stream, from_format, source_schema, framing=input_framing, registry=registry, topic=topic,
+                        csv_options=csv_options)
+        items: Iterator[Item] = iter(reader)
+        sample: list[Item] = []
+        target_schema_parsed: ParsedSchema | None = None
+        options = csv_options if to_format == "csv" else {}
+        if to_schema is not None:
+            target_schema_parsed = parse_for(to_format, to_schema, message=to_message, **options)
+        elif to_format in ("avro", "protobuf", "csv") or (to_format == "json" and reader.schema is not None):
+            # Derive from the source; an untyped source (or a framed one, whose schema is
+            # only known per record) is inferred from its first records.
+            sample, items = _sampled(items, INFER_SAMPLE) if (reader.schema is None or input_framing != "none"
+                                                              or getattr(reader.schema, "record_schema", True) is None) else ([], items)
+            source_model = _source_model(reader.schema, sample, input_framing)
+            if source_model is None:
+                raise ConfigError(f"cannot derive a {to_format} schema from {from_format} input; give --to-schema")
+            derived = derive_schema(source_model, to_format)
+            target_schema_parsed = parse_for(to_format, derived, schema_type="AVRO", **options)
+        elif to_format == "binary":
+            raise ConfigError("binary output needs --to-schema (the primitive type, e.g. long or string)")
+        report.target_schema = target_schema_parsed.text if target_schema_parsed is not None else None
+
+        coerce = _make_coercer(reader.schema, target_schema_parsed, input_framing)
+        items = _chain(sample, items)
+        with _open_out(output, remove_on_error=on_error == "fail") as out_stream, _open_dead_letter(dead_letter) as dead:
+            writer = Writer(out_stream, to_format, target_schema_parsed, framing=output_framing, registry=registry,
+                            topic=topic, subject=subject, codec=codec)
+            last_progress = time.perf_counter()
+            for item in items:
+                report.read += 1
+                error = item.error
+                if error is None:
+                    try:
+                        record = coerce(item.record, "$") if coerce is not None and item.record is not None else item.record
+                        writer.write(record)
+                        report.written += 1
+                    except SerdeError as exc:
+                        error = exc.at(item.location)
+                if error is not None:
+                    if on_error == "fail":
+                        raise error
+                    report.rejected += 1
+                    if len(report.errors) < 100:
+                        report.errors.append(str(error))
+                    if dead is not None:
+                        _write_dead_letter(dead, item, error)
+                    if max_errors is not None and report.rejected > max_errors:
+                        raise SerdeError(f"more than {max_errors} rejected records; stopping (last: {error})")
+                if progress is not None and report.read % 1024 == 0:
+                    now = time.perf_counter()
+                    if now - last_progress >= 0.5:
+                        last_progress = now
+                        report.seconds = now - started
+                        progress(report)
+            writer.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _chain(first: list[Item], rest: Iterator[Item]) -> Iterator[Item]:
+    yield from first
+    yield from rest
+
+
+def _source_model(schema: ParsedSchema | None, sample: list[Item], framing: str) -> m.Type | None:
+    typed = schema is not None and framing == "none" and getattr(schema, "record_schema", True) is not None
+    if typed:
+        return model_of(schema)  # type: ignore[arg-type]
+    from .translate import infer
+
+    records = [item.record for item in sample if item.error is None and isinstance(item.record, dict)]
+    if not records:
+        return None
+    return infer(records)
+
+
+def _make_coercer(source: ParsedSchema | None, target: ParsedSchema | None, framing: str) -> Callable[[Any, str], Any] | None:
+    if target is None:
+        return None
+    target_model = model_of(target)
+    if target_model is None:
+        return None
+    if source is not None and framing == "none":
+        try:
+            if model_of(source) == target_model:
+                return None  # the decoder already produces the target's types
+        except SerdeError:
+            pass
+    return _coerce.build(target_model)
+
+
+class _open_in:
+    def __init__(self, target: Any) -> None:
+        self.target = target
+        self.stream: BinaryIO | None = None
+        self.owned = False
+
+    def __enter__(self) -> BinaryIO:
+        if isinstance(self.target, (str, os.PathLike)):
+            if os.fspath(self.target) == "-":
+                return sys.stdin.buffer
+            try:
+                self.stream = open(self.target, "rb")  # noqa: SIM115 - closed in __exit__
+            except OSError as exc:
+                raise ConfigError(f"cannot read {os.fspath(self.target)}: {exc.strerror}") from None
+            self.owned = True
+            return self.stream
+        return self.target  # type: ignore[no-any-return]
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.owned and self.stream is not None:
+            self.stream.close()
+
+
+class _open_out:
+    """Writes to a temporary file beside the target and renames it into place on
+    success, so a failed conversion never leaves a partial file behind."""
+
+    def __init__(self, target: Any, remove_on_error: bool) -> None:
+        self.target = target
+        self.remove_on_error = remove_on_error
+        self.tmp: str | None = None
+        self.stream: IO[bytes] | None = None
+
+    def __enter__(self) -> BinaryIO:
+        if isinstance(self.target, (str, os.PathLike)):
+            path = os.fspath(self.target)
+            if path == "-":
+                return sys.stdout.buffer
+            directory = os.path.dirname(os.path.abspath(path))
+            try:
+                fd, self.tmp = tempfile.mkstemp(prefix=".serde-", suffix=".partial", dir=directory)
+            except OSError as exc:
+                raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+            self.stream = os.fdopen(fd, "wb")
+            return self.stream  # type: ignore[return-value]
+        return self.target  # type: ignore[no-any-return]
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
+        if self.stream is None:
+            return
+        self.stream.close()
+        assert self.tmp is not None
+        if kind is None or not self.remove_on_error:
+            os.replace(self.tmp, os.fspath(self.target))
+        else:
+            os.unlink(self.tmp)
+
+
+class _open_dead_letter:
+    def __init__(self, target: Any) -> None:
+        self.target = target
+        self.stream: Any = None
+
+    def __enter__(self) -> BinaryIO | None:
+        if self.target is None:
+            return None
+        if isinstance(self.target, (str, os.PathLike)):
+            try:
+                self.stream = open(self.target, "wb")  # noqa: SIM115 - closed in __exit__
+            except OSError as exc:
+                raise ConfigError(f"cannot write dead-letter file {os.fspath(self.target)}: {exc.strerror}") from None
+            return self.stream  # type: ignore[no-any-return]
+        return self.target  # type: ignore[no-any-return]
+
+    def __exit__(self, *exc: Any) -> None:
+        if self.stream is not None:
+            self.stream.close()
+
+
+def _write_dead_letter(stream: BinaryIO, item: Item, error: SerdeError) -> None:
+    import orjson
+
+    entry: dict[str, Any] = {"location": item.location, "path": error.path, "reason": error.reason,
+                             "error": type(error).__name__}
+    if item.raw is not None:
+        try:
+            entry["input"] = item.raw.decode("utf-8")
+        except UnicodeDecodeError:
+            entry["input_base64"] = base64.b64encode(item.raw).decode("ascii")
+    elif item.record is not None:
+        from .formats.jsonschema import _default
+
+        entry["record"] = orjson.loads(orjson.dumps(item.record, default=_default))
+    stream.write(orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE))

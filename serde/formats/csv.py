@@ -1,0 +1,260 @@
+"""CSV: one record per row (RFC 4180), columns and types from a record schema.
+
+The record schema is an Avro record, a JSON Schema object or a Protobuf message, the
+same schema that lives in the registry for the topic, so CSV data is as typed as any
+other format. Column naming (flattening):
+
+* a scalar field is one column named after the field;
+* a nested record contributes its fields as ``parent.child`` columns (recursively);
+* arrays, maps and unions of several record shapes are one column holding JSON text.
+
+Cell values: the null marker (default: empty) is null for nullable columns; booleans
+are ``true``/``false``; timestamps ISO-8601 (epoch milliseconds accepted on input);
+dates ``YYYY-MM-DD``; decimals as plain decimal text; bytes as base64; enums by name.
+As a Kafka value, a message is one row without header or line end.
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import datetime as dt
+import decimal
+import io
+import uuid
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping, Sequence
+
+from .. import _coerce
+from .. import _model as m
+from .._errors import DecodeError, RecordInvalid, SchemaParseError, SerdeError
+from .._types import SchemaSource
+from ._base import Decoder, Encoder, Format, ParsedSchema, as_source
+
+_RECORD_FORMATS = {"AVRO": "avro", "JSON": "json", "PROTOBUF": "protobuf"}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # dotted path, e.g. "shipping.city"
+    path: tuple[str, ...]
+    type: m.Type  # the field's type, Optional unwrapped
+    nullable: bool
+    parse: Callable[[Any, str], Any]  # text -> value, via the coercers
+    json_text: bool  # arrays/maps/unions travel as JSON text
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def format_cell(value: Any, null_marker: str) -> str:
+    """The text of one cell (the inverse of the column's parser)."""
+    if value is None:
+        return null_marker
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return base64.b64encode(bytes(value)).decode("ascii")
+    import orjson
+
+    return orjson.dumps(value, default=_json_default).decode("utf-8")
+
+
+def _columns(record: m.Record, prefix: tuple[str, ...] = ()) -> list[Column]:
+    out: list[Column] = []
+    for f in record.fields:
+        inner, nullable = m.unwrap_optional(f.type)
+        path = prefix + (f.name,)
+        if isinstance(inner, m.Record) and not nullable:
+            out.extend(_columns(inner, path))
+            continue
+        json_text = isinstance(inner, (m.Array, m.Map, m.Union_, m.Record))
+        out.append(Column(".".join(path), path, inner, nullable, _coerce.build(inner), json_text))
+    return out
+
+
+class CsvSchema(ParsedSchema):
+    """A record schema seen as CSV columns. ``schema_type`` is the record schema's
+    (so framed CSV registers it), ``record`` the parsed record schema."""
+
+    def __init__(
+        self,
+        source: SchemaSource,
+        record_schema: ParsedSchema | None,
+        model: m.Record,
+        *,
+        delimiter: str,
+        null_marker: str,
+        quotechar: str,
+    ) -> None:
+        super().__init__(source.text, source.references, model.name if record_schema is not None else None)
+        self.record_schema = record_schema
+        self.schema_type = record_schema.schema_type if record_schema is not None else None  # type: ignore[misc]
+        self.frame_suffix = record_schema.frame_suffix if record_schema is not None else b""  # type: ignore[misc]
+        self.model = model
+        self.columns = _columns(model)
+        self.header = [c.name for c in self.columns]
+        self.delimiter = delimiter
+        self.null_marker = null_marker
+        self.quotechar = quotechar
+
+    # -- rows <-> records ----------------------------------------------------------------
+    def row_to_record(self, row: Sequence[str]) -> dict[str, Any]:
+        if len(row) != len(self.columns):
+            raise DecodeError(f"expected {len(self.columns)} columns ({', '.join(self.header)}), got {len(row)}")
+        record: dict[str, Any] = {}
+        null = self.null_marker
+        for column, text in zip(self.columns, row):
+            if text == null and (column.nullable or not _is_text(column.type)):
+                if not column.nullable:
+                    raise DecodeError(f"empty value in non-nullable column {column.name!r}", path=f"$.{column.name}")
+                value = None
+            else:
+                try:
+                    value = column.parse(text, f"$.{column.name}")
+                except RecordInvalid as exc:
+                    raise DecodeError(exc.reason, path=exc.path) from None
+            target = record
+            for part in column.path[:-1]:
+                target = target.setdefault(part, {})
+            target[column.path[-1]] = value
+        return record
+
+    def record_to_row(self, record: Mapping[str, Any]) -> list[str]:
+        if not isinstance(record, Mapping):
+            raise RecordInvalid(f"a CSV row needs a record (a mapping), not {type(record).__name__}", path="$")
+        row = []
+        null = self.null_marker
+        for column in self.columns:
+            value: Any = record
+            for part in column.path:
+                value = value.get(part) if isinstance(value, Mapping) else None
+            if value is None:
+                if not column.nullable and not _is_text(column.type):
+                    raise RecordInvalid("missing value for non-nullable column", path=f"$.{column.name}")
+                row.append(null)
+                continue
+            try:
+                # Check the value against the column type so we never write a row
+                # that cannot be read back.
+                value = column.parse(value, f"$.{column.name}")
+            except RecordInvalid:
+                raise
+            row.append(format_cell(value, null))
+        return row
+
+
+def _is_text(t: m.Type) -> bool:
+    return isinstance(t, m.Scalar) and t.kind in (m.STRING, m.ANY)
+
+
+def untyped_model(header: Sequence[str], name: str = "Row") -> m.Record:
+    """The model for CSV with no schema: every column is nullable text."""
+    return m.Record(name, tuple(m.Field(h, m.Optional(m.Scalar(m.STRING)), None, True) for h in header))
+
+
+class CsvFormat(Format):
+    name = "csv"
+    schema_type = None  # no schema of its own: a CsvSchema borrows its record schema's
+
+    def parse_schema(
+        self,
+        source: str | SchemaSource,
+        *,
+        record_type: str = "AVRO",
+        delimiter: str = ",",
+        null_marker: str = "",
+        quotechar: str = '"',
+        message: str | None = None,
+        **options: Any,
+    ) -> CsvSchema:
+        from . import get_format
+
+        source = as_source(source)
+        record_type = record_type.upper()
+        if record_type not in _RECORD_FORMATS:
+            raise SchemaParseError(f"CSV columns come from an AVRO, JSON or PROTOBUF record schema, not {record_type}")
+        if len(delimiter) != 1:
+            raise SchemaParseError(f"the CSV delimiter must be one character, not {delimiter!r}")
+        inner_format = get_format(_RECORD_FORMATS[record_type])
+        inner_options = {"message": message} if message and record_type == "PROTOBUF" else {}
+        record_schema = inner_format.parse_schema(source, **inner_options)
+        model = record_model(record_schema)
+        return CsvSchema(source, record_schema, model, delimiter=delimiter, null_marker=null_marker, quotechar=quotechar)
+
+    def schema_for_columns(self, header: Sequence[str], *, delimiter: str = ",", null_marker: str = "", quotechar: str = '"') -> CsvSchema:
+        """A schema-less CSV: the header names the columns, every value is text."""
+        return CsvSchema(SchemaSource(""), None, untyped_model(header), delimiter=delimiter, null_marker=null_marker, quotechar=quotechar)
+
+    def encoder(self, schema: ParsedSchema, **options: Any) -> Encoder:
+        assert isinstance(schema, CsvSchema)
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, delimiter=schema.delimiter, quotechar=schema.quotechar, lineterminator="\n")
+        to_row = schema.record_to_row
+
+        def encode_record(record: Any) -> bytes:
+            row = to_row(record)
+            buffer.seek(0)
+            buffer.truncate()
+            writer.writerow(row)
+            return buffer.getvalue()[:-1].encode("utf-8")
+
+        return encode_record
+
+    def decoder(self, schema: ParsedSchema, reader: ParsedSchema | None = None, **options: Any) -> Decoder:
+        assert isinstance(schema, CsvSchema)
+        to_record = schema.row_to_record
+        delimiter, quotechar = schema.delimiter, schema.quotechar
+
+        def decode_record(data: bytes) -> Any:
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DecodeError(f"CSV row is not UTF-8: {exc.reason} at byte {exc.start}") from None
+            try:
+                rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar=quotechar, strict=True))
+            except csv.Error as exc:
+                raise DecodeError(f"malformed CSV row: {exc}") from None
+            if len(rows) != 1:
+                raise DecodeError(f"a CSV message holds one row, this one has {len(rows)}")
+            return to_record(rows[0])
+
+        return decode_record
+
+    def read_rows(self, schema: CsvSchema, lines: Iterator[str]) -> Iterator[list[str]]:
+        return csv.reader(lines, delimiter=schema.delimiter, quotechar=schema.quotechar, strict=True)
+
+
+def record_model(schema: ParsedSchema) -> m.Record:
+    """The model of a record schema (Avro record, JSON object, Protobuf message)."""
+    model = getattr(schema, "model", None)
+    if model is None:
+        from ..translate import to_model
+
+        try:
+            model = to_model(schema.schema_type or "", schema.text, schema.references, **_model_options(schema))
+        except SerdeError:
+            raise
+    if not isinstance(model, m.Record):
+        raise SchemaParseError(f"CSV needs a record schema (fields become columns), not {type(model).__name__}")
+    return model
+
+
+def _model_options(schema: ParsedSchema) -> dict[str, Any]:
+    message = getattr(schema, "message_name", None)
+    return {"message": message} if message else {}
