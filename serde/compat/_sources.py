@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from serde._errors import ConfigError, SchemaParseError, SerdeError
+from serde._errors import ConfigError, SchemaParseError
 from serde.compat._engine import check, normalise_level, normalise_schema_type
 from serde.compat._types import CompatResult
 
@@ -460,8 +460,6 @@ def _check_one(subject: str, schema_type: str, level: str, path: str | None,
     except SchemaParseError as exc:
         report.status, report.error = "invalid", f"{path}: {exc}" if path else str(exc)
         return report
-    except SerdeError:
-        raise
     if not history.schemas:
         report.status, report.note = "new", "no earlier version: a new subject passes"
     elif not report.result.compatible:

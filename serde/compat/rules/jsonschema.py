@@ -561,8 +561,7 @@ def _compare(ctx: _Context, original: _Node | None, update: _Node | None) -> Non
         ctx.schemas.discard(id(original))
 
 
-def _bound(ctx: _Context, keyword: str, old: object, new: object, prefix: str,
-           loosen_when_bigger: bool) -> None:
+def _bound(ctx: _Context, keyword: str, old: object, new: object, prefix: str) -> None:
     """Emit <PREFIX>_ADDED/_REMOVED/_INCREASED/_DECREASED for a numeric keyword."""
     if old == new:
         return
@@ -577,8 +576,8 @@ def _bound(ctx: _Context, keyword: str, old: object, new: object, prefix: str,
 
 
 def _string(ctx: _Context, original: _Node, update: _Node) -> None:
-    _bound(ctx, "maxLength", original.maxLength, update.maxLength, "MAX_LENGTH", True)
-    _bound(ctx, "minLength", original.minLength, update.minLength, "MIN_LENGTH", False)
+    _bound(ctx, "maxLength", original.maxLength, update.maxLength, "MAX_LENGTH")
+    _bound(ctx, "minLength", original.minLength, update.minLength, "MIN_LENGTH")
     if original.pattern is None and update.pattern is not None:
         ctx.add("PATTERN_ADDED", "pattern")
     elif original.pattern is not None and update.pattern is None:
@@ -588,12 +587,12 @@ def _string(ctx: _Context, original: _Node, update: _Node) -> None:
 
 
 def _number(ctx: _Context, original: _Node, update: _Node) -> None:
-    _bound(ctx, "maximum", original.maximum, update.maximum, "MAXIMUM", True)
-    _bound(ctx, "minimum", original.minimum, update.minimum, "MINIMUM", False)
+    _bound(ctx, "maximum", original.maximum, update.maximum, "MAXIMUM")
+    _bound(ctx, "minimum", original.minimum, update.minimum, "MINIMUM")
     _bound(ctx, "exclusiveMaximum", original.exclusiveMaximum, update.exclusiveMaximum,
-           "EXCLUSIVE_MAXIMUM", True)
+           "EXCLUSIVE_MAXIMUM")
     _bound(ctx, "exclusiveMinimum", original.exclusiveMinimum, update.exclusiveMinimum,
-           "EXCLUSIVE_MINIMUM", False)
+           "EXCLUSIVE_MINIMUM")
     old, new = _decimal(original.multipleOf), _decimal(update.multipleOf)
     if old != new:
         if old is None:
@@ -760,8 +759,8 @@ def _object(ctx: _Context, original: _Node, update: _Node) -> None:
                     _compare(ctx, old, new)
     _open_slot(ctx, "additionalProperties", "ADDITIONAL_PROPERTIES", original.additional, update.additional)
     _open_slot(ctx, "unevaluatedProperties", "UNEVALUATED_PROPERTIES", original.unevaluated, update.unevaluated)
-    _bound(ctx, "maxProperties", original.maxProperties, update.maxProperties, "MAX_PROPERTIES", True)
-    _bound(ctx, "minProperties", original.minProperties, update.minProperties, "MIN_PROPERTIES", False)
+    _bound(ctx, "maxProperties", original.maxProperties, update.maxProperties, "MAX_PROPERTIES")
+    _bound(ctx, "minProperties", original.minProperties, update.minProperties, "MIN_PROPERTIES")
 
 
 def _property_removed(ctx: _Context, update: _Node, name: str, old: _Node) -> None:
@@ -839,8 +838,8 @@ def _array(ctx: _Context, original: _Node, update: _Node) -> None:
                 _item_added(ctx, original, news[index])
     _open_slot(ctx, "additionalItems", "ADDITIONAL_ITEMS", original.additional_items, update.additional_items)
     _open_slot(ctx, "unevaluatedItems", "UNEVALUATED_ITEMS", original.unevaluated_items, update.unevaluated_items)
-    _bound(ctx, "maxItems", original.maxItems, update.maxItems, "MAX_ITEMS", True)
-    _bound(ctx, "minItems", original.minItems, update.minItems, "MIN_ITEMS", False)
+    _bound(ctx, "maxItems", original.maxItems, update.maxItems, "MAX_ITEMS")
+    _bound(ctx, "minItems", original.minItems, update.minItems, "MIN_ITEMS")
     if original.uniqueItems != update.uniqueItems:
         ctx.add("UNIQUE_ITEMS_REMOVED" if original.uniqueItems else "UNIQUE_ITEMS_ADDED", "uniqueItems")
 
