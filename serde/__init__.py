@@ -18,6 +18,7 @@ from ._errors import (
     ValidationError,
     VersionNotFound,
 )
+from ._convert import ConversionReport, convert
 from ._serde import Decoded, Deserializer, Serializer, deserializer, serializer
 from ._types import RegisteredSchema, SchemaReference, SchemaSource
 from .formats import Format, ParsedSchema, available_formats, get_format, register_format
@@ -26,6 +27,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError",
+    "ConversionReport",
     "DecodeError",
     "Decoded",
     "Deserializer",
@@ -48,6 +50,7 @@ __all__ = [
     "ValidationError",
     "VersionNotFound",
     "available_formats",
+    "convert",
     "deserializer",
     "get_format",
     "register_format",

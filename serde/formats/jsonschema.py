@@ -18,6 +18,7 @@ from .._errors import DecodeError, RecordInvalid, SchemaParseError, ValidationEr
 from .._types import SchemaSource
 from ._base import Decoder, Encoder, Format, ParsedSchema, as_source
 
+_UTC_Z = 1 << 7  # orjson.OPT_UTC_Z (kept as a constant: orjson loads lazily): "…T03:04:05Z", as Java writes it
 _DEFAULT_BASE = "https://schemas.serde.invalid/root.json"  # never fetched: the retriever answers
 
 
@@ -105,7 +106,7 @@ class JsonFormat(Format):
 
         def encode_record(record: Any) -> bytes:
             try:
-                data = dumps(record, default=_default)
+                data = dumps(record, default=_default, option=_UTC_Z)
             except TypeError as exc:
                 raise RecordInvalid(f"not JSON serializable: {exc}", path="$") from exc
             if validate:
