@@ -4,9 +4,11 @@ Registered under the ``pytest11`` entry point, so installing serde makes them av
 
 * ``serde_registry_server`` (session): a ``serde.registry.RegistryServer`` on a free
   loopback port with a temporary SQLite file; ``.url`` is its base URL.
-* ``serde_registry_url`` (function): that server's URL, emptied before each test, so every
-  test starts from a fresh registry (ids from 1, no subjects, default config and mode).
-  Starting a server costs ~60 ms; emptying it well under 1 ms.
+* ``serde_registry_url`` (function): the URL of a registry of this test's own (a server
+  on a fresh SQLite file in ``tmp_path``, stopped after the test), so every test starts
+  empty: ids from 1, no subjects, default config and mode. Starting and stopping one costs
+  a few tens of milliseconds. A fresh server, rather than emptying the session one, keeps
+  ids unique per URL, which clients that cache schemas by URL and id rely on.
 
     def test_roundtrip(serde_registry_url):
         client = SchemaRegistryClient({"url": serde_registry_url})
@@ -14,6 +16,7 @@ Registered under the ``pytest11`` entry point, so installing serde makes them av
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -34,7 +37,10 @@ def serde_registry_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[
 
 
 @pytest.fixture
-def serde_registry_url(serde_registry_server: RegistryServer) -> str:
-    """The URL of an empty schema registry (the session server, reset for this test)."""
-    serde_registry_server.reset()
-    return serde_registry_server.url
+def serde_registry_url(tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty schema registry served over HTTP for this test only."""
+    server = RegistryServer(tmp_path / "serde-registry.db").start()
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -509,10 +509,19 @@ class Store:
         self._local = threading.local()
 
     def reset(self) -> None:
-        """Forget everything (schemas, subjects, configs, modes, the id counter): for tests."""
+        """Forget every schema, subject, config and mode, e.g. between tests.
+
+        Ids are not reused (clients cache schemas by id forever): the next id continues.
+        """
         with self._write() as conn:
-            for table in ("versions", "refs", "schemas", "config", "modes", "meta"):
+            top = conn.execute("SELECT coalesce(max(id), 0) FROM schemas").fetchone()[0]
+            nxt = conn.execute("SELECT value FROM meta WHERE key = 'next_id'").fetchone()
+            for table in ("versions", "refs", "schemas", "config", "modes"):
                 conn.execute(f"DELETE FROM {table}")
+            conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_id', ?)",
+                (str(max(top + 1, int(nxt[0]) if nxt else 1)),),
+            )
 
     # ---------------------------------------------------------------- helpers
 

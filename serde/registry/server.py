@@ -165,7 +165,7 @@ class RegistryServer:
     def start(self) -> "RegistryServer":
         """Serve in a daemon thread and return at once."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name=f"serde-registry-{self.port}", daemon=True)
+            self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,), name=f"serde-registry-{self.port}", daemon=True)
             self._thread.start()
         return self
 
@@ -190,7 +190,7 @@ class RegistryServer:
             threading.Thread(target=self._httpd.shutdown, daemon=True).start()
 
     def reset(self) -> None:
-        """Empty the registry (every schema, subject, config and mode), e.g. between tests."""
+        """Empty the registry (schemas, subjects, configs, modes); ids continue, never reused."""
         self.store.reset()
 
     def _close(self) -> None:

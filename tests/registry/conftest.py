@@ -1,7 +1,7 @@
 """Registry test fixtures: one API suite over two transports.
 
-``registry`` is parametrized: ``http`` drives the session ``RegistryServer`` over real HTTP
-(emptied before each test), ``embedded`` an ``EmbeddedRegistry`` in process
+``registry`` is parametrized: ``http`` drives a ``RegistryServer`` of the test's own over
+real HTTP, ``embedded`` an ``EmbeddedRegistry`` in process
 (``httpx.WSGITransport``). Both give ``.client`` (a confluent-kafka
 ``SchemaRegistryClient``) and ``.http`` (an ``httpx.Client`` for raw REST calls).
 """
@@ -16,7 +16,7 @@ import pytest
 from confluent_kafka.schema_registry import SchemaRegistryClient
 
 from serde.pytest_plugin import serde_registry_server, serde_registry_url  # noqa: F401
-from serde.registry import EmbeddedRegistry
+from serde.registry import EmbeddedRegistry, RegistryServer
 
 
 @dataclass
@@ -30,16 +30,15 @@ class Target:
 @pytest.fixture(params=["http", "embedded"])
 def registry(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[Target]:
     if request.param == "http":
-        server = request.getfixturevalue("serde_registry_server")
-        url = request.getfixturevalue("serde_registry_url")
-        client = SchemaRegistryClient({"url": url})
-        http = httpx.Client(base_url=url)
+        server = RegistryServer(tmp_path / "registry.db").start()
+        client = SchemaRegistryClient({"url": server.url})
+        http = httpx.Client(base_url=server.url)
         try:
             yield Target("http", client, http, server.app)
         finally:
-            server.app.incompatible_error_code = 409
             http.close()
             client._rest_client.session.close()
+            server.stop()
     else:
         reg = EmbeddedRegistry(tmp_path / "registry.db")
         http = reg.http_client()

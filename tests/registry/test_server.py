@@ -247,3 +247,23 @@ def test_cli_serves_until_sigterm(tmp_path):
             proc.wait()
         proc.stderr.close()
     assert db.exists()
+
+
+# ------------------------------------------------------------------ pytest plugin
+
+
+def test_plugin_session_server(serde_registry_server):
+    assert serde_registry_server.url.startswith("http://127.0.0.1:")
+    serde_registry_server.reset()
+    c = client(serde_registry_server.url)
+    first = c.register_schema("plugin-s", Schema(AVSC, "AVRO"))
+    serde_registry_server.reset()
+    assert c.get_subjects() == []
+    # ids are never reused after a reset: a client's id cache stays valid
+    assert client(serde_registry_server.url).register_schema("plugin-s", Schema(AVSC, "AVRO")) == first + 1
+
+
+def test_plugin_url_is_fresh(serde_registry_url):
+    c = client(serde_registry_url)
+    assert c.get_subjects() == []
+    assert c.register_schema("s", Schema(AVSC, "AVRO")) == 1
