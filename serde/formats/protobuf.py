@@ -138,6 +138,8 @@ def _runtime_file(name: str) -> Any:
     protobuf runtime (or googleapis-common-protos, confluent-kafka), or ``None``."""
     from google.protobuf import descriptor_pb2
 
+    if not _is_known(name):  # never a user's module that happens to be importable
+        return None
     module_names = [name[: -len(".proto")].replace("/", ".").replace("-", "_") + "_pb2"]
     if name.startswith("confluent/"):
         module_names.append("confluent_kafka.schema_registry." + module_names[0])
