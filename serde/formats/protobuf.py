@@ -44,6 +44,7 @@ import base64
 import binascii
 import datetime as _dt
 import importlib
+import keyword
 import re
 import threading
 from collections import OrderedDict
@@ -829,7 +830,7 @@ def _build_value(fileset: _FileSet, fd: Any, value: Any, path: str, well_known: 
 
 
 def _ts_to_datetime(message: Any) -> Any:
-    return _EPOCH + _TIMEDELTA(seconds=message.seconds, microseconds=message.nanos // 1000)
+    return _EPOCH + _TIMEDELTA(0, message.seconds, message.nanos // 1000)
 
 
 def _duration_to_timedelta(message: Any) -> Any:
@@ -863,115 +864,77 @@ def _wkt_to_py(full_name: str) -> Callable[[Any], Any] | None:
     return None
 
 
+class _Names(dict):  # type: ignore[type-arg]
+    """Enum number -> name; a number the enum does not define stays a number."""
+
+    def __missing__(self, number: int) -> int:
+        return number
+
+
 class _DecodePlan:
-    __slots__ = ("template", "containers", "convert", "by_number", "to_dict")
+    __slots__ = ("to_dict",)
 
     def __init__(self) -> None:
-        self.template: dict[str, Any] = {}
-        self.containers: list[tuple[str, type]] = []
-        self.convert: dict[Any, tuple[str, Callable[[Any], Any] | None]] = {}
-        self.by_number: dict[int, tuple[str, Callable[[Any], Any] | None]] = {}
         self.to_dict: Callable[[Any], dict[str, Any]] = None  # type: ignore[assignment]
 
 
 def _decode_plan(fileset: _FileSet, descriptor: Any, well_known: bool) -> _DecodePlan:
+    """A ``message -> dict`` function for one message type, generated as straight-line
+    Python (one dict display reading each field) and compiled once per type."""
     key = (descriptor.full_name, well_known)
     plan = fileset.decode_plans.get(key)
     if plan is not None:
         return plan  # type: ignore[no-any-return]
     plan = fileset.decode_plans[key] = _DecodePlan()  # registered first: recursive types
-    for fd in descriptor.fields:
+    namespace: dict[str, Any] = {}
+    head: list[str] = []
+    entries: list[str] = []
+    oneof_vars: dict[str, str] = {}
+    for position, oneof in enumerate(descriptor.oneofs):
+        if len(oneof.fields) == 1 and oneof.fields[0].has_presence and oneof.name.startswith("_"):
+            continue  # proto3 `optional`: a synthetic oneof, HasField is enough
+        var = oneof_vars[oneof.full_name] = f"w{position}"
+        head.append(f"    {var} = m.WhichOneof({oneof.name!r})")
+    for position, fd in enumerate(descriptor.fields):
         name = fd.name
-        convert: Callable[[Any], Any] | None = None
+        access = f"m.{name}" if name.isidentifier() and not keyword.iskeyword(name) else f"getattr(m, {name!r})"
         if _is_map(fd):
-            plan.template[name] = None
-            plan.containers.append((name, dict))
             value_fd = fd.message_type.fields_by_name["value"]
-            inner = _single_converter(fileset, value_fd, well_known)
-            convert = dict if inner is None else _dict_map(inner)
+            # upb's map containers: indexing by key beats dict(container) and .items()
+            inner = _value_expr(fileset, value_fd, well_known, namespace, f"v{position}", "c[k]")
+            expr = f"{{k: {inner} for c in ({access},) for k in c}}"
         elif fd.is_repeated:
-            plan.template[name] = None
-            plan.containers.append((name, list))
-            inner = _single_converter(fileset, fd, well_known)
-            convert = list if inner is None else _list_map(inner)
+            inner = _value_expr(fileset, fd, well_known, namespace, f"v{position}", "x")
+            expr = f"{access}[:]" if inner == "x" else f"[{inner} for x in {access}]"
         else:
-            convert = _single_converter(fileset, fd, well_known)
-            if fd.has_presence:
-                plan.template[name] = None
-            elif fd.enum_type is not None:
-                default = fd.default_value
-                value = fd.enum_type.values_by_number.get(default)
-                plan.template[name] = value.name if value is not None else default
-            else:
-                plan.template[name] = fd.default_value
-        plan.convert[fd] = (name, convert)
-        plan.by_number[fd.number] = (name, convert)
-    plan.to_dict = _make_to_dict(plan)
+            expr = _value_expr(fileset, fd, well_known, namespace, f"v{position}", access)
+            oneof = fd.containing_oneof
+            if oneof is not None and oneof.full_name in oneof_vars:
+                expr = f"({expr} if {oneof_vars[oneof.full_name]} == {name!r} else None)"
+            elif fd.has_presence:
+                expr = f"({expr} if m.HasField({name!r}) else None)"
+        entries.append(f"        {name!r}: {expr},")
+    source = "def to_dict(m):\n" + "".join(line + "\n" for line in head) + "    return {\n" + "\n".join(entries) + "\n    }\n"
+    exec(compile(source, f"<serde protobuf {descriptor.full_name}>", "exec"), namespace)  # noqa: S102 - generated from field names only
+    plan.to_dict = namespace["to_dict"]
     return plan
 
 
-def _single_converter(fileset: _FileSet, fd: Any, well_known: bool) -> Callable[[Any], Any] | None:
+def _value_expr(fileset: _FileSet, fd: Any, well_known: bool, namespace: dict[str, Any], var: str, value: str) -> str:
+    """The expression converting one value of ``fd`` (held by the expression ``value``)."""
     if fd.enum_type is not None:
-        names = {v.number: v.name for v in fd.enum_type.values}
-        get = names.get
-        return lambda number: get(number, number)
+        namespace[var] = _Names((v.number, v.name) for v in fd.enum_type.values)
+        return f"{var}[{value}]"
     mt = fd.message_type
     if mt is None:
-        return None
+        return value
     if well_known:
         wkt = _wkt_to_py(mt.full_name)
         if wkt is not None:
-            return wkt
-    sub = _decode_plan(fileset, mt, well_known)
-    return lambda message: sub.to_dict(message)
-
-
-def _list_map(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    return lambda values: [convert(v) for v in values]
-
-
-def _dict_map(convert: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    return lambda values: {k: convert(v) for k, v in values.items()}
-
-
-def _make_to_dict(plan: _DecodePlan) -> Callable[[Any], dict[str, Any]]:
-    template = plan.template
-    containers = tuple(plan.containers)
-    convert = plan.convert
-    by_number = plan.by_number
-
-    def to_dict(message: Any) -> dict[str, Any]:
-        out = template.copy()
-        for name, factory in containers:
-            out[name] = factory()
-        for fd, value in message.ListFields():
-            entry = convert.get(fd)
-            if entry is None:
-                entry = by_number.get(fd.number) if not fd.is_extension else None
-                if entry is None:  # an extension: keyed by its bracketed full name
-                    out[f"[{fd.full_name}]"] = value
-                    continue
-            name, conv = entry
-            out[name] = value if conv is None else conv(value)
-        return out
-
-    if not containers:
-
-        def to_dict_flat(message: Any) -> dict[str, Any]:
-            out = template.copy()
-            for fd, value in message.ListFields():
-                entry = convert.get(fd)
-                if entry is None:
-                    entry = by_number.get(fd.number) if not fd.is_extension else None
-                    if entry is None:
-                        out[f"[{fd.full_name}]"] = value
-                        continue
-                name, conv = entry
-                out[name] = value if conv is None else conv(value)
-            return out
-
-        return to_dict_flat
-    return to_dict
+            namespace[var] = wkt
+            return f"{var}({value})"
+    namespace[var] = _decode_plan(fileset, mt, well_known)
+    return f"{var}.to_dict({value})"
 
 
 # ---------------------------------------------------------------------------------------
