@@ -25,13 +25,14 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import IO, Any, BinaryIO, Callable, Iterable, Iterator, NamedTuple
+from typing import IO, Any, BinaryIO, Callable, Generator, Iterator, NamedTuple
 
 from . import _coerce
 from . import _model as m
 from ._errors import ConfigError, DecodeError, SchemaParseError, SerdeError
 from ._types import SchemaSource
 from .formats import ParsedSchema, get_format
+from .formats.binary import VALUE_FIELD
 
 FILE_FORMATS = ("avro", "binary", "csv", "json", "protobuf")
 FRAMINGS = ("none", "base64", "delimited")
@@ -247,14 +248,33 @@ class Reader:
         from .formats.csv import CsvSchema
 
         text = io.TextIOWrapper(self.stream, encoding="utf-8", newline="")
+        try:
+            yield from self._csv_rows(text)
+        finally:
+            text.detach()  # the caller owns (and closes) the underlying stream
+
+    def _csv_rows(self, text: io.TextIOWrapper) -> Iterator[Item]:
+        import csv as _csv
+
+        from .formats.csv import CsvSchema
+
         delimiter = self._csv_options.get("delimiter", getattr(self.schema, "delimiter", ","))
-        reader = _csv.reader(text, delimiter=delimiter, strict=True)
+        consumed: list[str] = []
+
+        def lines() -> Iterator[str]:
+            # keep the text of the record being parsed: it tells "" from null
+            for line in text:
+                consumed.append(line)
+                yield line
+
+        reader = _csv.reader(lines(), delimiter=delimiter, strict=True)
         try:
             header = next(reader)
         except StopIteration:
             return
         except (_csv.Error, UnicodeDecodeError) as exc:
             raise DecodeError(f"line 1: unreadable CSV header: {exc}") from None
+        consumed.clear()
         schema = self.schema
         if schema is None:
             schema = get_format("csv").schema_for_columns(header, **self._csv_options)
@@ -273,6 +293,12 @@ class Reader:
                 yield Item(location, None, None, DecodeError(f"malformed CSV: {exc}", location=location))
                 continue
             location = f"line {reader.line_num}"
+            raw_text = "".join(consumed)
+            consumed.clear()
+            if not row:
+                if len(header) != 1:
+                    continue  # a blank line between rows carries nothing
+                row = [schema.null_marker]  # a one-column null is a blank line
             if len(row) != len(header):
                 out.seek(0)
                 out.truncate()
@@ -281,7 +307,8 @@ class Reader:
                 yield Item(location, raw, None, DecodeError(f"expected {len(header)} columns, got {len(row)}", location=location))
                 continue
             try:
-                record = schema.row_to_record([row[i] for i in order] if order is not None else row)
+                record = schema.row_to_record([row[i] for i in order] if order is not None else row,
+                                              raw_text if order is None else None)
             except SerdeError as exc:
                 out.seek(0)
                 out.truncate()
@@ -320,6 +347,8 @@ class Reader:
         if self.schema is None:
             raise ConfigError(f"reading {self.format_name} needs a schema (--schema)")
         decode = get_format(self.format_name).decoder(self.schema)
+        # binary values travel as one-field records ({"value": v}) between formats
+        wrap = self.format_name == "binary"
         number = 0
         offset = 0
         while True:
@@ -330,16 +359,18 @@ class Reader:
             location = f"record {number} (offset {offset})"
             if length == -1:
                 offset += 4
-                yield Item(location, None, None, None)
+                yield Item(location, None, {VALUE_FIELD: None}, None)
                 continue
             data = self.stream.read(length)
             offset = self.stream.tell() if self.stream.seekable() else offset + length
             if len(data) != length:
                 raise DecodeError(f"{location}: truncated: {len(data)} of {length} bytes")
             try:
-                yield Item(location, data, decode(data), None)
+                value = decode(data)
             except SerdeError as exc:
                 yield Item(location, data, None, exc.at(location))
+                continue
+            yield Item(location, data, {VALUE_FIELD: value} if wrap else value, None)
 
     def _protobuf(self) -> Iterator[Item]:
         return self._sized(lambda: _read_varint(self.stream))
@@ -462,9 +493,18 @@ class Writer:
         writer = _csv.writer(text, delimiter=schema.delimiter, quotechar=schema.quotechar, lineterminator="\r\n")
         writer.writerow(schema.header)
         to_row = schema.record_to_row
+        from .formats.csv import format_row, needs_custom_quoting
+
+        single_column = len(schema.header) == 1
 
         def write(record: Any) -> None:
-            writer.writerow(to_row(record))
+            row = to_row(record)
+            if single_column and row[0] == "" and type(row[0]) is str:
+                text.write("\r\n")  # csv.writer would quote it: a null is a blank line
+            elif needs_custom_quoting(row):
+                text.write(format_row(row, schema.delimiter, schema.quotechar) + "\r\n")
+            else:
+                writer.writerow(row)
 
         def close() -> None:
             text.flush()
@@ -519,6 +559,7 @@ class Writer:
         stream = self.stream
         if self.format_name == "binary":
             def write_binary(value: Any) -> None:
+                value = _single_value(value)
                 if value is None:
                     stream.write(_LENGTH.pack(-1))
                     return
@@ -532,6 +573,18 @@ class Writer:
             stream.write(_write_varint(len(data)) + data)
 
         return write_delimited
+
+
+def _single_value(value: Any) -> Any:
+    """A binary value from a record: the record's only field (binary holds one value)."""
+    if isinstance(value, dict):
+        if len(value) != 1:
+            from ._errors import RecordInvalid
+
+            raise RecordInvalid(f"binary holds one value per record; this record has {len(value)} fields "
+                                f"({', '.join(map(str, value))})", path="$")
+        return next(iter(value.values()))
+    return value
 
 
 # -- the conversion -----------------------------------------------------------------------
@@ -618,49 +671,61 @@ def convert(
             if source_model is None:
                 raise ConfigError(f"cannot derive a {to_format} schema from {from_format} input; give --to-schema")
             derived = derive_schema(source_model, to_format)
-            target_schema_parsed = parse_for(to_format, derived, schema_type="AVRO", **options)
+            root = source_model.name if isinstance(source_model, m.Record) and to_format == "protobuf" else None
+            target_schema_parsed = parse_for(to_format, derived, schema_type="AVRO", message=root, **options)
         elif to_format == "binary":
             raise ConfigError("binary output needs --to-schema (the primitive type, e.g. long or string)")
         report.target_schema = target_schema_parsed.text if target_schema_parsed is not None else None
 
-        coerce = _make_coercer(reader.schema, target_schema_parsed, input_framing)
+        coerce = _make_coercer(reader.schema, target_schema_parsed, input_framing, from_format)
         items = _chain(sample, items)
-        with _open_out(output, remove_on_error=on_error == "fail") as out_stream, _open_dead_letter(dead_letter) as dead:
-            writer = Writer(out_stream, to_format, target_schema_parsed, framing=output_framing, registry=registry,
-                            topic=topic, subject=subject, codec=codec)
-            last_progress = time.perf_counter()
-            for item in items:
-                report.read += 1
-                error = item.error
-                if error is None:
-                    try:
-                        record = coerce(item.record, "$") if coerce is not None and item.record is not None else item.record
-                        writer.write(record)
-                        report.written += 1
-                    except SerdeError as exc:
-                        error = exc.at(item.location)
-                if error is not None:
-                    if on_error == "fail":
-                        raise error
-                    report.rejected += 1
-                    if len(report.errors) < 100:
-                        report.errors.append(str(error))
-                    if dead is not None:
-                        _write_dead_letter(dead, item, error)
-                    if max_errors is not None and report.rejected > max_errors:
-                        raise SerdeError(f"more than {max_errors} rejected records; stopping (last: {error})")
-                if progress is not None and report.read % 1024 == 0:
-                    now = time.perf_counter()
-                    if now - last_progress >= 0.5:
-                        last_progress = now
-                        report.seconds = now - started
-                        progress(report)
-            writer.close()
+        try:
+            _pump(items, report, started, output, to_format, target_schema_parsed, coerce, on_error, dead_letter,
+                  max_errors, progress, output_framing, registry, topic, subject, codec)
+        finally:
+            items.close()  # closes the reader's generators (and their text wrappers) now
     report.seconds = time.perf_counter() - started
     return report
 
 
-def _chain(first: list[Item], rest: Iterator[Item]) -> Iterator[Item]:
+def _pump(items: Iterator[Item], report: ConversionReport, started: float, output: Any, to_format: str,
+          target_schema_parsed: ParsedSchema | None, coerce: Any, on_error: str, dead_letter: Any,
+          max_errors: int | None, progress: Any, output_framing: str, registry: Any, topic: str | None,
+          subject: str | None, codec: str) -> None:
+    with _open_out(output, remove_on_error=on_error == "fail") as out_stream, _open_dead_letter(dead_letter) as dead:
+        writer = Writer(out_stream, to_format, target_schema_parsed, framing=output_framing, registry=registry,
+                        topic=topic, subject=subject, codec=codec)
+        last_progress = time.perf_counter()
+        for item in items:
+            report.read += 1
+            error = item.error
+            if error is None:
+                try:
+                    record = coerce(item.record, "$") if coerce is not None and item.record is not None else item.record
+                    writer.write(record)
+                    report.written += 1
+                except SerdeError as exc:
+                    error = exc.at(item.location)
+            if error is not None:
+                if on_error == "fail":
+                    raise error
+                report.rejected += 1
+                if len(report.errors) < 100:
+                    report.errors.append(str(error))
+                if dead is not None:
+                    _write_dead_letter(dead, item, error)
+                if max_errors is not None and report.rejected > max_errors:
+                    raise SerdeError(f"more than {max_errors} rejected records; stopping (last: {error})")
+            if progress is not None and report.read % 1024 == 0:
+                now = time.perf_counter()
+                if now - last_progress >= 0.5:
+                    last_progress = now
+                    report.seconds = now - started
+                    progress(report)
+        writer.close()
+
+
+def _chain(first: list[Item], rest: Iterator[Item]) -> Generator[Item, None, None]:
     yield from first
     yield from rest
 
@@ -677,19 +742,49 @@ def _source_model(schema: ParsedSchema | None, sample: list[Item], framing: str)
     return infer(records)
 
 
-def _make_coercer(source: ParsedSchema | None, target: ParsedSchema | None, framing: str) -> Callable[[Any, str], Any] | None:
+def _make_coercer(source: ParsedSchema | None, target: ParsedSchema | None, framing: str,
+                  source_format: str) -> Callable[[Any, str], Any] | None:
     if target is None:
         return None
+    from .formats.binary import BinarySchema
+
+    if isinstance(target, BinarySchema):
+        value_coercer = _coerce.build(target.model.fields[0].type)
+        return lambda value, path: value_coercer(_single_value(value), path)
     target_model = model_of(target)
     if target_model is None:
         return None
-    if source is not None and framing == "none":
+    # Avro and CSV decoders already produce the model's Python types (datetime, Decimal,
+    # UUID...); JSON and Protobuf give text or numbers for those, so they always coerce.
+    if source is not None and framing == "none" and source_format in ("avro", "csv") and target.schema_type != "PROTOBUF":
         try:
             if model_of(source) == target_model:
                 return None  # the decoder already produces the target's types
         except SerdeError:
             pass
-    return _coerce.build(target_model)
+    logical = _coerce.build(target_model)
+    if target.schema_type != "PROTOBUF":
+        return logical
+    # Protobuf carries decimals, dates, times and UUIDs as strings (the translation's
+    # annotations say which): check the value as the logical type, then write its text.
+    physical = _coerce.build(_protobuf_physical(target_model))
+    return lambda value, path: physical(logical(value, path), path)
+
+
+def _protobuf_physical(t: m.Type) -> m.Type:
+    if isinstance(t, m.Decimal) or (isinstance(t, m.Scalar) and t.kind in (m.UUID, m.DATE, m.TIME_MILLIS)):
+        return m.Scalar(m.STRING)
+    if isinstance(t, m.Optional):
+        return m.Optional(_protobuf_physical(t.type))
+    if isinstance(t, m.Array):
+        return m.Array(_protobuf_physical(t.items))
+    if isinstance(t, m.Map):
+        return m.Map(_protobuf_physical(t.values))
+    if isinstance(t, m.Union_):
+        return m.Union_(tuple(_protobuf_physical(x) for x in t.types))
+    if isinstance(t, m.Record):
+        return m.Record(t.name, tuple(m.Field(f.name, _protobuf_physical(f.type), f.default, f.has_default) for f in t.fields))
+    return t
 
 
 class _open_in:

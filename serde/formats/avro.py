@@ -287,6 +287,13 @@ def _encode_error(schema: AvroSchema, record: Any, exc: BaseException, _fallback
         dest = getattr(exc, "dest_type", None)
         kind = type(dest).__name__.replace("Type", "").lower() if dest is not None else "schema"
         return RecordInvalid(f"value {value!r} does not fit Avro type {kind}", path=_path_text(path))
+    if _cavro is not None and not isinstance(exc, _cavro.CavroException):
+        # an error from a container writer or fastavro: cavro's encoder names the path
+        try:
+            schema.cavro.binary_encode(record)
+        except Exception as again:  # noqa: BLE001 - only its schema_path matters
+            if getattr(again, "schema_path", None) is not None:
+                return _encode_error(schema, record, again, None)
     # fastavro: its validator names the field; ask it on this (rare) slow path
     from fastavro.validation import ValidationError as FastavroValidationError
     from fastavro.validation import validate

@@ -28,6 +28,7 @@ import struct
 import uuid
 from typing import Any, Callable
 
+from .. import _model as m
 from .._errors import DecodeError, RecordInvalid, SchemaParseError
 from .._types import SchemaSource
 from ._base import Decoder, Encoder, Format, ParsedSchema, as_source
@@ -43,13 +44,22 @@ _CANONICAL_NAN = b"\x7f\xf8\x00\x00\x00\x00\x00\x00"
 _RANGES = {"short": (-(2**15), 2**15 - 1), "int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
 
 
+_MODEL_KINDS = {"string": m.STRING, "short": m.INT32, "int": m.INT32, "long": m.INT64, "float": m.FLOAT32,
+                "double": m.FLOAT64, "boolean": m.BOOLEAN, "uuid": m.UUID, "bytes": m.BYTES}
+VALUE_FIELD = "value"
+
+
 class BinarySchema(ParsedSchema):
+    """A primitive. Seen as a record (for conversion to record formats) it is
+    ``{"value": v}``: one nullable field named ``value``, as a Kafka value may be null."""
+
     schema_type = None
 
     def __init__(self, kind: str, encoding: str) -> None:
         super().__init__(kind, {}, None)
         self.kind = kind
         self.encoding = encoding
+        self.model = m.Record("Value", (m.Field(VALUE_FIELD, m.Optional(m.Scalar(_MODEL_KINDS[kind])), None, True),))
 
 
 class BinaryFormat(Format):

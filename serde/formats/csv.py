@@ -114,13 +114,24 @@ class CsvSchema(ParsedSchema):
         self.quotechar = quotechar
 
     # -- rows <-> records ----------------------------------------------------------------
-    def row_to_record(self, row: Sequence[str]) -> dict[str, Any]:
+    def row_to_record(self, row: Sequence[str], raw: str | None = None) -> dict[str, Any]:
+        """The record of one row. ``raw`` is the row's text: with the empty null marker
+        it tells an empty string (``""``, quoted) from a null (nothing)."""
         if len(row) != len(self.columns):
             raise DecodeError(f"expected {len(self.columns)} columns ({', '.join(self.header)}), got {len(row)}")
         record: dict[str, Any] = {}
         null = self.null_marker
-        for column, text in zip(self.columns, row):
-            if text == null and (column.nullable or not _is_text(column.type)):
+        quoted: list[bool] | None = None
+        if null == "" and raw is not None and "" in row:
+            quoted = quoted_flags(raw, self.delimiter, self.quotechar)
+        for index, (column, text) in enumerate(zip(self.columns, row)):
+            if text == null and quoted is not None and index < len(quoted) and quoted[index]:
+                # quoted, so not a null: an empty string, or empty bytes (base64 "")
+                try:
+                    value: Any = column.parse("", f"$.{column.name}")
+                except RecordInvalid as exc:
+                    raise DecodeError(exc.reason, path=exc.path) from None
+            elif text == null and (column.nullable or not _is_text(column.type)):
                 if not column.nullable:
                     raise DecodeError(f"empty value in non-nullable column {column.name!r}", path=f"$.{column.name}")
                 value = None
@@ -149,14 +160,64 @@ class CsvSchema(ParsedSchema):
                     raise RecordInvalid("missing value for non-nullable column", path=f"$.{column.name}")
                 row.append(null)
                 continue
-            try:
-                # Check the value against the column type so we never write a row
-                # that cannot be read back.
-                value = column.parse(value, f"$.{column.name}")
-            except RecordInvalid:
-                raise
-            row.append(format_cell(value, null))
+            # Check the value against the column type so we never write a row
+            # that cannot be read back.
+            value = column.parse(value, f"$.{column.name}")
+            cell = format_cell(value, null)
+            if cell == null and column.nullable:
+                # an empty string where empty means null: it must be written quoted
+                cell = QuotedEmpty(cell)
+            row.append(cell)
         return row
+
+
+class QuotedEmpty(str):
+    """A cell that must be written quoted (an empty string where empty means null)."""
+
+
+def needs_custom_quoting(row: Sequence[str]) -> bool:
+    for cell in row:
+        if type(cell) is QuotedEmpty:
+            return True
+    return False
+
+
+def format_row(row: Sequence[str], delimiter: str, quotechar: str) -> str:
+    """One CSV line (no line end) quoting what csv.writer would, plus QuotedEmpty cells."""
+    specials = (delimiter, quotechar, "\r", "\n")
+    out = []
+    for cell in row:
+        if type(cell) is QuotedEmpty or any(ch in cell for ch in specials):
+            out.append(quotechar + cell.replace(quotechar, quotechar * 2) + quotechar)
+        else:
+            out.append(cell)
+    return delimiter.join(out)
+
+
+def quoted_flags(raw: str, delimiter: str, quotechar: str) -> list[bool]:
+    """For each field of one CSV record's text, whether it was quoted."""
+    flags = []
+    i, n = 0, len(raw)
+    while True:
+        if i < n and raw[i] == quotechar:
+            flags.append(True)
+            i += 1
+            while i < n:
+                if raw[i] == quotechar:
+                    if i + 1 < n and raw[i + 1] == quotechar:
+                        i += 2
+                        continue
+                    i += 1
+                    break
+                i += 1
+        else:
+            flags.append(False)
+        while i < n and raw[i] not in (delimiter, "\r", "\n"):
+            i += 1
+        if i < n and raw[i] == delimiter:
+            i += 1
+            continue
+        return flags
 
 
 def _is_text(t: m.Type) -> bool:
@@ -209,6 +270,8 @@ class CsvFormat(Format):
 
         def encode_record(record: Any) -> bytes:
             row = to_row(record)
+            if needs_custom_quoting(row):
+                return format_row(row, schema.delimiter, schema.quotechar).encode("utf-8")
             buffer.seek(0)
             buffer.truncate()
             writer.writerow(row)
@@ -232,7 +295,7 @@ class CsvFormat(Format):
                 raise DecodeError(f"malformed CSV row: {exc}") from None
             if len(rows) != 1:
                 raise DecodeError(f"a CSV message holds one row, this one has {len(rows)}")
-            return to_record(rows[0])
+            return to_record(rows[0], text)
 
         return decode_record
 
