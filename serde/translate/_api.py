@@ -58,8 +58,9 @@ def derive(
     return from_model(to_model(source_type, text, references, **source_options), target_type, **options)
 
 
-def infer(records: Iterable[Mapping[str, Any]], name: str = "Record") -> m.Record:
-    """Propose a record type from sample records (dicts: CSV rows as text, or parsed JSON)."""
+def infer(records: Iterable[Mapping[str, Any]], name: str = "Record", **options: Any) -> m.Record:
+    """Propose a record type from sample records (dicts: CSV rows as text, or parsed JSON);
+    ``options``: ``text``, ``null_markers``, ``decimals`` (see ``serde.translate.infer``)."""
     from .infer import infer as _infer
 
-    return _infer(records, name=name)
+    return _infer(records, name=name, **options)

@@ -1,0 +1,186 @@
+"""``serde schema``: derive a schema in another language, or infer one from sample data.
+A thin adapter over :mod:`serde.translate`."""
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import io
+import itertools
+import json
+import sys
+from pathlib import Path
+from typing import Any, Iterator
+
+import click
+
+from serde import ConfigError, SchemaParseError
+from serde import _model as m
+
+from .options import read_text
+
+_SCHEMA_TYPES = ("avro", "json", "protobuf")
+_SCHEMA_EXTENSIONS = {".avsc": "avro", ".avro": "avro", ".json": "json", ".proto": "protobuf"}
+_DATA_EXTENSIONS = {".csv": "csv", ".json": "json", ".ndjson": "json", ".jsonl": "json"}
+
+
+@contextlib.contextmanager
+def _as_usage_errors() -> Iterator[None]:
+    """Invalid schemas and options are the user's to fix: exit code 2 with the reason."""
+    try:
+        yield
+    except (SchemaParseError, ConfigError) as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
+def _guess(path: str, given: str | None, table: dict[str, str], option: str) -> str:
+    if given:
+        return given
+    guessed = table.get(Path(path).suffix.lower()) if path != "-" else None
+    if guessed is None:
+        raise click.UsageError(f"cannot tell the format of {path!r} from its name: give {option}")
+    return guessed
+
+
+def _read(path: str, what: str) -> str:
+    if path == "-":
+        return sys.stdin.read()
+    text = read_text(path, what)
+    assert text is not None
+    return text
+
+
+def _rename(model: m.Type, name: str | None) -> m.Type:
+    if name is None:
+        return model
+    if not isinstance(model, (m.Record, m.Enum)):
+        raise click.UsageError("--name renames a record, but this schema's top-level type is not one")
+    return dataclasses.replace(model, name=name)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def schema() -> None:
+    """Translate schemas between Avro, JSON Schema and Protobuf, or infer one from data.
+
+    The type mapping (docs/schema-translation.md) round-trips: a schema translated
+    A -> B -> A describes the same records as the original.
+    """
+
+
+@schema.command()
+@click.argument("schema_file", metavar="SCHEMA_FILE", type=click.Path(allow_dash=True, dir_okay=False))
+@click.option("--from", "from_type", type=click.Choice(_SCHEMA_TYPES), help="Language of SCHEMA_FILE (default: from its extension: .avsc, .json, .proto).")
+@click.option("--to", "to_type", type=click.Choice(_SCHEMA_TYPES), required=True, help="Language to derive.")
+@click.option("--name", help="Full name for the top-level record in the derived schema (e.g. com.acme.Order).")
+@click.option("--message", help="Protobuf source: the message to translate (default: the first one).")
+@click.option(
+    "--reference",
+    "references",
+    multiple=True,
+    metavar="NAME=FILE",
+    help="A schema SCHEMA_FILE references, by the name it uses (Avro type name, JSON $ref, Protobuf import path). Repeatable.",
+)
+def derive(schema_file: str, from_type: str | None, to_type: str, name: str | None, message: str | None, references: tuple[str, ...]) -> None:
+    """Print SCHEMA_FILE translated into another schema language.
+
+    \b
+    Examples:
+      serde schema derive --to protobuf order.avsc
+      serde schema derive --from json --to avro --name com.acme.Order order.schema.json
+    """
+    from serde.translate import from_model, to_model
+
+    source_type = _guess(schema_file, from_type, _SCHEMA_EXTENSIONS, "--from")
+    refs: dict[str, str] = {}
+    for item in references:
+        ref_name, sep, ref_path = item.partition("=")
+        if not sep or not ref_name or not ref_path:
+            raise click.BadParameter(f"expected NAME=FILE, got {item!r}", param_hint="--reference")
+        refs[ref_name] = _read(ref_path, "reference")
+    text = _read(schema_file, "schema")
+    if message and source_type != "protobuf":
+        raise click.UsageError("--message only applies to a Protobuf source")
+    with _as_usage_errors():
+        options = {"message": message} if message else {}
+        model = _rename(to_model(source_type, text, refs, **options), name)
+        click.echo(from_model(model, to_type).rstrip("\n"))
+
+
+def _csv_rows(text: str, delimiter: str) -> Iterator[dict[str, Any]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    if not reader.fieldnames:
+        raise click.UsageError("the CSV data has no header row")
+    if len(set(reader.fieldnames)) != len(reader.fieldnames):
+        raise click.UsageError(f"the CSV header repeats a column name: {reader.fieldnames}")
+    try:
+        for row in reader:
+            if None in row:
+                raise click.UsageError(f"line {reader.line_num}: more values than header columns")
+            yield row
+    except csv.Error as exc:
+        raise click.UsageError(f"line {reader.line_num}: invalid CSV: {exc}") from None
+
+
+def _json_rows(text: str) -> Iterator[dict[str, Any]]:
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise click.UsageError(f"line {number}: invalid JSON: {exc.msg}") from None
+        if not isinstance(value, dict):
+            raise click.UsageError(f"line {number}: expected a JSON object per line, got {type(value).__name__}")
+        yield value
+
+
+@schema.command()
+@click.argument("data_file", metavar="DATA_FILE", type=click.Path(allow_dash=True, dir_okay=False))
+@click.option("--format", "data_format", type=click.Choice(("csv", "json")), help="csv (with a header row) or json (one object per line). Default: from the extension.")
+@click.option("--name", default="Record", show_default=True, help="Full name of the record (e.g. com.acme.Order).")
+@click.option("--to", "to_type", type=click.Choice(_SCHEMA_TYPES), default="avro", show_default=True, help="Schema language to print.")
+@click.option("--limit", type=click.IntRange(min=1), default=1000, show_default=True, help="Read at most this many records.")
+@click.option("--null-marker", "null_markers", multiple=True, help="CSV text that means null (repeatable; default: the empty string).")
+@click.option("--delimiter", default=",", show_default=True, help="CSV field delimiter.")
+@click.option("--decimals/--floats", default=False, show_default=True, help="Read CSV numbers with a fraction as decimals (precision and scale from the data) rather than doubles.")
+def infer(
+    data_file: str,
+    data_format: str | None,
+    name: str,
+    to_type: str,
+    limit: int,
+    null_markers: tuple[str, ...],
+    delimiter: str,
+    decimals: bool,
+) -> None:
+    """Propose a schema for the records in DATA_FILE (CSV or NDJSON).
+
+    CSV values are text: each column gets the narrowest type every value fits: boolean,
+    long, double (or decimal), timestamp (ISO-8601), date, time, uuid, else string.
+    A column with empty values (or a --null-marker) is optional. JSON keeps its own
+    types; objects become nested records. Review the result before registering it.
+
+    \b
+    Examples:
+      serde schema infer orders.csv --name com.acme.Order
+      serde schema infer events.ndjson --to json
+    """
+    from serde.translate import from_model
+    from serde.translate import infer as infer_model
+
+    fmt = _guess(data_file, data_format, _DATA_EXTENSIONS, "--format")
+    if len(delimiter) != 1:
+        raise click.BadParameter("must be one character", param_hint="--delimiter")
+    text = _read(data_file, "data file")
+    rows = _csv_rows(text, delimiter) if fmt == "csv" else _json_rows(text)
+    sample = list(itertools.islice(rows, limit))
+    if not sample:
+        raise click.UsageError(f"{data_file}: no records to infer a schema from")
+    with _as_usage_errors():
+        options: dict[str, Any] = {"decimals": decimals}
+        if fmt == "csv":
+            options.update(text=True, null_markers=null_markers or ("",))
+        else:
+            options["text"] = False
+        model = infer_model(sample, name=name, **options)
+        click.echo(from_model(model, to_type).rstrip("\n"))
