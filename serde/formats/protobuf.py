@@ -988,7 +988,8 @@ class ProtobufFormat(Format):
             raise ConfigError(f"the protobuf format cannot encode with a {type(schema).__name__}")
         descriptor = _need_message(schema)
         fileset = schema._fileset
-        plan = _encode_plan(fileset, descriptor, well_known_types)
+        with fileset.lock:  # plans are built once, never seen half-built by another thread
+            plan = _encode_plan(fileset, descriptor, well_known_types)
         cls = plan.cls
         convert = bool(plan.convert or plan.oneofs or _needs_preparing(descriptor, well_known_types, set()))
         full_name = descriptor.full_name
@@ -1060,7 +1061,8 @@ class ProtobufFormat(Format):
                     raise _translate_decode(exc, target) from exc
 
             return decode_message
-        to_dict = _decode_plan(target._fileset, target.descriptor, well_known_types).to_dict
+        with target._fileset.lock:
+            to_dict = _decode_plan(target._fileset, target.descriptor, well_known_types).to_dict
 
         def decode_record(data: bytes) -> Any:
             try:
@@ -1077,7 +1079,9 @@ class ProtobufFormat(Format):
             raise ConfigError(f"expected a {descriptor.full_name} message, got a {message.DESCRIPTOR.full_name}")
         if type(message) is not schema.message_class:
             message = schema.message_class.FromString(message.SerializeToString())
-        return _decode_plan(schema._fileset, descriptor, well_known_types).to_dict(message)
+        with schema._fileset.lock:
+            to_dict = _decode_plan(schema._fileset, descriptor, well_known_types).to_dict
+        return to_dict(message)
 
 
 def _ambiguous(schema: ProtobufSchema) -> ConfigError:
