@@ -60,7 +60,7 @@ def derive(
 
 def infer(records: Iterable[Mapping[str, Any]], name: str = "Record", **options: Any) -> m.Record:
     """Propose a record type from sample records (dicts: CSV rows as text, or parsed JSON);
-    ``options``: ``text``, ``null_markers``, ``decimals`` (see ``serde.translate.infer``)."""
-    from .infer import infer as _infer
+    ``options``: ``text``, ``null_markers``, ``decimals`` (see ``serde.translate._infer``)."""
+    from ._infer import infer as _infer
 
     return _infer(records, name=name, **options)
