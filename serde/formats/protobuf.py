@@ -494,6 +494,7 @@ _WRAPPERS = frozenset(
     for n in ("DoubleValue", "FloatValue", "Int64Value", "UInt64Value", "Int32Value", "UInt32Value",
               "BoolValue", "StringValue", "BytesValue")
 )
+_STRUCT_TYPES = frozenset({"google.protobuf.Struct", "google.protobuf.ListValue", "google.protobuf.Value"})
 _WKT_CONVERTED = _WRAPPERS | {
     "google.protobuf.Timestamp",
     "google.protobuf.Duration",
@@ -528,38 +529,54 @@ def _timedelta_to_duration(value: Any) -> Any:
     return value
 
 
-def _py_to_value(value: Any) -> Any:
-    """A JSON-like Python value as ``google.protobuf.Value`` constructor kwargs."""
-    if value is None:
-        return {"null_value": 0}
-    if isinstance(value, bool):
-        return {"bool_value": value}
-    if isinstance(value, (int, float)):
-        return {"number_value": value}
-    if isinstance(value, str):
-        return {"string_value": value}
-    if isinstance(value, Mapping):
-        return {"struct_value": {"fields": {k: _py_to_value(v) for k, v in value.items()}}}
-    if isinstance(value, (list, tuple)):
-        return {"list_value": {"values": [_py_to_value(v) for v in value]}}
-    raise TypeError(f"{type(value).__name__} is not a JSON value")
+def _wkt_to_kwargs(fileset: _FileSet, full_name: str) -> Callable[[Any], Any] | None:
+    """What turns the Python form of a well-known type into constructor input.
 
-
-def _wkt_to_kwargs(full_name: str) -> Callable[[Any], Any] | None:
-    """What turns the Python form of a well-known type into constructor input."""
+    Struct, ListValue and Value become messages built here: upb's constructor treats a
+    dict given for a Struct field as the Struct's *content*, so a dict form would be
+    ambiguous one level down."""
     if full_name == "google.protobuf.Timestamp":
         return _datetime_to_ts
     if full_name == "google.protobuf.Duration":
         return _timedelta_to_duration
     if full_name in _WRAPPERS:
         return lambda v: v if isinstance(v, (Mapping, _Message())) else {"value": v}
-    if full_name == "google.protobuf.Struct":
-        return lambda v: {"fields": {k: _py_to_value(x) for k, x in v.items()}} if isinstance(v, Mapping) else v
-    if full_name == "google.protobuf.ListValue":
-        return lambda v: {"values": [_py_to_value(x) for x in v]} if isinstance(v, (list, tuple)) else v
-    if full_name == "google.protobuf.Value":
-        return lambda v: v if isinstance(v, _Message()) else _py_to_value(v)
-    return None
+    if full_name not in ("google.protobuf.Struct", "google.protobuf.ListValue", "google.protobuf.Value"):
+        return None
+    find = fileset.pool.FindMessageTypeByName
+    struct_cls = fileset.message_class(find("google.protobuf.Struct"))
+    list_cls = fileset.message_class(find("google.protobuf.ListValue"))
+    value_cls = fileset.message_class(find("google.protobuf.Value"))
+    Message = _Message()
+
+    def to_struct(v: Any) -> Any:
+        if isinstance(v, Message):
+            return v
+        if not isinstance(v, Mapping):
+            raise TypeError(f"expected a dict for a Struct, got {type(v).__name__}")
+        out = struct_cls()
+        out.update(v)
+        return out
+
+    def to_list(v: Any) -> Any:
+        if isinstance(v, Message):
+            return v
+        if not isinstance(v, (list, tuple)):
+            raise TypeError(f"expected a list for a ListValue, got {type(v).__name__}")
+        out = list_cls()
+        out.extend(v)
+        return out
+
+    def to_value(v: Any) -> Any:
+        if isinstance(v, Message):
+            return v
+        holder = list_cls()
+        holder.append(v)  # the runtime's own Python -> Value mapping (ValueError if none)
+        out = value_cls()
+        out.CopyFrom(holder.values[0])
+        return out
+
+    return {"google.protobuf.Struct": to_struct, "google.protobuf.ListValue": to_list}.get(full_name, to_value)
 
 
 _MESSAGE_BASE: Any = None
@@ -624,7 +641,16 @@ def _encode_plan(fileset: _FileSet, descriptor: Any, well_known: bool) -> _Encod
 
 def _value_converter(fileset: _FileSet, mt: Any, well_known: bool) -> Callable[[Any], Any] | None:
     if well_known and mt.full_name in _WKT_CONVERTED:
-        return _wkt_to_kwargs(mt.full_name)
+        return _wkt_to_kwargs(fileset, mt.full_name)
+    if mt.full_name in _STRUCT_TYPES:  # message-shaped dicts: build them here (see _wkt_to_kwargs)
+
+        def build(v: Any) -> Any:
+            try:
+                return _build_slow(fileset, mt, v, "$", well_known)
+            except RecordInvalid as exc:  # the caller's slow path names the full path
+                raise ValueError(str(exc)) from None
+
+        return build
     sub = _encode_plan(fileset, mt, well_known)
     if not sub.convert and not sub.oneofs and not _needs_preparing(mt, well_known, set()):
         return None
@@ -646,7 +672,7 @@ def _needs_preparing(mt: Any, well_known: bool, seen: set[str]) -> bool:
             sub = sub.fields_by_name["value"].message_type
             if sub is None:
                 continue
-        if well_known and sub.full_name in _WKT_CONVERTED:
+        if (well_known and sub.full_name in _WKT_CONVERTED) or sub.full_name in _STRUCT_TYPES:
             return True
         if _needs_preparing(sub, well_known, seen):
             return True
@@ -749,8 +775,8 @@ def _check_scalar(fd: Any, value: Any, path: str) -> Any:
 
 
 def _build_slow(fileset: _FileSet, descriptor: Any, record: Any, path: str, well_known: bool) -> Any:
-    """Build a message from ``record`` field by field; raises RecordInvalid naming the
-    field. Returns constructor-ready kwargs (nested values are built messages)."""
+    """Build a message from ``record`` field by field, checking each value; raises
+    RecordInvalid naming the field. Slow, so only used once the fast path refused."""
     cls = fileset.message_class(descriptor)
     Message = _Message()
     if isinstance(record, Message):
@@ -758,11 +784,13 @@ def _build_slow(fileset: _FileSet, descriptor: Any, record: Any, path: str, well
             raise RecordInvalid(f"expected a {descriptor.full_name} message, got a {record.DESCRIPTOR.full_name}", path=path)
         return cls.FromString(record.SerializeToString())
     if well_known and descriptor.full_name in _WKT_CONVERTED:
-        convert = _wkt_to_kwargs(descriptor.full_name)
+        convert = _wkt_to_kwargs(fileset, descriptor.full_name)
         try:
             record = convert(record)  # type: ignore[misc]
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:
             raise RecordInvalid(f"cannot be a {descriptor.full_name}: {exc}", path=path) from None
+        if isinstance(record, Message):
+            return record if type(record) is cls else cls.FromString(record.SerializeToString())
     if not isinstance(record, Mapping):
         raise RecordInvalid(f"expected a dict for message {descriptor.full_name}, got {_describe(record)}", path=path)
     fields = descriptor.fields_by_name
@@ -933,7 +961,11 @@ def _value_expr(fileset: _FileSet, fd: Any, well_known: bool, namespace: dict[st
         if wkt is not None:
             namespace[var] = wkt
             return f"{var}({value})"
-    namespace[var] = _decode_plan(fileset, mt, well_known)
+    sub = _decode_plan(fileset, mt, well_known)
+    if sub.to_dict is not None:  # built already: call it directly
+        namespace[var] = sub.to_dict
+        return f"{var}({value})"
+    namespace[var] = sub  # a recursive type, still being built: look it up per call
     return f"{var}.to_dict({value})"
 
 

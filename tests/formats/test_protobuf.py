@@ -512,3 +512,65 @@ def test_header_framed_ids_read_indexes_from_the_header(pb, client):
 
     with_header = SerializationContext("orders", MessageField.VALUE, [("__value_schema_id", header)])
     assert serde.deserializer("protobuf", registry=client)(payload, with_header) == {"e": None, "delta": 3, "mask": 0}
+
+
+def test_recursive_messages(fmt):
+    schema = fmt.parse_schema(
+        'syntax = "proto3";\nmessage Node {\n  string name = 1;\n  repeated Node children = 2;\n  map<string, Node> by_key = 3;\n  Node parent = 4;\n}\n'
+    )
+    tree = {"name": "root", "children": [{"name": "a", "children": [{"name": "a1"}]}], "by_key": {"b": {"name": "b"}}}
+    decoded = fmt.decode(schema, fmt.encode(schema, tree))
+    assert decoded["children"][0]["children"][0] == {"name": "a1", "children": [], "by_key": {}, "parent": None}
+    assert decoded["by_key"]["b"]["name"] == "b" and decoded["parent"] is None
+    with pytest.raises(serde.RecordInvalid) as info:
+        fmt.encode(schema, {"children": [{"children": [{"name": 1}]}]})
+    assert info.value.path == "$.children[0].children[0].name"
+
+
+WELL_KNOWN = """syntax = "proto3";
+import "google/protobuf/duration.proto";
+import "google/protobuf/struct.proto";
+import "google/protobuf/timestamp.proto";
+import "google/protobuf/wrappers.proto";
+message Event {
+  google.protobuf.Duration took = 1;
+  google.protobuf.Struct payload = 2;
+  google.protobuf.Value anything = 3;
+  google.protobuf.ListValue tags = 4;
+  google.protobuf.Int64Value retries = 5;
+  google.protobuf.StringValue note = 6;
+  repeated google.protobuf.Timestamp seen = 7;
+  map<string, google.protobuf.Timestamp> by_region = 8;
+}
+"""
+
+
+def test_well_known_types_as_python_values(fmt):
+    schema = fmt.parse_schema(WELL_KNOWN)
+    at = dt.datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    record = {
+        "took": dt.timedelta(seconds=-1, microseconds=250),
+        "payload": {"a": 1.0, "b": [True, None, "x"], "c": {"d": "e"}},
+        "anything": "text",
+        "tags": ["x", 2.0],
+        "retries": 2**40,
+        "note": "",
+        "seen": [at, at],
+        "by_region": {"eu": at},
+    }
+    data = fmt.encode(schema, record)
+    assert fmt.decode(schema, data) == record
+    raw = fmt.decoder(schema, well_known_types=False)(data)
+    assert raw["retries"] == {"value": 2**40} and raw["by_region"]["eu"] == {"seconds": 1704164645, "nanos": 6000}
+    assert fmt.encoder(schema, well_known_types=False)(raw) == data
+    assert fmt.decode(schema, fmt.encode(schema, {}))["retries"] is None  # unset wrapper: None, not 0
+
+
+def test_well_known_value_that_does_not_fit(fmt):
+    schema = fmt.parse_schema(WELL_KNOWN)
+    with pytest.raises(serde.RecordInvalid) as info:
+        fmt.encode(schema, {"payload": {"a": object()}})
+    assert info.value.path == "$.payload" and "google.protobuf.Struct" in str(info.value)
+    with pytest.raises(serde.RecordInvalid) as info:
+        fmt.encode(schema, {"seen": [dt.datetime(2024, 1, 1, tzinfo=UTC), "soon"]})
+    assert info.value.path == "$.seen[1]"
