@@ -35,9 +35,34 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+class _Body:
+    """``wsgi.input`` limited to the request's Content-Length, so keep-alive stays in sync."""
+
+    def __init__(self, rfile: Any, length: int) -> None:
+        self._rfile = rfile
+        self.remaining = length
+
+    def read(self, size: int = -1) -> bytes:
+        if self.remaining <= 0:
+            return b""
+        size = self.remaining if size is None or size < 0 else min(size, self.remaining)
+        data = self._rfile.read(size)
+        self.remaining -= len(data)
+        if not data:
+            self.remaining = 0
+        return data
+
+    def readline(self, size: int = -1) -> bytes:  # pragma: no cover - the app never reads lines
+        return self.read(size)
+
+
 class _Handler(WSGIRequestHandler):
+    """wsgiref's handler with HTTP/1.1 keep-alive, the raw path, and quiet disconnects."""
+
     server_version = "serde-registry"
+    protocol_version = "HTTP/1.1"
     quiet = True
+    _DRAIN_LIMIT = 1024 * 1024
 
     def get_environ(self) -> dict[str, Any]:
         env = super().get_environ()
@@ -45,22 +70,44 @@ class _Handler(WSGIRequestHandler):
         return env
 
     def handle(self) -> None:
-        # Same as WSGIRequestHandler.handle, minus the "Server:" software string check, plus
-        # quiet TLS/connection errors (a client that hangs up is not the server's problem).
+        self.close_connection = True
+        self._handle_one()
+        while not self.close_connection:
+            self._handle_one()
+
+    def _handle_one(self) -> None:
         try:
             self.raw_requestline = self.rfile.readline(65537)
+            if not self.raw_requestline:
+                self.close_connection = True
+                return
             if len(self.raw_requestline) > 65536:
                 self.send_error(414)
+                self.close_connection = True
                 return
             if not self.parse_request():
                 return
-            handler = ServerHandler(
-                self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True
-            )
+            if self.headers.get("Transfer-Encoding"):
+                self.send_error(411, "Content-Length required")
+                self.close_connection = True
+                return
+            try:
+                length = max(int(self.headers.get("Content-Length") or 0), 0)
+            except ValueError:
+                self.send_error(400, "Bad Content-Length")
+                self.close_connection = True
+                return
+            body = _Body(self.rfile, length)
+            handler = ServerHandler(body, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
+            handler.http_version = "1.1"
             handler.request_handler = self
             handler.run(self.server.get_app())
+            if body.remaining > self._DRAIN_LIMIT:
+                self.close_connection = True  # not worth reading a huge rejected body
+            elif body.remaining:
+                body.read(body.remaining)
         except (ConnectionError, ssl.SSLError, TimeoutError, OSError):
-            pass
+            self.close_connection = True
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         if not self.quiet:
@@ -82,6 +129,10 @@ class _HTTPServer(ThreadingMixIn, WSGIServer):
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, addr = super().get_request()
         sock.settimeout(60)
+        try:  # headers and body are written separately: no Nagle delay on keep-alive
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:  # pragma: no cover - not a TCP socket
+            pass
         if self.ssl_context is not None:
             # the handshake runs on first read, in the handler thread, not the accept loop
             sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)

@@ -43,7 +43,9 @@ def registries(request, tmp_path):
     """(confluent client, what serde takes as ``registry=``) for the same registry."""
     if request.param == "http":
         url = request.getfixturevalue("serde_registry_url")
-        yield SchemaRegistryClient({"url": url}), url
+        client = SchemaRegistryClient({"url": url})
+        yield client, url
+        client._rest_client.session.close()
     else:
         with EmbeddedRegistry(tmp_path / "reg.db") as reg:
             yield reg.client, reg

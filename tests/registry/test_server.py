@@ -25,8 +25,20 @@ AVSC = json.dumps({"type": "record", "name": "R", "fields": [{"name": "a", "type
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
+_OPEN: list[SchemaRegistryClient] = []
+
+
 def client(url: str, **conf: str) -> SchemaRegistryClient:
-    return SchemaRegistryClient({"url": url, **conf})
+    c = SchemaRegistryClient({"url": url, **conf})
+    _OPEN.append(c)
+    return c
+
+
+@pytest.fixture(autouse=True)
+def _close_clients():
+    yield
+    while _OPEN:
+        _OPEN.pop()._rest_client.session.close()
 
 
 def test_restart_keeps_everything(tmp_path):
