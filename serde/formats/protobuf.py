@@ -157,27 +157,6 @@ def _runtime_file(name: str) -> Any:
     return None
 
 
-def _runtime_closure(fdp: Any, have: Mapping[str, Any]) -> list[Any]:
-    """Runtime copies of the files ``fdp`` needs that ``have`` lacks, dependencies first."""
-    out: list[Any] = []
-    seen = set(have)
-
-    def visit(dep: str) -> None:
-        if dep in seen:
-            return
-        seen.add(dep)
-        found = _runtime_file(dep)
-        if found is None:
-            raise SchemaParseError(f"import {dep!r} is not among the schema's references")
-        for sub in found.dependency:
-            visit(sub)
-        out.append(found)
-
-    for dep in fdp.dependency:
-        visit(dep)
-    return out
-
-
 _IMPORT = re.compile(r'^\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;', re.M)
 
 

@@ -194,7 +194,9 @@ def test_message_indexes_and_frame_suffix(fmt, pb, message, indexes, suffix):
 
 
 def test_default_message_is_the_only_top_level_one(fmt):
-    assert fmt.parse_schema(SIMPLE).record_name == "serde.simple.Reading"
+    schema = fmt.parse_schema(SIMPLE)
+    assert isinstance(schema, ProtobufSchema) and schema.record_name == "serde.simple.Reading"
+    assert schema.text == SIMPLE  # text stays as given: it is what gets registered
 
 
 def test_ambiguous_file_needs_message_and_lists_candidates(fmt):
