@@ -692,37 +692,45 @@ def _pump(items: Iterator[Item], report: ConversionReport, started: float, outpu
           target_schema_parsed: ParsedSchema | None, coerce: Any, on_error: str, dead_letter: Any,
           max_errors: int | None, progress: Any, output_framing: str, registry: Any, topic: str | None,
           subject: str | None, codec: str) -> None:
-    with _open_out(output, remove_on_error=on_error == "fail") as out_stream, _open_dead_letter(dead_letter) as dead:
+    with _open_out(output, remove_on_error=True) as out_stream, _open_dead_letter(dead_letter) as dead:
         writer = Writer(out_stream, to_format, target_schema_parsed, framing=output_framing, registry=registry,
                         topic=topic, subject=subject, codec=codec)
-        last_progress = time.perf_counter()
-        for item in items:
-            report.read += 1
-            error = item.error
-            if error is None:
-                try:
-                    record = coerce(item.record, "$") if coerce is not None and item.record is not None else item.record
-                    writer.write(record)
-                    report.written += 1
-                except SerdeError as exc:
-                    error = exc.at(item.location)
-            if error is not None:
-                if on_error == "fail":
-                    raise error
-                report.rejected += 1
-                if len(report.errors) < 100:
-                    report.errors.append(str(error))
-                if dead is not None:
-                    _write_dead_letter(dead, item, error)
-                if max_errors is not None and report.rejected > max_errors:
-                    raise SerdeError(f"more than {max_errors} rejected records; stopping (last: {error})")
-            if progress is not None and report.read % 1024 == 0:
-                now = time.perf_counter()
-                if now - last_progress >= 0.5:
-                    last_progress = now
-                    report.seconds = now - started
-                    progress(report)
-        writer.close()
+        try:
+            _pump_items(items, report, started, writer, coerce, on_error, dead, max_errors, progress)
+        finally:
+            writer.close()  # on failure too: the output file is then removed whole
+
+
+def _pump_items(items: Iterator[Item], report: ConversionReport, started: float, writer: "Writer",
+                coerce: Callable[[Any, str], Any] | None, on_error: str, dead: BinaryIO | None,
+                max_errors: int | None, progress: Callable[[ConversionReport], None] | None) -> None:
+    last_progress = time.perf_counter()
+    for item in items:
+        report.read += 1
+        error = item.error
+        if error is None:
+            try:
+                record = coerce(item.record, "$") if coerce is not None and item.record is not None else item.record
+                writer.write(record)
+                report.written += 1
+            except SerdeError as exc:
+                error = exc.at(item.location)
+        if error is not None:
+            if on_error == "fail":
+                raise error
+            report.rejected += 1
+            if len(report.errors) < 100:
+                report.errors.append(str(error))
+            if dead is not None:
+                _write_dead_letter(dead, item, error)
+            if max_errors is not None and report.rejected > max_errors:
+                raise SerdeError(f"more than {max_errors} rejected records; stopping (last: {error})")
+        if progress is not None and report.read % 1024 == 0:
+            now = time.perf_counter()
+            if now - last_progress >= 0.5:
+                last_progress = now
+                report.seconds = now - started
+                progress(report)
 
 
 def _chain(first: list[Item], rest: Iterator[Item]) -> Generator[Item, None, None]:

@@ -313,3 +313,9 @@ def test_incompatible_registration_is_incompatible_schema_error(embedded):
         serde.serializer("avro", changed, registry=embedded)({"id": "x"}, VALUE)
     assert info.value.status == 409
     assert info.value.messages
+
+
+def test_schema_text_with_surrounding_whitespace_gets_confluents_id(client):
+    ours = serde.serializer("avro", "\n" + ORDER + "\n", registry=client)(RECORD, VALUE)
+    theirs = AvroSerializer(client, ORDER + "\n")(RECORD, VALUE)
+    assert ours == theirs

@@ -150,7 +150,9 @@ def _confluent_schema(schema_type: str, text: str, references: Sequence[SchemaRe
     from confluent_kafka.schema_registry import SchemaReference as CkReference
 
     refs = [CkReference(r.name, r.subject, r.version) for r in references]
-    return Schema(text, schema_type, refs)
+    # confluent-kafka strips schema text before registering; so must we, or a file's
+    # trailing newline gives the same schema a second id in registries that compare text.
+    return Schema(text.strip(), schema_type, refs)
 
 
 def _from_confluent(found: Any, *, schema_id: Any = None, default_type: str = "AVRO") -> RegisteredSchema:
