@@ -440,9 +440,8 @@ class Store:
         parent = os.path.dirname(os.path.abspath(self.path))
         os.makedirs(parent, exist_ok=True)
         self._busy_timeout = busy_timeout
-        self._local = threading.local()
-        self._conns: list[sqlite3.Connection] = []
-        self._conns_lock = threading.Lock()
+        self._pool: list[sqlite3.Connection] = []  # idle connections, shared by all threads
+        self._pool_lock = threading.Lock()
         self._closed = False
         with self._write() as conn:
             for stmt in _DDL.strip().split(";"):
@@ -451,62 +450,75 @@ class Store:
 
     # ---------------------------------------------------------------- connections
 
-    def _conn(self) -> sqlite3.Connection:
-        conn = getattr(self._local, "conn", None)
-        if conn is None:
-            if self._closed:
-                raise api_error(50001, f"the registry store {self.path} is closed")
-            conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False)
-            conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-            try:
-                conn.execute("PRAGMA journal_mode = WAL")
-            except sqlite3.OperationalError:  # another process is converting it right now
-                pass
-            conn.execute("PRAGMA synchronous = NORMAL")
-            self._local.conn = conn
-            with self._conns_lock:
-                self._conns.append(conn)
+    _POOL_SIZE = 16
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None, check_same_thread=False)
+        conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
+        try:
+            conn.execute("PRAGMA journal_mode = WAL")
+        except sqlite3.OperationalError:  # another process is converting it right now
+            pass
+        conn.execute("PRAGMA synchronous = NORMAL")
         return conn
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise api_error(50001, f"Error in the backend data store: {exc}") from exc
-        try:
-            yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        else:
-            try:
-                conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                conn.execute("ROLLBACK")
-                raise api_error(50001, f"Error in the backend data store: {exc}") from exc
-
-    @contextmanager
-    def _read(self) -> Iterator[sqlite3.Connection]:
-        conn = self._conn()
-        conn.execute("BEGIN")
+    def _conn(self) -> Iterator[sqlite3.Connection]:
+        """A connection from the pool (a server thread per TCP connection must not leak one)."""
+        with self._pool_lock:
+            if self._closed:
+                raise api_error(50001, f"the registry store {self.path} is closed")
+            conn = self._pool.pop() if self._pool else None
+        if conn is None:
+            conn = self._connect()
         try:
             yield conn
         finally:
-            conn.execute("COMMIT")
+            with self._pool_lock:
+                if not self._closed and len(self._pool) < self._POOL_SIZE and not conn.in_transaction:
+                    self._pool.append(conn)
+                    conn = None
+            if conn is not None:
+                conn.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        with self._conn() as conn:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                raise api_error(50001, f"Error in the backend data store: {exc}") from exc
+            try:
+                yield conn
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            else:
+                try:
+                    conn.execute("COMMIT")
+                except sqlite3.Error as exc:
+                    conn.execute("ROLLBACK")
+                    raise api_error(50001, f"Error in the backend data store: {exc}") from exc
+
+    @contextmanager
+    def _read(self) -> Iterator[sqlite3.Connection]:
+        with self._conn() as conn:
+            conn.execute("BEGIN")
+            try:
+                yield conn
+            finally:
+                conn.execute("COMMIT")
 
     def close(self) -> None:
-        """Close every connection this store opened (in any thread)."""
-        self._closed = True
-        with self._conns_lock:
-            conns, self._conns = self._conns, []
+        """Close the idle connections; connections in use close when their request ends."""
+        with self._pool_lock:
+            self._closed = True
+            conns, self._pool = self._pool, []
         for conn in conns:
             try:
                 conn.close()
             except sqlite3.Error:  # pragma: no cover
                 pass
-        self._local = threading.local()
 
     def reset(self) -> None:
         """Forget every schema, subject, config and mode, e.g. between tests.

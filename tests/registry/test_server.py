@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import ssl
 import subprocess
 import sys
@@ -279,3 +280,26 @@ def test_plugin_url_is_fresh(serde_registry_url):
     c = client(serde_registry_url)
     assert c.get_subjects() == []
     assert c.register_schema("s", Schema(AVSC, "AVRO")) == 1
+
+
+# ------------------------------------------------------------------ keep-alive
+
+
+def test_keep_alive_survives_unread_bodies(tmp_path, users_file):
+    big = json.dumps({"schema": json.dumps({"type": "record", "name": "R", "doc": "x" * 3_000_000, "fields": []})})
+    with RegistryServer(tmp_path / "r.db", users_file=users_file, max_body=1_000_000) as srv:
+        with httpx.Client(base_url=srv.url) as http:
+            # rejected before its body is read: the body is drained, the connection reused
+            assert http.post("/subjects/s/versions", json={"schema": AVSC}).status_code == 401
+            auth = ("alice", "wonderland")
+            assert http.post("/nope", json={"schema": AVSC}, auth=auth).status_code == 404
+            assert http.post("/subjects/s/versions", json={"schema": AVSC}, auth=auth).json()["id"] == 1
+            # too big to drain: the server answers, then closes; the client reconnects
+            resp = http.post("/subjects/s/versions", content=big, auth=auth, headers={"Content-Type": "application/json"})
+            assert resp.json()["error_code"] == 42209
+            assert http.get("/subjects", auth=auth).json() == ["s"]
+        # a bad Content-Length or a chunked body is refused and the connection closed
+        for header in (b"Content-Length: bogus", b"Transfer-Encoding: chunked"):
+            with socket.create_connection((srv.host, srv.port), timeout=5) as sock:
+                sock.sendall(b"POST /subjects/s/versions HTTP/1.1\r\nHost: x\r\n" + header + b"\r\n\r\n")
+                assert sock.recv(100).split(b" ")[1] in (b"400", b"411")
