@@ -24,6 +24,7 @@ _COMMANDS = {
     "gateway": "cli.gateway:gateway",
     "produce": "cli.kafka:produce",
     "registry": "cli.registry:registry",
+    "schema": "cli.schema:schema",
 }
 
 
