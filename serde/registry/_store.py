@@ -405,6 +405,7 @@ CREATE TABLE IF NOT EXISTS schemas (
     norm_hash TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS schemas_hash ON schemas (hash);
+CREATE INDEX IF NOT EXISTS schemas_norm_hash ON schemas (norm_hash);
 CREATE INDEX IF NOT EXISTS schemas_guid ON schemas (guid);
 CREATE TABLE IF NOT EXISTS versions (
     subject TEXT NOT NULL,
@@ -716,16 +717,19 @@ class Store:
             cfg = self._effective_config(conn, subject)
             normalize = normalize or bool(cfg.get("normalize"))
             prep = self._prepare(conn, req, normalize, validate=not importing)
-            versions = self._versions(conn, subject, deleted=True)
-            # the same schema already registered under the subject?
+            # the same schema already registered (live) under the subject?
             column = "norm_hash" if normalize else "hash"
             key = prep["norm_hash"] if normalize else prep["hash"]
-            for version, sid, deleted in reversed(versions):
-                row = conn.execute(f"SELECT {column} FROM schemas WHERE id = ?", (sid,)).fetchone()
-                if row is not None and row[0] == key and not deleted:
-                    if req.id is not None and req.id != sid:
-                        raise api_error(42207, f"Overwrite new schema with id {req.id} is not permitted.")
-                    return self._registered(conn, sid, subject, version)
+            row = conn.execute(
+                f"SELECT v.version, v.schema_id FROM versions v JOIN schemas s ON s.id = v.schema_id"
+                f" WHERE v.subject = ? AND v.deleted = 0 AND s.{column} = ? ORDER BY v.version DESC LIMIT 1",
+                (subject, key),
+            ).fetchone()
+            if row is not None:
+                version, sid = row
+                if req.id is not None and req.id != sid:
+                    raise api_error(42207, f"Overwrite new schema with id {req.id} is not permitted.")
+                return self._registered(conn, sid, subject, version)
             if not importing and not force:
                 level = str(cfg.get("compatibilityLevel") or DEFAULT_COMPATIBILITY)
                 messages = self._compat_messages(conn, subject, req, prep, level)
@@ -738,18 +742,19 @@ class Store:
                         code=409,
                     )
             schema_id = self._schema_id(conn, req, prep)
-            next_version = (versions[-1][0] + 1) if versions else 1
+            top = conn.execute("SELECT max(version) FROM versions WHERE subject = ?", (subject,)).fetchone()[0]
+            next_version = (top or 0) + 1
             if importing and req.version is not None:
-                taken = [v for v in versions if v[0] == req.version]
-                if taken and taken[0][1] != schema_id:
+                taken = conn.execute(
+                    "SELECT schema_id FROM versions WHERE subject = ? AND version = ?", (subject, req.version)
+                ).fetchone()
+                if taken and taken[0] != schema_id:
                     raise api_error(42207, f"Version {req.version} of subject {subject} already holds another schema.")
                 if taken:
                     return self._registered(conn, schema_id, subject, req.version)
                 next_version = req.version
             # a soft-deleted version of the same schema is tombstoned
-            for version, sid, deleted in versions:
-                if deleted and sid == schema_id:
-                    conn.execute("DELETE FROM versions WHERE subject = ? AND version = ?", (subject, version))
+            conn.execute("DELETE FROM versions WHERE subject = ? AND schema_id = ? AND deleted = 1", (subject, schema_id))
             conn.execute(
                 "INSERT INTO versions (subject, version, schema_id, deleted, ts) VALUES (?, ?, ?, 0, ?)",
                 (subject, next_version, schema_id, int(time.time() * 1000)),
@@ -808,16 +813,22 @@ class Store:
         with self._read() as conn:
             cfg = self._effective_config(conn, subject)
             normalize = normalize or bool(cfg.get("normalize"))
-            versions = self._versions(conn, subject, deleted)
-            if not versions:
+            exists = conn.execute(
+                "SELECT 1 FROM versions WHERE subject = ?" + _live(deleted) + " LIMIT 1", (subject,)
+            ).fetchone()
+            if exists is None:
                 raise api_error(40401, f"Subject '{subject}' not found.")
             prep = self._prepare(conn, req, normalize, validate=False)
             column = "norm_hash" if normalize else "hash"
             key = prep["norm_hash"] if normalize else prep["hash"]
-            for version, sid, _ in reversed(versions):
-                row = conn.execute(f"SELECT {column} FROM schemas WHERE id = ?", (sid,)).fetchone()
-                if row is not None and row[0] == key:
-                    return self._version_dict(conn, subject, version, sid)
+            row = conn.execute(
+                f"SELECT v.version, v.schema_id FROM versions v JOIN schemas s ON s.id = v.schema_id"
+                f" WHERE v.subject = ? AND s.{column} = ?" + _live(deleted).replace("deleted", "v.deleted")
+                + " ORDER BY v.version DESC LIMIT 1",
+                (subject, key),
+            ).fetchone()
+            if row is not None:
+                return self._version_dict(conn, subject, row[0], row[1])
             raise api_error(40403, "Schema not found")
 
     def _version_dict(self, conn: sqlite3.Connection, subject: str, version: int, sid: int) -> dict[str, Any]:
