@@ -120,8 +120,11 @@ def _coercer(target: ParsedSchema) -> Callable[[Any], Any]:
     from .._convert import model_of
 
     model = model_of(target)
-    if model is None:  # binary, schemaless JSON: the encoder takes what it gets
+    if model is None:  # schemaless: the encoder takes what it gets
         return _identity
+    fields = getattr(model, "fields", None)
+    if getattr(target, "schema_type", None) is None and getattr(target, "kind", None) and fields and len(fields) == 1:
+        model = fields[0].type  # a binary primitive: its model wraps the scalar in a one-field record
     build = _coerce.build(model)
     return lambda value: build(value, "$")
 
