@@ -345,3 +345,100 @@ def _json_text(text: str, path: str, kind: type) -> Any:
     if not isinstance(value, kind):
         raise _fail(path, text, f"JSON text of {'an array' if kind is list else 'an object'}")
     return value
+
+
+# -- text parsers: CSV cells are always text, so each column gets a parser that skips
+# the type dispatch above. They raise ValueError/TypeError; callers add the path.
+
+_BOOLS = {**{t: True for t in _TRUE}, **{f: False for f in _FALSE}}
+
+
+def _text_int(bounds: tuple[int, int]) -> Callable[[str], Any]:
+    low, high = bounds
+
+    def parse(text: str) -> int:
+        value = int(text)
+        if not low <= value <= high:
+            raise ValueError(f"{value} is out of range")
+        return value
+
+    return parse
+
+
+def _text_bool(text: str) -> bool:
+    try:
+        return _BOOLS[text.strip().lower()]
+    except KeyError:
+        raise ValueError(f"{text!r} is not a boolean (true/false)") from None
+
+
+def _text_timestamp(text: str) -> dt.datetime:
+    if text[-1:] in ("Z", "z"):
+        text = text[:-1] + "+00:00"
+    elif text.lstrip("-").isdigit():
+        return _EPOCH + dt.timedelta(milliseconds=int(text))
+    value = dt.datetime.fromisoformat(text)
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+_UUID_NEW = object.__new__
+_UUID_SET = object.__setattr__
+_SAFE_UNKNOWN = uuid.SafeUUID.unknown
+
+
+def _text_uuid(text: str) -> uuid.UUID:
+    # uuid.UUID(text) is pure Python and slow; the canonical 36-character form is what
+    # CSV carries, so build it directly (anything else goes through uuid.UUID).
+    if len(text) == 36 and text[8] == "-" and text[13] == "-" and text[18] == "-" and text[23] == "-":
+        value = int(text[:8] + text[9:13] + text[14:18] + text[19:23] + text[24:], 16)
+        result = _UUID_NEW(uuid.UUID)
+        _UUID_SET(result, "int", value)
+        _UUID_SET(result, "is_safe", _SAFE_UNKNOWN)
+        return result
+    return uuid.UUID(text)
+
+
+def text_parser(t: m.Type) -> Callable[[str], Any]:
+    """A parser for one CSV cell of type ``t``; errors are ValueError/TypeError/
+    RecordInvalid and the caller names the column (then :func:`build` explains)."""
+    if isinstance(t, m.Scalar):
+        if t.kind in (m.STRING, m.ANY):
+            return str
+        if t.kind == m.INT32:
+            return _text_int(_INT32)
+        if t.kind == m.INT64:
+            return _text_int(_INT64)
+        if t.kind in (m.FLOAT32, m.FLOAT64):
+            return float
+        if t.kind == m.BOOLEAN:
+            return _text_bool
+        if t.kind == m.TIMESTAMP_MILLIS:
+            return _text_timestamp
+        if t.kind == m.DATE:
+            return dt.date.fromisoformat
+        if t.kind == m.UUID:
+            return _text_uuid
+    if isinstance(t, m.Enum):
+        symbols = frozenset(t.symbols)
+
+        def enum(text: str) -> str:
+            if text in symbols:
+                return text
+            raise ValueError(text)
+
+        return enum
+    if isinstance(t, m.Decimal):
+        exponent = -t.scale
+        digits = t.precision
+
+        def number(text: str) -> decimal.Decimal:
+            value = decimal.Decimal(text)
+            # exact scale and precision: anything else goes the slow, explaining way
+            as_tuple = value.as_tuple()
+            if as_tuple.exponent != exponent or len(as_tuple.digits) > digits:
+                raise ValueError(text)
+            return value
+
+        return number
+    coerce = build(t)
+    return lambda text: coerce(text, "$")

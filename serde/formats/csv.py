@@ -39,8 +39,9 @@ class Column:
     path: tuple[str, ...]
     type: m.Type  # the field's type, Optional unwrapped
     nullable: bool
-    parse: Callable[[Any, str], Any]  # text -> value, via the coercers
+    parse: Callable[[Any, str], Any]  # any value -> typed value, explaining errors (slow path)
     json_text: bool  # arrays/maps/unions travel as JSON text
+    parse_text: Callable[[str], Any] = str  # cell text -> typed value, fast; errors re-run `parse`
 
 
 def _json_default(value: Any) -> Any:
@@ -84,8 +85,55 @@ def _columns(record: m.Record, prefix: tuple[str, ...] = ()) -> list[Column]:
             out.extend(_columns(inner, path))
             continue
         json_text = isinstance(inner, (m.Array, m.Map, m.Union_, m.Record))
-        out.append(Column(".".join(path), path, inner, nullable, _coerce.build(inner), json_text))
+        out.append(Column(".".join(path), path, inner, nullable, _coerce.build(inner), json_text, _coerce.text_parser(inner)))
     return out
+
+
+def _assembler(columns: list[Column]) -> Callable[[list[Any]], dict[str, Any]]:
+    """A function building the (nested) record from the column values in order, as one
+    generated dict display: the per-row cost is one call, with no loop or setdefault."""
+    tree: dict[str, Any] = {}
+    for index, column in enumerate(columns):
+        node = tree
+        for part in column.path[:-1]:
+            node = node.setdefault(part, {})
+        node[column.path[-1]] = index
+
+    def render(node: dict[str, Any]) -> str:
+        items = []
+        for key, value in node.items():
+            items.append(f"{key!r}: " + (f"v[{value}]" if isinstance(value, int) else render(value)))
+        return "{" + ", ".join(items) + "}"
+
+    namespace: dict[str, Any] = {}
+    exec(f"def assemble(v):\n    return {render(tree)}\n", namespace)  # noqa: S102 - code built from field names via repr
+    return namespace["assemble"]  # type: ignore[no-any-return]
+
+
+def _fast_row_parser(columns: list[Column], null_marker: str) -> Callable[[Sequence[str]], dict[str, Any]]:
+    """Generated code parsing one row into its record, one expression per column."""
+    tree: dict[str, Any] = {}
+    namespace: dict[str, Any] = {"null": null_marker}
+    for index, column in enumerate(columns):
+        node = tree
+        for part in column.path[:-1]:
+            node = node.setdefault(part, {})
+        parse = f"p{index}"
+        namespace[parse] = column.parse_text
+        cell = f"r[{index}]"
+        if column.parse_text is str:
+            expression = f"(None if {cell} == null else {cell})" if column.nullable else cell
+        elif column.nullable:
+            expression = f"(None if {cell} == null else {parse}({cell}))"
+        else:
+            expression = f"{parse}({cell})"
+        node[column.path[-1]] = expression
+
+    def render(node: dict[str, Any]) -> str:
+        return "{" + ", ".join(f"{k!r}: " + (v if isinstance(v, str) else render(v)) for k, v in node.items()) + "}"
+
+    exec(f"def parse_row(r):\n    return {render(tree)}\n", namespace)  # noqa: S102 - names via repr only
+    return namespace["parse_row"]  # type: ignore[no-any-return]
 
 
 class CsvSchema(ParsedSchema):
@@ -109,6 +157,9 @@ class CsvSchema(ParsedSchema):
         self.model = model
         self.columns = _columns(model)
         self.header = [c.name for c in self.columns]
+        self._width = len(self.columns)
+        self._assemble = _assembler(self.columns)
+        self._fast_row = _fast_row_parser(self.columns, null_marker)
         self.delimiter = delimiter
         self.null_marker = null_marker
         self.quotechar = quotechar
@@ -117,34 +168,44 @@ class CsvSchema(ParsedSchema):
     def row_to_record(self, row: Sequence[str], raw: str | None = None) -> dict[str, Any]:
         """The record of one row. ``raw`` is the row's text: with the empty null marker
         it tells an empty string (``""``, quoted) from a null (nothing)."""
-        if len(row) != len(self.columns):
+        if len(row) != self._width:
             raise DecodeError(f"expected {len(self.columns)} columns ({', '.join(self.header)}), got {len(row)}")
-        record: dict[str, Any] = {}
+        if raw is None or '""' not in raw:
+            # the common row: no quoted empty cell to tell from a null, so the generated
+            # straight-line parser does it all; any failure re-runs the explaining loop
+            try:
+                return self._fast_row(row)
+            except (ValueError, TypeError, ArithmeticError, SerdeError):
+                pass
         null = self.null_marker
         quoted: list[bool] | None = None
-        if null == "" and raw is not None and "" in row:
+        if null == "" and raw is not None and '""' in raw and "" in row:
             quoted = quoted_flags(raw, self.delimiter, self.quotechar)
+        values = []
         for index, (column, text) in enumerate(zip(self.columns, row)):
-            if text == null and quoted is not None and index < len(quoted) and quoted[index]:
-                # quoted, so not a null: an empty string, or empty bytes (base64 "")
-                try:
-                    value: Any = column.parse("", f"$.{column.name}")
-                except RecordInvalid as exc:
-                    raise DecodeError(exc.reason, path=exc.path) from None
-            elif text == null and (column.nullable or not _is_text(column.type)):
-                if not column.nullable:
+            if text == null:
+                if quoted is not None and index < len(quoted) and quoted[index]:
+                    # quoted, so not a null: an empty string, or empty bytes (base64 "")
+                    values.append(self._slow_parse(column, ""))
+                elif column.nullable:
+                    values.append(None)
+                elif column.parse_text is str:
+                    values.append(text)
+                else:
                     raise DecodeError(f"empty value in non-nullable column {column.name!r}", path=f"$.{column.name}")
-                value = None
-            else:
-                try:
-                    value = column.parse(text, f"$.{column.name}")
-                except RecordInvalid as exc:
-                    raise DecodeError(exc.reason, path=exc.path) from None
-            target = record
-            for part in column.path[:-1]:
-                target = target.setdefault(part, {})
-            target[column.path[-1]] = value
-        return record
+                continue
+            try:
+                values.append(column.parse_text(text))
+            except (ValueError, TypeError, ArithmeticError, SerdeError):
+                values.append(self._slow_parse(column, text))
+        return self._assemble(values)
+
+    @staticmethod
+    def _slow_parse(column: Column, text: str) -> Any:
+        try:
+            return column.parse(text, f"$.{column.name}")
+        except RecordInvalid as exc:
+            raise DecodeError(exc.reason, path=exc.path) from None
 
     def record_to_row(self, record: Mapping[str, Any]) -> list[str]:
         if not isinstance(record, Mapping):
