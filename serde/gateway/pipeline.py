@@ -248,6 +248,12 @@ class _Target:
     def encoding(self, schema_key: SchemaKey) -> _Encoding:
         if self._fixed is not None:
             return self._fixed
+        if not self.spec.derive or self._source is None or self._source._static is not None:
+            with self._lock:
+                if self._fixed is None:
+                    self.prepare()
+            assert self._fixed is not None
+            return self._fixed
         cache_key = getattr(schema_key, "id", schema_key)
         found = self._derived.get(cache_key)
         if found is None:

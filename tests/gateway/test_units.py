@@ -1,0 +1,120 @@
+"""Kafka-free parts of the gateway: config validation, the offset tracker, the pipeline."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import serde
+from serde.gateway import PartitionTracker, Pipeline, SourceRecord, parse_config
+from serde.gateway.config import redact
+from serde.registry import EmbeddedRegistry
+
+
+def _config(route_overrides: dict | None = None, **top):
+    route = {"name": "r", "dead_letter_topic": "dlq",
+             "source": {"topic": "in", "value": {"format": "binary", "type": "string"}},
+             "target": {"topic": "out", "value": {"format": "binary", "type": "long"}}}
+    route.update(route_overrides or {})
+    data = {"kafka": {"bootstrap.servers": "b:9092"}, "routes": [route]}
+    data.update(top)
+    return data
+
+
+@pytest.mark.parametrize("mutate, message", [
+    (lambda d: d["kafka"].clear(), 'kafka."bootstrap.servers": missing'),
+    (lambda d: d["routes"][0].pop("dead_letter_topic"), "routes[r].dead_letter_topic: missing"),
+    (lambda d: d["routes"][0].update(errors="skip"), "routes[r].errors: expected one of dead-letter, fail"),
+    (lambda d: d["routes"][0]["target"]["value"].update(format="xml"), "routes[r].target.value.format: unknown format 'xml'"),
+    (lambda d: d["routes"][0]["target"]["value"].update(type="text"), "routes[r].target.value.type: expected one of"),
+    (lambda d: d["routes"][0]["target"].update(value={"format": "avro"}), "routes[r].target.value.schema: missing"),
+    (lambda d: d["routes"][0]["source"].update(value={"format": "csv"}), "routes[r].source.value.schema: missing"),
+    (lambda d: d["routes"][0]["source"].update(value={"format": "avro", "schema": "{}"}), "routes[r].source.value.schema: a avro source"),
+    (lambda d: d["routes"][0]["source"].pop("value"), "routes[r].source.value: missing"),
+    (lambda d: d["routes"][0]["target"].update(topic="in"), "source topic 'in' is also its target"),
+    (lambda d: d.update(gateway={"max_in_flight": 0}), "gateway.max_in_flight: expected a positive number"),
+    (lambda d: d.update(gateway={"grop": "x"}), "gateway.grop: unknown key (did you mean 'group'?)"),
+    (lambda d: d.update(registry={"url": "ftp://x"}), "registry.url: expected an http(s)://"),
+    (lambda d: d["routes"][0]["target"]["value"].update(schema_file="nope.avsc", type=None), "routes[r].target.value.schema_file: cannot read"),
+])
+def test_config_errors_name_the_key(mutate, message):
+    data = _config()
+    mutate(data)
+    with pytest.raises(serde.ConfigError) as info:
+        parse_config(data)
+    assert message in str(info.value)
+
+
+def test_config_env_substitution_and_redaction():
+    data = _config()
+    data["kafka"]["sasl.password"] = "${GW_SECRET}"
+    config = parse_config(data, environ={"GW_SECRET": "s3cret"})
+    assert config.kafka["sasl.password"] == "s3cret"
+    assert "s3cret" not in repr(config)
+    assert redact({"ssl.key.password": "x", "bootstrap.servers": "b"}) == {"ssl.key.password": "***", "bootstrap.servers": "b"}
+    with pytest.raises(serde.ConfigError, match=r"kafka.sasl.password: environment variable \$\{GW_SECRET\} is not set"):
+        parse_config(data, environ={})
+
+
+def test_example_config_is_valid():
+    from pathlib import Path
+
+    from serde.gateway import load_config
+
+    config = load_config(Path(__file__).resolve().parents[2] / "schemas" / "gateway" / "orders.toml")
+    assert [r.name for r in config.routes] == ["orders-csv-to-avro", "orders-avro-to-json"]
+
+
+def test_tracker_commits_only_the_acknowledged_prefix():
+    tracker = PartitionTracker()
+    for offset in (10, 11, 13, 14):  # gaps happen (compaction, transaction markers)
+        tracker.add(offset)
+    tracker.ack(11)
+    assert tracker.committable is None
+    tracker.ack(13)
+    tracker.ack(10)
+    assert tracker.committable == 14  # 10, 11, 13 delivered; 14 still in flight
+    tracker.ack(14)
+    assert tracker.committable == 15 and len(tracker) == 0
+
+
+def test_pipeline_dead_letter_and_fail_policies(tmp_path):
+    data = _config()
+    pipeline = Pipeline(parse_config(data))
+    pipeline.prepare()
+    good = pipeline.process(SourceRecord("in", 0, 1, b"k", b"42", [("h", b"v")], 123))
+    assert (good.topic, good.key, good.value, good.headers, good.timestamp) == ("out", b"k", (42).to_bytes(8, "big"), [("h", b"v")], 123)
+    bad = pipeline.process(SourceRecord("in", 3, 9, b"k", b"x", [("h", b"v")], 123))
+    assert bad.dead_letter and bad.topic == "dlq" and bad.value == b"x" and bad.timestamp == 123
+    headers = dict(bad.headers)
+    assert headers["h"] == b"v" and headers["__connect.errors.partition"] == b"3" and headers["__connect.errors.offset"] == b"9"
+    assert pipeline.process(SourceRecord("in", 0, 2, b"k", None)).value is None  # tombstone
+
+    data["routes"][0]["errors"] = "fail"
+    strict = Pipeline(parse_config(data))
+    with pytest.raises(serde.RecordInvalid, match=r"in\[3\]@9 \(TRANSFORMATION\)"):
+        strict.process(SourceRecord("in", 3, 9, None, b"x"))
+
+
+def test_transient_registry_errors_are_raised_not_dead_lettered(tmp_path, monkeypatch):
+    path = str(tmp_path / "r.db")
+    avsc = json.dumps({"type": "record", "name": "R", "fields": [{"name": "a", "type": "int"}]})
+    data = _config({"source": {"topic": "in", "value": {"format": "avro"}},
+                    "target": {"topic": "out", "value": {"format": "json", "derive": True}}}, registry={"path": path})
+    with EmbeddedRegistry(path) as registry:
+        framed = serde.serializer("avro", avsc, registry)({"a": 1}, type("C", (), {"topic": "in", "field": "value"})())
+    pipeline = Pipeline(parse_config(data))
+    pipeline.prepare()
+    out = pipeline.process(SourceRecord("in", 0, 0, None, framed))
+    assert json.loads(out.value[5:]) == {"a": 1}
+
+    def down(*args, **kwargs):
+        raise serde.RegistryError("no answer")
+
+    route = pipeline.route("in")
+    deserializer = route._value_source._deserializer
+    monkeypatch.setattr(deserializer, "_by_id", {})
+    monkeypatch.setattr(deserializer._registry, "_by_id", {})
+    monkeypatch.setattr(deserializer._registry, "call", down)
+    with pytest.raises(serde.RegistryError):
+        pipeline.process(SourceRecord("in", 0, 1, None, framed))
