@@ -87,3 +87,7 @@ def formats() -> None:
 
 def main() -> None:  # pragma: no cover - the console script calls cli() directly
     sys.exit(cli())
+
+
+if __name__ == "__main__":  # python -m cli.main
+    main()

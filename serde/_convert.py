@@ -197,6 +197,8 @@ class Reader:
         self._registry = registry
         self._topic = topic or "serde-convert"
         self._csv_options = csv_options or {}
+        # set by convert() for CSV -> Avro with one model: rows become Avro primitives
+        self.avro_lane = False
         self._items: Iterator[Item]
         if framing != "none":
             self._items = self._framed()
@@ -281,6 +283,11 @@ class Reader:
             self.schema = schema
         assert isinstance(schema, CsvSchema)
         order = _column_order(header, schema.header)
+        lane = schema.avro_lane_parser() if self.avro_lane and order is None else None
+        if self.avro_lane:
+            from ._avro_lane import typed_to_physical
+
+            to_physical = typed_to_physical(schema.model) or (lambda record: record)
         out = io.StringIO()
         writer = _csv.writer(out, delimiter=delimiter, lineterminator="\n")
         while True:
@@ -306,9 +313,17 @@ class Reader:
                 raw = out.getvalue().rstrip("\n").encode()
                 yield Item(location, raw, None, DecodeError(f"expected {len(header)} columns, got {len(row)}", location=location))
                 continue
+            if lane is not None and ('""' not in raw_text or "" not in row):
+                try:
+                    yield Item(location, None, lane(row), None)
+                    continue
+                except (ValueError, TypeError, ArithmeticError, SerdeError):
+                    pass  # the general way below parses it, or says what is wrong
             try:
                 record = schema.row_to_record([row[i] for i in order] if order is not None else row,
                                               raw_text if order is None else None)
+                if self.avro_lane:
+                    record = to_physical(record)
             except SerdeError as exc:
                 out.seek(0)
                 out.truncate()
@@ -409,8 +424,10 @@ class Writer:
     does not fit, having written nothing for it."""
 
     def __init__(self, stream: BinaryIO, format_name: str, schema: ParsedSchema | None, *, framing: str = "none",
-                 registry: Any = None, topic: str | None = None, subject: str | None = None, codec: str = "null") -> None:
+                 registry: Any = None, topic: str | None = None, subject: str | None = None, codec: str = "null",
+                 avro_lane: bool = False) -> None:
         self.stream = stream
+        self.avro_lane = avro_lane
         self.format_name = format_name
         self.schema = schema
         self.framing = framing
@@ -514,43 +531,37 @@ class Writer:
         return write
 
     def _avro_writer(self, codec: str) -> Callable[[Any], None]:
+        from ._ocf import OcfWriter, _compressor
         from .formats.avro import AvroSchema, _cavro, _cavro_options, _encode_error
 
         schema = self.schema
         if not isinstance(schema, AvroSchema):
             raise ConfigError("Avro output needs an Avro schema")
-        if codec not in ("null", "deflate", "snappy", "zstandard", "zstd", "bzip2", "xz"):
-            raise ConfigError(f"unknown Avro codec {codec!r}; use null, deflate, snappy or zstandard")
         codec = "zstandard" if codec == "zstd" else codec
-        if _cavro is not None and not getattr(schema, "_use_reference_codec", False) and codec in ("null", "deflate"):
-            container = _cavro.ContainerWriter(self.stream, schema.cavro, codec=codec)
-            write_one = container.write_one
+        _compressor(codec)  # unknown or unavailable codecs fail before anything is written
+        import orjson
 
-            def write(record: Any) -> None:
-                try:
-                    write_one(record)
-                except Exception as exc:  # noqa: BLE001 - becomes RecordInvalid with the path
-                    raise _encode_error(schema, record, exc, None) from exc
+        container = OcfWriter(self.stream, orjson.dumps(schema.expanded).decode(), codec)
+        if self.avro_lane:
+            from ._avro_lane import strip_logical_types
 
-            self._close = container.close
-            return write
-        import fastavro.write
+            # records arrive as Avro primitives; the header still declares the logical types
+            encode = _cavro.Schema(strip_logical_types(schema.expanded), options=_cavro_options()).binary_encode
+        else:
+            encode = get_format("avro").encoder(schema)
+        append = container.write
 
-        try:
-            writer = fastavro.write.Writer(self.stream, schema.parsed, codec=codec)
-        except ValueError as exc:
-            raise ConfigError(f"Avro codec {codec!r} is not available here: {exc}") from None
-        from fastavro.validation import validate
-
-        def write_checked(record: Any) -> None:
+        def write(record: Any) -> None:
             try:
-                validate(record, schema.parsed, raise_errors=True)
+                datum = encode(record)
+            except SerdeError:
+                raise
             except Exception as exc:  # noqa: BLE001 - becomes RecordInvalid with the path
                 raise _encode_error(schema, record, exc, None) from exc
-            writer.write(record)
+            append(datum)
 
-        self._close = writer.flush
-        return write_checked
+        self._close = container.close
+        return write
 
     def _sized_writer(self) -> Callable[[Any], None]:
         if self.schema is None:
@@ -678,10 +689,12 @@ def convert(
         report.target_schema = target_schema_parsed.text if target_schema_parsed is not None else None
 
         coerce = _make_coercer(reader.schema, target_schema_parsed, input_framing, from_format)
+        avro_lane = _avro_lane_applies(reader, target_schema_parsed, coerce, sample, output_framing)
+        reader.avro_lane = avro_lane
         items = _chain(sample, items)
         try:
             _pump(items, report, started, output, to_format, target_schema_parsed, coerce, on_error, dead_letter,
-                  max_errors, progress, output_framing, registry, topic, subject, codec)
+                  max_errors, progress, output_framing, registry, topic, subject, codec, avro_lane)
         finally:
             items.close()  # closes the reader's generators (and their text wrappers) now
     report.seconds = time.perf_counter() - started
@@ -691,10 +704,10 @@ def convert(
 def _pump(items: Iterator[Item], report: ConversionReport, started: float, output: Any, to_format: str,
           target_schema_parsed: ParsedSchema | None, coerce: Any, on_error: str, dead_letter: Any,
           max_errors: int | None, progress: Any, output_framing: str, registry: Any, topic: str | None,
-          subject: str | None, codec: str) -> None:
+          subject: str | None, codec: str, avro_lane: bool = False) -> None:
     with _open_out(output, remove_on_error=True) as out_stream, _open_dead_letter(dead_letter) as dead:
         writer = Writer(out_stream, to_format, target_schema_parsed, framing=output_framing, registry=registry,
-                        topic=topic, subject=subject, codec=codec)
+                        topic=topic, subject=subject, codec=codec, avro_lane=avro_lane)
         try:
             _pump_items(items, report, started, writer, coerce, on_error, dead, max_errors, progress)
         finally:
@@ -731,6 +744,27 @@ def _pump_items(items: Iterator[Item], report: ConversionReport, started: float,
                 last_progress = now
                 report.seconds = now - started
                 progress(report)
+
+
+def _avro_lane_applies(reader: Reader, target: ParsedSchema | None, coerce: Any, sample: list[Item],
+                       output_framing: str) -> bool:
+    """CSV -> Avro file with the same model and nothing to coerce: take the direct lane."""
+    from .formats.avro import AvroSchema, _cavro
+    from .formats.csv import CsvSchema
+
+    if not (reader.format_name == "csv" and reader.framing == "none" and output_framing == "none" and coerce is None):
+        return False
+    if sample or _cavro is None or not isinstance(reader.schema, CsvSchema) or reader.schema.record_schema is None:
+        return False
+    if not isinstance(target, AvroSchema) or getattr(target, "_use_reference_codec", False):
+        return False
+    from ._avro_lane import typed_to_physical
+
+    try:
+        typed_to_physical(reader.schema.model)
+    except ValueError:
+        return False
+    return True
 
 
 def _chain(first: list[Item], rest: Iterator[Item]) -> Generator[Item, None, None]:

@@ -12,6 +12,7 @@
     │   ├── VersionNotFound         40402
     │   ├── SchemaNotFound          40403 (e.g. an unknown schema id in a frame)
     │   └── IncompatibleSchemaError 409 / 40901, or a local compatibility check that failed
+    ├── KafkaError                  a Kafka cluster that cannot be reached, or a delivery that failed
     ├── FormatUnavailable           a format name nobody registered, or whose dependency is missing
     └── ConfigError                 an option or option combination that makes no sense
 
@@ -33,6 +34,7 @@ __all__ = [
     "FormatUnavailable",
     "FramingError",
     "IncompatibleSchemaError",
+    "KafkaError",
     "RecordInvalid",
     "RegistryError",
     "SchemaNotFound",
@@ -142,6 +144,11 @@ class IncompatibleSchemaError(RegistryError):
     def __init__(self, message: str, *, messages: list[str] | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.messages = list(messages or [])
+
+
+class KafkaError(SerdeError):
+    """A Kafka cluster that cannot be reached or refused a request (names the broker
+    list, never credentials), or a record that could not be delivered."""
 
 
 class FormatUnavailable(SerdeError):

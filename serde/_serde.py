@@ -92,6 +92,14 @@ class Serializer:
         """The subject this serializer uses for ``topic``."""
         return self._strategy(topic, is_key, self._parsed.record_name if self._parsed is not None else None)
 
+    def prepare(self, topic: str, is_key: bool = False) -> int:
+        """Register (or look up) the schema for ``topic`` now, not at the first record,
+        so a pipeline fails at start-up when the registry refuses; returns the id."""
+        from confluent_kafka.serialization import MessageField, SerializationContext
+
+        prefix, _ = self._resolve(SerializationContext(topic, MessageField.KEY if is_key else MessageField.VALUE))
+        return int.from_bytes(prefix[1:5], "big")
+
     def _resolve(self, ctx: Any) -> tuple[bytes, Any]:
         topic, is_key = _topic(ctx), _is_key(ctx)
         with self._lock:

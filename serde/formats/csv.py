@@ -110,8 +110,10 @@ def _assembler(columns: list[Column]) -> Callable[[list[Any]], dict[str, Any]]:
     return namespace["assemble"]  # type: ignore[no-any-return]
 
 
-def _fast_row_parser(columns: list[Column], null_marker: str) -> Callable[[Sequence[str]], dict[str, Any]]:
-    """Generated code parsing one row into its record, one expression per column."""
+def _fast_row_parser(columns: list[Column], null_marker: str,
+                     parsers: list[Callable[[str], Any]] | None = None) -> Callable[[Sequence[str]], dict[str, Any]]:
+    """Generated code parsing one row into its record, one expression per column
+    (``parsers`` replaces the columns' own text parsers, e.g. for the Avro lane)."""
     tree: dict[str, Any] = {}
     namespace: dict[str, Any] = {"null": null_marker}
     for index, column in enumerate(columns):
@@ -119,9 +121,9 @@ def _fast_row_parser(columns: list[Column], null_marker: str) -> Callable[[Seque
         for part in column.path[:-1]:
             node = node.setdefault(part, {})
         parse = f"p{index}"
-        namespace[parse] = column.parse_text
+        namespace[parse] = parsers[index] if parsers is not None else column.parse_text
         cell = f"r[{index}]"
-        if column.parse_text is str:
+        if namespace[parse] is str:
             expression = f"(None if {cell} == null else {cell})" if column.nullable else cell
         elif column.nullable:
             expression = f"(None if {cell} == null else {parse}({cell}))"
@@ -170,7 +172,7 @@ class CsvSchema(ParsedSchema):
         it tells an empty string (``""``, quoted) from a null (nothing)."""
         if len(row) != self._width:
             raise DecodeError(f"expected {len(self.columns)} columns ({', '.join(self.header)}), got {len(row)}")
-        if raw is None or '""' not in raw:
+        if raw is None or '""' not in raw or "" not in row:
             # the common row: no quoted empty cell to tell from a null, so the generated
             # straight-line parser does it all; any failure re-runs the explaining loop
             try:
@@ -199,6 +201,21 @@ class CsvSchema(ParsedSchema):
             except (ValueError, TypeError, ArithmeticError, SerdeError):
                 values.append(self._slow_parse(column, text))
         return self._assemble(values)
+
+    def avro_lane_parser(self) -> Callable[[Sequence[str]], dict[str, Any]]:
+        """A row parser producing Avro's primitive values directly (see serde._avro_lane);
+        rows it cannot take raise, and go through :meth:`row_to_record`."""
+        from .._avro_lane import text_to_physical, typed_to_physical
+
+        parsers: list[Callable[[str], Any]] = []
+        for column in self.columns:
+            direct = text_to_physical(column.type)
+            if direct is None:
+                convert = typed_to_physical(column.type)
+                parse_text = column.parse_text
+                direct = parse_text if convert is None else (lambda text, p=parse_text, c=convert: c(p(text)))
+            parsers.append(direct)
+        return _fast_row_parser(self.columns, self.null_marker, parsers)
 
     @staticmethod
     def _slow_parse(column: Column, text: str) -> Any:
@@ -255,30 +272,28 @@ def format_row(row: Sequence[str], delimiter: str, quotechar: str) -> str:
     return delimiter.join(out)
 
 
+_FIELD_PATTERNS: dict[tuple[str, str], Any] = {}
+
+
 def quoted_flags(raw: str, delimiter: str, quotechar: str) -> list[bool]:
     """For each field of one CSV record's text, whether it was quoted."""
+    pattern = _FIELD_PATTERNS.get((delimiter, quotechar))
+    if pattern is None:
+        import re
+
+        d, q = re.escape(delimiter), re.escape(quotechar)
+        pattern = re.compile(f"(?:({q})(?:[^{q}]|{q}{q})*{q}[^{d}\\r\\n]*|[^{d}\\r\\n]*)(?:{d}|\\r?\\n|$)")
+        _FIELD_PATTERNS[(delimiter, quotechar)] = pattern
     flags = []
-    i, n = 0, len(raw)
+    position = 0
     while True:
-        if i < n and raw[i] == quotechar:
-            flags.append(True)
-            i += 1
-            while i < n:
-                if raw[i] == quotechar:
-                    if i + 1 < n and raw[i + 1] == quotechar:
-                        i += 2
-                        continue
-                    i += 1
-                    break
-                i += 1
-        else:
-            flags.append(False)
-        while i < n and raw[i] not in (delimiter, "\r", "\n"):
-            i += 1
-        if i < n and raw[i] == delimiter:
-            i += 1
-            continue
-        return flags
+        match = pattern.match(raw, position)
+        if match is None:  # pragma: no cover - the pattern matches the empty field
+            return flags
+        flags.append(match.group(1) is not None)
+        position = match.end()
+        if position == match.start() or raw[position - 1] != delimiter:
+            return flags
 
 
 def _is_text(t: m.Type) -> bool:

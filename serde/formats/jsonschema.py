@@ -112,13 +112,14 @@ class JsonFormat(Format):
             if validate:
                 try:
                     ok = validator.is_valid(record)
-                except ValueError:
-                    # Python values JSON has no type for (datetime, Decimal...): check
-                    # what is actually written instead.
-                    record = loads(data)
-                    ok = validator.is_valid(record)
+                except ValueError:  # a value JSON has no type for (datetime, UUID...)
+                    ok = False
                 if not ok:
-                    raise _first_error(validator, record, RecordInvalid)
+                    # Check what is actually written: a Decimal or a datetime is text
+                    # there, which is what the schema describes.
+                    written = loads(data)
+                    if not validator.is_valid(written):
+                        raise _first_error(validator, written, RecordInvalid)
             return data
 
         return encode_record
