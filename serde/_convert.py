@@ -425,9 +425,12 @@ class Writer:
 
     def __init__(self, stream: BinaryIO, format_name: str, schema: ParsedSchema | None, *, framing: str = "none",
                  registry: Any = None, topic: str | None = None, subject: str | None = None, codec: str = "null",
-                 avro_lane: bool = False) -> None:
+                 avro_lane: bool = False, container: bool = True) -> None:
         self.stream = stream
         self.avro_lane = avro_lane
+        # container=False writes records only: no CSV header row, and bare Avro datums
+        # instead of a container file (the chunked engine frames them itself)
+        self.container = container
         self.format_name = format_name
         self.schema = schema
         self.framing = framing
@@ -508,7 +511,8 @@ class Writer:
             raise ConfigError("CSV output needs a record schema for its columns")
         text = io.TextIOWrapper(self.stream, encoding="utf-8", newline="", write_through=True)
         writer = _csv.writer(text, delimiter=schema.delimiter, quotechar=schema.quotechar, lineterminator="\r\n")
-        writer.writerow(schema.header)
+        if self.container:
+            writer.writerow(schema.header)
         to_row = schema.record_to_row
         from .formats.csv import format_row, needs_custom_quoting
 
@@ -541,7 +545,7 @@ class Writer:
         _compressor(codec)  # unknown or unavailable codecs fail before anything is written
         import orjson
 
-        container = OcfWriter(self.stream, orjson.dumps(schema.expanded).decode(), codec)
+        container = OcfWriter(self.stream, orjson.dumps(schema.expanded).decode(), codec) if self.container else None
         if self.avro_lane:
             from ._avro_lane import strip_logical_types
 
@@ -549,7 +553,7 @@ class Writer:
             encode = _cavro.Schema(strip_logical_types(schema.expanded), options=_cavro_options()).binary_encode
         else:
             encode = get_format("avro").encoder(schema)
-        append = container.write
+        append = container.write if container is not None else self.stream.write
 
         def write(record: Any) -> None:
             try:
@@ -560,7 +564,8 @@ class Writer:
                 raise _encode_error(schema, record, exc, None) from exc
             append(datum)
 
-        self._close = container.close
+        if container is not None:
+            self._close = container.close
         return write
 
     def _sized_writer(self) -> Callable[[Any], None]:
@@ -631,6 +636,7 @@ def convert(
     progress: Callable[[ConversionReport], None] | None = None,
     delimiter: str = ",",
     null_marker: str = "",
+    workers: int | None = None,
 ) -> ConversionReport:
     """Convert records from ``input`` in ``from_format`` to ``output`` in ``to_format``.
 
@@ -640,7 +646,8 @@ def convert(
     ``fail`` raises at the first bad record (and removes a partly written output
     file), ``skip`` counts and continues, ``dead-letter`` also writes the rejected
     input verbatim with the reason to ``dead_letter`` (NDJSON). ``max_errors`` caps
-    skipped plus dead-lettered records.
+    skipped plus dead-lettered records. CSV and NDJSON inputs are converted in chunks by
+    ``workers`` processes (default: one per core for inputs of 8 MiB and more).
     """
     for name, value in (("from_format", from_format), ("to_format", to_format)):
         if value not in FILE_FORMATS:
@@ -691,6 +698,12 @@ def convert(
         coerce = _make_coercer(reader.schema, target_schema_parsed, input_framing, from_format)
         avro_lane = _avro_lane_applies(reader, target_schema_parsed, coerce, sample, output_framing)
         reader.avro_lane = avro_lane
+        if _chunkable(reader, sample, output_framing):
+            _convert_chunked(in_stream, reader, report, started, output, to_format, target_schema_parsed, coerce,
+                             on_error, dead_letter, max_errors, progress, codec, avro_lane,
+                             workers if workers is not None else _default_workers(input))
+            report.seconds = time.perf_counter() - started
+            return report
         items = _chain(sample, items)
         try:
             _pump(items, report, started, output, to_format, target_schema_parsed, coerce, on_error, dead_letter,
@@ -744,6 +757,106 @@ def _pump_items(items: Iterator[Item], report: ConversionReport, started: float,
                 last_progress = now
                 report.seconds = now - started
                 progress(report)
+
+
+def _default_workers(input: Any) -> int:
+    from ._chunked import default_workers
+
+    return default_workers(input)
+
+
+def _chunkable(reader: Reader, sample: list[Item], output_framing: str) -> bool:
+    """Line-oriented text with a known schema (or none needed) converts in chunks."""
+    from .formats.csv import CsvSchema
+
+    if sample or reader.framing != "none" or output_framing != "none":
+        return False
+    if reader.format_name == "json":
+        return True
+    return reader.format_name == "csv" and isinstance(reader.schema, CsvSchema) and reader.schema.record_schema is not None
+
+
+def _convert_chunked(in_stream: BinaryIO, reader: Reader, report: ConversionReport, started: float, output: Any,
+                     to_format: str, target: ParsedSchema | None, coerce: Any, on_error: str, dead_letter: Any,
+                     max_errors: int | None, progress: Any, codec: str, avro_lane: bool, workers: int) -> None:
+    import csv as _csv
+
+    import orjson
+
+    from . import _chunked
+    from ._ocf import OcfWriter
+
+    codec = "zstandard" if codec == "zstd" else codec
+    job = _chunked.Job(
+        source=reader.format_name,
+        make_writer=lambda buffer: Writer(buffer, to_format, target, codec=codec, avro_lane=avro_lane, container=False),
+        coerce=coerce,
+        stop_at_first_error=on_error == "fail",
+        compress=_chunked.deflater(codec) if to_format == "avro" else None,
+    )
+    stream: BinaryIO = in_stream
+    first_line = 1
+    if reader.format_name == "csv":
+        schema = reader.schema
+        quote = schema.quotechar.encode()  # type: ignore[union-attr]
+        header_bytes, stream = _chunked.read_csv_header(in_stream, quote)  # type: ignore[assignment]
+        if not header_bytes.strip():
+            header: list[str] = []
+        else:
+            try:
+                header = next(_csv.reader(io.StringIO(header_bytes.decode("utf-8")), delimiter=schema.delimiter))  # type: ignore[union-attr]
+            except (_csv.Error, UnicodeDecodeError, StopIteration) as exc:
+                raise DecodeError(f"line 1: unreadable CSV header: {exc}") from None
+        job.csv_schema = schema
+        job.csv_order = _column_order(header, schema.header) if header else None  # type: ignore[union-attr]
+        first_line = 1 + header_bytes.count(b"\n")
+        if avro_lane:
+            from ._avro_lane import typed_to_physical
+
+            job.avro_lane = schema.avro_lane_parser()  # type: ignore[union-attr]
+            job.to_physical = typed_to_physical(schema.model)  # type: ignore[union-attr]
+        if not header:
+            return
+    elif reader.schema is not None:
+        job.json_decode = get_format("json").decoder(reader.schema)
+    chunks = _chunked.split_records(stream, quote if reader.format_name == "csv" else None, first_line)
+
+    with _open_out(output, remove_on_error=True) as out_stream, _open_dead_letter(dead_letter) as dead:
+        container = None
+        if to_format == "avro":
+            container = OcfWriter(out_stream, orjson.dumps(target.expanded).decode(), codec)  # type: ignore[union-attr]
+        elif to_format == "csv":
+            head = Writer(out_stream, "csv", target)
+            head.close()  # writes the header row only
+        last_progress = [time.perf_counter()]
+
+        def emit(result: Any) -> None:
+            report.read += result.read
+            report.written += result.written
+            for error, raw in result.rejected:
+                if on_error == "fail":
+                    raise error
+                report.rejected += 1
+                if len(report.errors) < 100:
+                    report.errors.append(str(error))
+                if dead is not None:
+                    _write_dead_letter(dead, Item(error.location or "", raw, None, error), error)
+                if max_errors is not None and report.rejected > max_errors:
+                    raise SerdeError(f"more than {max_errors} rejected records; stopping (last: {error})")
+            if container is not None:
+                container.write_encoded_block(result.written, result.payload)
+            elif result.payload:
+                out_stream.write(result.payload)
+            if progress is not None:
+                now = time.perf_counter()
+                if now - last_progress[0] >= 0.5:
+                    last_progress[0] = now
+                    report.seconds = now - started
+                    progress(report)
+
+        _chunked.run(job, chunks, workers, emit)
+        if container is not None:
+            container.close()
 
 
 def _avro_lane_applies(reader: Reader, target: ParsedSchema | None, coerce: Any, sample: list[Item],

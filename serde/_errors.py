@@ -64,11 +64,23 @@ class SerdeError(Exception):
         parts.append(self.reason)
         return ": ".join(parts)
 
+    def __reduce__(self) -> tuple:
+        # keep path/location (and subclass fields) across processes: the chunked
+        # converter's workers hand their errors to the parent
+        return (_rebuild, (type(self), self.reason, self.__dict__))
+
     def at(self, location: str) -> "SerdeError":
         """Return this error with ``location`` (e.g. ``"line 7"``) set, for chaining in loops."""
         if not self.location:
             self.location = location
         return self
+
+
+def _rebuild(kind: type, reason: str, state: dict) -> "SerdeError":
+    error = kind.__new__(kind)
+    Exception.__init__(error, reason)
+    error.__dict__.update(state)
+    return error  # type: ignore[no-any-return]
 
 
 class SchemaParseError(SerdeError):

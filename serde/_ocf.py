@@ -88,6 +88,12 @@ class OcfWriter:
         self._size = sum(map(len, datums))
         self.flush()
 
+    def write_encoded_block(self, count: int, payload: bytes) -> None:
+        """Append a block whose datums were joined and compressed elsewhere."""
+        self.flush()
+        if count:
+            self._stream.write(_long(count) + _long(len(payload)) + payload + self._sync)
+
     def flush(self) -> None:
         if not self._pending:
             return

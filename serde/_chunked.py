@@ -1,0 +1,288 @@
+"""Chunked conversion of line-oriented text (CSV, NDJSON): the input is cut into
+chunks of whole records, each chunk is converted by a tight loop, in this process or
+in worker processes, and the results are written in input order.
+
+Cutting CSV needs care only because a quoted field may hold a line break: a line end
+is a record boundary exactly when the number of quote characters before it is even
+(an escaped quote is two), and ``bytes.count`` finds that at C speed. Workers are
+forked, so they inherit the parsed schemas and compiled codecs; at most two chunks
+per worker are in flight, so memory stays flat however large the input.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO, Callable, Iterator
+
+from ._errors import DecodeError, SerdeError
+
+CHUNK_BYTES = 1 << 20
+
+
+@dataclass
+class ChunkResult:
+    payload: bytes  # the converted records, encoded (bare Avro datums for avro)
+    written: int
+    read: int
+    rejected: list[tuple[SerdeError, bytes | None]] = field(default_factory=list)
+
+
+@dataclass
+class Job:
+    """Everything a worker needs, built once in the parent before workers fork."""
+
+    source: str  # "csv" | "json"
+    make_writer: Callable[[BinaryIO], Any]  # a Writer(container=False) on a buffer
+    coerce: Callable[[Any, str], Any] | None
+    stop_at_first_error: bool
+    csv_schema: Any = None
+    csv_order: list[int] | None = None
+    avro_lane: Callable[[Any], Any] | None = None
+    to_physical: Callable[[Any], Any] | None = None
+    json_decode: Callable[[bytes], Any] | None = None
+    compress: Callable[[bytes], bytes] | None = None
+
+
+def split_records(stream: BinaryIO, quotechar: bytes | None, first_line: int,
+                  chunk_bytes: int | None = None) -> Iterator[tuple[bytes, int]]:
+    """``(chunk, number of its first line)`` of whole records; ``quotechar`` None for NDJSON."""
+    chunk_bytes = chunk_bytes or CHUNK_BYTES
+    carry = b""
+    line = first_line
+    while True:
+        block = stream.read(chunk_bytes)
+        data = carry + block
+        if not block:
+            if data:
+                yield data, line
+            return
+        cut = _last_boundary(data, quotechar)
+        if cut <= 0:
+            carry = data  # one record longer than a chunk: read on
+            continue
+        chunk, carry = data[:cut], data[cut:]
+        yield chunk, line
+        line += chunk.count(b"\n")
+
+
+def _last_boundary(data: bytes, quotechar: bytes | None) -> int:
+    end = len(data)
+    while True:
+        newline = data.rfind(b"\n", 0, end)
+        if newline < 0:
+            return -1
+        if quotechar is None or data.count(quotechar, 0, newline) % 2 == 0:
+            return newline + 1
+        end = newline
+
+
+def read_csv_header(stream: BinaryIO, quotechar: bytes) -> tuple[bytes, BinaryIO]:
+    """The header record's bytes, and a stream positioned after it (the header may, in
+    principle, hold quoted line breaks)."""
+    buffered = b""
+    while True:
+        block = stream.read(64 * 1024)
+        buffered += block
+        start = 0
+        while True:
+            newline = buffered.find(b"\n", start)
+            if newline < 0:
+                break
+            if buffered.count(quotechar, 0, newline) % 2 == 0:
+                header, rest = buffered[: newline + 1], buffered[newline + 1:]
+                return header, _Prepended(rest, stream)
+            start = newline + 1
+        if not block:
+            return buffered, _Prepended(b"", stream)
+
+
+class _Prepended(io.RawIOBase):
+    def __init__(self, head: bytes, stream: BinaryIO) -> None:
+        self._head = head
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._head:
+            if size < 0:
+                data, self._head = self._head + self._stream.read(), b""
+                return data
+            data, self._head = self._head[:size], self._head[size:]
+            return data
+        return self._stream.read(size)
+
+
+# -- the per-chunk loops (run in workers) -------------------------------------------------
+
+_JOB: Job | None = None
+
+
+def _install(job: Job) -> None:
+    global _JOB
+    _JOB = job
+
+
+def _run_chunk(chunk: bytes, first_line: int) -> ChunkResult:
+    assert _JOB is not None
+    return convert_chunk(_JOB, chunk, first_line)
+
+
+def convert_chunk(job: Job, chunk: bytes, first_line: int) -> ChunkResult:
+    buffer = io.BytesIO()
+    writer = job.make_writer(buffer)
+    result = ChunkResult(b"", 0, 0)
+    try:
+        if job.source == "csv":
+            _csv_chunk(job, chunk, first_line, writer.write, result)
+        else:
+            _json_chunk(job, chunk, first_line, writer.write, result)
+    finally:
+        writer.close()
+    payload = buffer.getvalue()
+    result.payload = job.compress(payload) if job.compress is not None and payload else payload
+    return result
+
+
+def _reject(job: Job, result: ChunkResult, error: SerdeError, raw: bytes | None) -> bool:
+    result.rejected.append((error, raw))
+    return job.stop_at_first_error
+
+
+def _csv_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], None], result: ChunkResult) -> None:
+    schema = job.csv_schema
+    try:
+        text = chunk.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = first_line + chunk.count(b"\n", 0, exc.start)
+        _reject(job, result, DecodeError(f"not UTF-8 text: {exc.reason}", location=f"line {line}"), None)
+        return
+    lines = text.splitlines(keepends=True)
+    reader = csv.reader(lines, delimiter=schema.delimiter, quotechar=schema.quotechar, strict=True)
+    width = len(schema.columns)
+    null = schema.null_marker
+    order = job.csv_order
+    lane = job.avro_lane if order is None else None
+    to_physical = job.to_physical
+    coerce = job.coerce
+    row_to_record = schema.row_to_record
+    base = first_line - 1
+    previous = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            number = reader.line_num
+            raw = "".join(lines[previous:number]).encode()
+            previous = number
+            result.read += 1
+            if _reject(job, result, DecodeError(f"malformed CSV: {exc}", location=f"line {base + number}"), raw):
+                return
+            continue
+        number = reader.line_num
+        raw_text = lines[previous] if number - previous == 1 else "".join(lines[previous:number])
+        previous = number
+        if not row:
+            if width != 1:
+                continue  # a blank line between rows carries nothing
+            row = [null]  # a one-column null is a blank line
+        result.read += 1
+        if lane is not None and len(row) == width and ('""' not in raw_text or "" not in row):
+            try:
+                write(lane(row))
+                result.written += 1
+                continue
+            except (ValueError, TypeError, ArithmeticError, SerdeError):
+                pass  # the general way below converts it, or says what is wrong
+        try:
+            if len(row) != (width if order is None else len(order)):
+                raise DecodeError(f"expected {width} columns, got {len(row)}")
+            record = row_to_record([row[i] for i in order] if order is not None else row,
+                                   raw_text if order is None else None)
+            if to_physical is not None:
+                record = to_physical(record)
+            if coerce is not None:
+                record = coerce(record, "$")
+            write(record)
+            result.written += 1
+        except SerdeError as exc:
+            if _reject(job, result, exc.at(f"line {base + number}"), raw_text.rstrip("\r\n").encode()):
+                return
+
+
+def _json_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], None], result: ChunkResult) -> None:
+    import orjson
+
+    decode = job.json_decode or orjson.loads
+    coerce = job.coerce
+    for index, line in enumerate(chunk.split(b"\n")):
+        if not line.strip():
+            continue
+        result.read += 1
+        try:
+            try:
+                record = decode(line)
+            except orjson.JSONDecodeError as exc:
+                raise DecodeError(f"invalid JSON: {exc}") from None
+            if coerce is not None:
+                record = coerce(record, "$")
+            write(record)
+            result.written += 1
+        except SerdeError as exc:
+            if _reject(job, result, exc.at(f"line {first_line + index}"), line.rstrip(b"\r")):
+                return
+
+
+# -- the parent ---------------------------------------------------------------------------
+
+def run(job: Job, chunks: Iterator[tuple[bytes, int]], workers: int,
+        emit: Callable[[ChunkResult], None]) -> None:
+    """Convert every chunk and hand the results to ``emit`` in input order."""
+    if workers <= 1:
+        for chunk, first_line in chunks:
+            emit(convert_chunk(job, chunk, first_line))
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # fork: the workers inherit the job (compiled parsers and codecs are not picklable)
+    context = multiprocessing.get_context("fork")
+    pending: deque[Any] = deque()
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_install, initargs=(job,)) as pool:
+        try:
+            for chunk, first_line in chunks:
+                pending.append(pool.submit(_run_chunk, chunk, first_line))
+                if len(pending) >= 2 * workers:
+                    emit(pending.popleft().result())
+            while pending:
+                emit(pending.popleft().result())
+        finally:
+            for future in pending:
+                future.cancel()
+
+
+def default_workers(path: Any) -> int:
+    """Worker processes worth starting for an input: one per core for files big enough
+    that forking pays (8 MiB and up), else none (convert in this process)."""
+    try:
+        size = os.stat(path).st_size if isinstance(path, (str, os.PathLike)) and os.fspath(path) != "-" else 0
+    except OSError:
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return max(1, min(cores, 8)) if size >= 8 * CHUNK_BYTES else 1
+
+
+def deflater(codec: str) -> Callable[[bytes], bytes] | None:
+    if codec == "null":
+        return None
+    from ._ocf import _compressor
+
+    return _compressor(codec)
+
+
