@@ -57,7 +57,8 @@ class Serializer:
         **format_options: Any,
     ) -> None:
         self._format = get_format(format) if isinstance(format, str) else format
-        if self._format.schema_type is None:
+        if self._format.schema_type is None and self._format.name != "csv":
+            # CSV borrows its record schema's type; binary has no schema to register
             raise ConfigError(f"format {self._format.name!r} has no registry schema; use it without a registry")
         if use_latest_version and auto_register and schema is not None:
             # Confluent refuses this combination too: which schema would be written?
@@ -72,7 +73,9 @@ class Serializer:
         self._normalize = normalize
         self._strategy = resolve_strategy(subject_name_strategy)
         self._encoder_options = dict(format_options, validate=validate) if self._format.name == "json" else dict(format_options)
-        self._parse_options = {k: v for k, v in format_options.items() if k in ("message",)}
+        self._parse_options = {k: v for k, v in format_options.items()
+                               if k in ("message", "record_type", "delimiter", "null_marker", "quotechar", "encoding")}
+        self._encoder_options = {k: v for k, v in self._encoder_options.items() if k not in self._parse_options}
         self._schema_text = schema
         self._parsed: ParsedSchema | None = None
         if schema is not None:
@@ -84,9 +87,12 @@ class Serializer:
     def schema(self) -> ParsedSchema | None:
         return self._parsed
 
-    def _parse(self, text: str, references: Sequence[SchemaReference]) -> ParsedSchema:
+    def _parse(self, text: str, references: Sequence[SchemaReference], schema_type: str | None = None) -> ParsedSchema:
         resolved = self._registry.resolve_references(references) if references else {}
-        return self._format.parse_schema(SchemaSource(text, resolved), **self._parse_options)
+        options = dict(self._parse_options)
+        if self._format.name == "csv" and schema_type:
+            options["record_type"] = schema_type
+        return self._format.parse_schema(SchemaSource(text, resolved), **options)
 
     def subject(self, topic: str, is_key: bool = False) -> str:
         """The subject this serializer uses for ``topic``."""
@@ -107,15 +113,15 @@ class Serializer:
             if found is not None:
                 return found
             parsed = self._parsed
-            format_type = self._format.schema_type or ""
+            format_type = (parsed.schema_type if parsed is not None else None) or self._format.schema_type or ""
             if self._use_schema_id is not None:
                 registered = self._registry.by_id(self._use_schema_id)
-                parsed = self._parse(registered.text, registered.references)
+                parsed = self._parse(registered.text, registered.references, registered.schema_type)
                 schema_id = self._use_schema_id
             elif self._use_latest:
                 subject = self.subject(topic, is_key)
                 registered = self._registry.latest(subject)
-                parsed = self._parse(registered.text, registered.references)
+                parsed = self._parse(registered.text, registered.references, registered.schema_type)
                 schema_id = registered.id
             else:
                 assert parsed is not None
@@ -170,6 +176,9 @@ class Deserializer:
         self._registry: Registry = open_registry(registry)
         self._return_schema = return_schema
         self._decoder_options = dict(format_options, validate=validate) if self._format.name == "json" else dict(format_options)
+        # CSV cell syntax is part of the parsed schema, not of the decoder
+        self._parse_options = {k: self._decoder_options.pop(k) for k in ("delimiter", "null_marker", "quotechar")
+                               if k in self._decoder_options}
         self._reader: ParsedSchema | None = None
         if reader_schema is not None:
             refs = tuple(as_reference(r) for r in reader_references)
@@ -190,7 +199,10 @@ class Deserializer:
                     f"schema id {schema_id} is a {registered.schema_type} schema, but this is a {self._format.name} deserializer"
                 )
             resolved = self._registry.resolve_references(registered.references) if registered.references else {}
-            parsed = self._format.parse_schema(SchemaSource(registered.text, resolved))
+            options = dict(self._parse_options)
+            if self._format.name == "csv":
+                options["record_type"] = registered.schema_type
+            parsed = self._format.parse_schema(SchemaSource(registered.text, resolved), **options)
             decoder = self._format.decoder(parsed, self._reader, **self._decoder_options)
             found = self._by_id[schema_id] = (parsed, decoder, registered)
             return found
