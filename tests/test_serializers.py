@@ -319,3 +319,19 @@ def test_schema_text_with_surrounding_whitespace_gets_confluents_id(client):
     ours = serde.serializer("avro", "\n" + ORDER + "\n", registry=client)(RECORD, VALUE)
     theirs = AvroSerializer(client, ORDER + "\n")(RECORD, VALUE)
     assert ours == theirs
+
+
+def test_guid_frames_in_value_and_header_are_read(embedded):
+    import uuid as _uuid
+
+    from serde import _wire
+
+    data = serde.serializer("avro", ORDER, registry=embedded)(RECORD, VALUE)
+    registered = embedded.register_schema_full_response("orders-value", Schema(ORDER, "AVRO"))
+    guid = _uuid.UUID(registered.guid)
+    payload = data[5:]
+    de = serde.deserializer("avro", registry=embedded, return_schema=True)
+    in_value = de(_wire.guid_prefix(guid) + payload, VALUE)
+    assert in_value.value == RECORD and in_value.schema.id == guid
+    ctx = SerializationContext("orders", MessageField.VALUE, [("__value_schema_id", _wire.guid_prefix(guid))])
+    assert de(payload, ctx).value == RECORD
