@@ -9,7 +9,7 @@ one bytes concatenation.
 from __future__ import annotations
 
 import threading
-from typing import Any, Iterable, NamedTuple, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from . import _wire
 from ._errors import ConfigError, DecodeError, FramingError, SerdeError
@@ -54,6 +54,7 @@ class Serializer:
         normalize: bool = False,
         subject_name_strategy: Any = "topic",
         validate: bool = True,
+        imports: Mapping[str, str] | None = None,
         **format_options: Any,
     ) -> None:
         self._format = get_format(format) if isinstance(format, str) else format
@@ -78,7 +79,17 @@ class Serializer:
         self._encoder_options = {k: v for k, v in self._encoder_options.items() if k not in self._parse_options}
         self._schema_text = schema
         self._parsed: ParsedSchema | None = None
-        if schema is not None:
+        # Protobuf imports registered as references on first use (dependencies first,
+        # each under its import path, as Confluent's reference subject strategy does)
+        self._import_refs: list[Any] = []
+        if self._format.name == "protobuf" and schema is not None and (imports or not isinstance(schema, str)):
+            from .formats.protobuf import references_for
+
+            self._import_refs = references_for(schema, imports)
+            texts = {ref.name: ref.text for ref in self._import_refs}
+            self._parsed = self._format.parse_schema(SchemaSource(schema, texts) if isinstance(schema, str) else schema,
+                                                     **self._parse_options)
+        elif schema is not None:
             self._parsed = self._parse(schema, self._references)
         self._by_target: dict[tuple[str, bool], tuple[bytes, Any]] = {}
         self._lock = threading.Lock()
@@ -97,6 +108,19 @@ class Serializer:
     def subject(self, topic: str, is_key: bool = False) -> str:
         """The subject this serializer uses for ``topic``."""
         return self._strategy(topic, is_key, self._parsed.record_name if self._parsed is not None else None)
+
+    def _register_imports(self, parsed: ParsedSchema) -> tuple[SchemaReference, ...]:
+        """Register (or, with auto_register off, look up) each imported file; returns
+        the references of the main file's direct imports."""
+        versions: dict[str, int] = {}
+        for ref in self._import_refs:
+            own = [SchemaReference(name, name, versions[name]) for name in ref.imports if name in versions]
+            if self._auto_register:
+                self._registry.register(ref.subject, "PROTOBUF", ref.text, own, self._normalize)
+            found = self._registry.lookup(ref.subject, "PROTOBUF", ref.text, own, self._normalize)
+            versions[ref.name] = int(found.version or 1)
+        direct = list(getattr(parsed, "file_descriptor_proto").dependency)
+        return tuple(SchemaReference(name, name, versions[name]) for name in direct if name in versions)
 
     def prepare(self, topic: str, is_key: bool = False) -> int:
         """Register (or look up) the schema for ``topic`` now, not at the first record,
@@ -126,6 +150,8 @@ class Serializer:
             else:
                 assert parsed is not None
                 subject = self.subject(topic, is_key)
+                if self._import_refs and not self._references:
+                    self._references = self._register_imports(parsed)
                 if self._auto_register:
                     schema_id = self._registry.register(subject, format_type, parsed.text, self._references, self._normalize)
                 else:
@@ -268,6 +294,7 @@ def serializer(
     normalize: bool = False,
     subject_name_strategy: Any = "topic",
     validate: bool = True,
+    imports: Mapping[str, str] | None = None,
     **format_options: Any,
 ) -> Serializer:
     """A Kafka serializer for ``format`` (``"avro"``, ``"json"``, ``"protobuf"`` …).
@@ -279,7 +306,9 @@ def serializer(
     ``normalize`` (``normalize.schemas``), ``subject_name_strategy`` (``"topic"``,
     ``"record"``, ``"topic_record"`` or a callable ``(topic, is_key, record_name)``).
     ``validate`` switches JSON Schema validation. Other keywords go to the format
-    (e.g. ``message="pkg.Msg"`` for Protobuf).
+    (e.g. ``message="pkg.Msg"`` for Protobuf). ``imports`` (Protobuf) maps import paths
+    to ``.proto`` texts: they are registered as references under their import paths on
+    first use; a generated class brings its imports itself.
     """
     return Serializer(
         format,
@@ -292,6 +321,7 @@ def serializer(
         normalize=normalize,
         subject_name_strategy=subject_name_strategy,
         validate=validate,
+        imports=imports,
         **format_options,
     )
 
