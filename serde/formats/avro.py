@@ -9,8 +9,11 @@ defaults filled in for missing fields.
 """
 from __future__ import annotations
 
+import datetime as _dt
+import decimal as _decimal
 import io
 import json
+import uuid as _uuid
 from typing import Any, Mapping
 
 from .._errors import DecodeError, RecordInvalid, SchemaParseError
@@ -33,12 +36,34 @@ class AvroSchema(ParsedSchema):
         self.expanded = expanded  # the schema JSON with referenced named types inlined
         self.parsed = parsed  # fastavro's parsed form
         self._cavro: Any = None
+        self._logical: Any = None
 
     @property
     def cavro(self) -> Any:
+        """The cavro schema with every logical type (reader resolution, error paths)."""
         if self._cavro is None:
             self._cavro = _cavro.Schema(self.expanded, options=_cavro_options())
         return self._cavro
+
+    @property
+    def logical(self) -> Any:
+        """``(cavro schema without the common logical types, plan, code of the encode
+        function, code of the decode function)``, or False when this schema has nothing
+        for the pass (or cannot have it)."""
+        if self._logical is None:
+            self._logical = False
+            try:
+                stripped, plan = _logical_plan(self.expanded)
+            except _NoPass:
+                plan = None
+            if plan is not None:
+                try:
+                    plain = _cavro.Schema(stripped, options=_cavro_options())
+                except Exception:  # noqa: BLE001 - cavro is happy with the full schema only; keep that
+                    plain = None
+                if plain is not None:
+                    self._logical = (plain, plan, _encode_code(plan), _decode_code(plan))
+        return self._logical
 
 
 _CAVRO_OPTIONS: Any = None
@@ -200,13 +225,32 @@ class AvroFormat(Format):
         encode = schema.cavro.binary_encode
         fallback = self._fastavro_encoder(schema)
 
-        def encode_record(record: Any) -> bytes:
+        def encode_full(record: Any) -> bytes:
             try:
                 return encode(record)  # type: ignore[no-any-return]
             except Exception as exc:  # noqa: BLE001 - translated below, with the field path
                 raise _encode_error(schema, record, exc, fallback) from exc
 
-        return encode_record
+        if not schema.logical:
+            return encode_full
+        plain, plan, encode_code, _ = schema.logical
+        encode_plain = plain.binary_encode
+        prepare = _bind(encode_code, "_prepare", _encode_plain=None, _encode_slowly=None)
+
+        def encode_slowly(record: Any) -> bytes:
+            try:
+                prepared = prepare(record)
+            except _Fallback:  # not plain dicts and lists: cavro converts it all, as before
+                return encode_full(record)
+            except Exception as exc:  # noqa: BLE001 - a logical value that does not fit
+                raise (_find_encode_error(record, plan, []) or RecordInvalid(f"record does not fit Avro schema: {exc}", path="$")) from exc
+            try:
+                return encode_plain(prepared)  # type: ignore[no-any-return]
+            except Exception as exc:  # noqa: BLE001 - translated, with the field path
+                raise _encode_error(schema, record, exc, None, retry=lambda: encode_plain(prepared)) from exc
+
+        # _encode: the pass, then cavro; anything odd goes to encode_slowly
+        return _bind(encode_code, "_encode", _encode_plain=encode_plain, _encode_slowly=encode_slowly)  # type: ignore[no-any-return]
 
     def _fastavro_encoder(self, schema: AvroSchema) -> Encoder:
         from fastavro import schemaless_writer
@@ -237,6 +281,12 @@ class AvroFormat(Format):
                 use_fastavro = True
         if use_fastavro:
             return self._fastavro_decoder(schema, reader)
+        if reader is None and schema.logical:
+            def decode_error(exc: BaseException) -> DecodeError:
+                return DecodeError(f"invalid Avro data for schema {schema.record_name or 'value'}: {_reason(exc)}")
+
+            # cavro's decode and the pass in one function (one Python frame per record)
+            return _bind(schema.logical[3], "_decode", _decode_plain=schema.logical[0].binary_decode, _decode_error=decode_error)  # type: ignore[no-any-return]
         decode = codec.binary_decode
 
         def decode_record(data: bytes) -> Any:
@@ -280,7 +330,7 @@ def _reason(exc: BaseException) -> str:
     return text
 
 
-def _encode_error(schema: AvroSchema, record: Any, exc: BaseException, _fallback: Any) -> RecordInvalid:
+def _encode_error(schema: AvroSchema, record: Any, exc: BaseException, _fallback: Any, retry: Any = None) -> RecordInvalid:
     path = getattr(exc, "schema_path", None)
     if path is not None:
         value = getattr(exc, "value", None)
@@ -290,7 +340,7 @@ def _encode_error(schema: AvroSchema, record: Any, exc: BaseException, _fallback
     if _cavro is not None and not isinstance(exc, _cavro.CavroException):
         # an error from a container writer or fastavro: cavro's encoder names the path
         try:
-            schema.cavro.binary_encode(record)
+            retry() if retry is not None else schema.cavro.binary_encode(record)
         except Exception as again:  # noqa: BLE001 - only its schema_path matters
             if getattr(again, "schema_path", None) is not None:
                 return _encode_error(schema, record, again, None)
@@ -311,3 +361,430 @@ def _encode_error(schema: AvroSchema, record: Any, exc: BaseException, _fallback
     except Exception:  # noqa: BLE001 - the validator itself choked; report the codec's reason
         pass
     return RecordInvalid(f"record does not fit Avro schema {schema.record_name or ''}: {exc}".rstrip(), path="$")
+
+
+# -- logical types in Python, around a cavro schema without them -------------------------
+#
+# cavro's logical types cost most of its time on records like schemas/avro/order.avsc
+# (a decimal is quantized with a context and ``as_tuple()``-ed twice, a uuid is parsed by
+# ``uuid.UUID(str)``), and a few of them do not match fastavro (pre-1970 timestamps with
+# sub-millisecond parts are truncated, not floored; decimals are checked on the scaled
+# value, not on the digits given). So for the common logical types cavro gets a copy of
+# the schema with them removed, and a pass generated once per schema (straight-line code,
+# only the fields that need it) converts the values the way fastavro does: before
+# encoding into a copy of the record, after decoding in place.
+
+_LOGICAL = {
+    ("bytes", "decimal"): "decimal",
+    ("string", "uuid"): "uuid",
+    ("long", "timestamp-millis"): "timestamp-millis",
+    ("long", "timestamp-micros"): "timestamp-micros",
+    ("int", "date"): "date",
+    ("int", "time-millis"): "time-millis",
+    ("long", "time-micros"): "time-micros",
+}
+
+
+class _NoPass(Exception):
+    """This schema keeps its logical types in cavro (recursion, ambiguous unions...)."""
+
+
+class _Fallback(Exception):
+    """This value is not the plain dict/list shape the generated pass expects."""
+
+
+def _logical_plan(expanded: Any) -> tuple[Any, Any]:
+    """Return ``(stripped schema, plan)``: the schema without the logical types handled
+    here, and a tree saying where they are. ``plan`` is None when nothing needs a pass.
+    Raises _NoPass when the schema is better left to cavro as a whole."""
+    plans: dict[str, Any] = {}  # full name -> plan of a named type already seen
+    stack: set[str] = set()
+
+    def walk(node: Any, namespace: str | None) -> tuple[Any, Any]:
+        if isinstance(node, str):
+            if node in _PRIMITIVES:
+                return node, None
+            for candidate in (_fullname(node, namespace), node):
+                if candidate in stack:
+                    raise _NoPass("recursive type")
+                if candidate in plans:
+                    return node, plans[candidate]
+            raise _NoPass(f"unknown type {node}")
+        if isinstance(node, list):
+            branches = [walk(item, namespace) for item in node]
+            non_null = [plan for item, (_, plan) in zip(node, branches) if item != "null"]
+            planned = [plan for plan in non_null if plan is not None]
+            out = [s for s, _ in branches]
+            if not planned:
+                return out, None
+            if len(non_null) > 1 or len(node) > 2:
+                raise _NoPass("a logical type in a union of several types")
+            return out, ("nullable", planned[0])
+        if not isinstance(node, dict):
+            return node, None
+        kind = node.get("type")
+        if isinstance(kind, (dict, list)):
+            inner, plan = walk(kind, namespace)
+            if len(node) == 1 or (plan is None and inner is kind):
+                return (inner if len(node) == 1 else node), plan
+            return dict(node, type=inner), plan
+        logical = _LOGICAL.get((kind, node.get("logicalType")))  # type: ignore[arg-type]
+        if logical is not None:
+            if logical != "decimal":
+                return kind, (logical,)
+            precision, scale = node.get("precision"), node.get("scale", 0)
+            if type(precision) is int and type(scale) is int and 0 <= scale <= precision and precision > 0:
+                return kind, ("decimal", precision, scale)
+            return node, None  # cavro judges an odd decimal as before
+        if kind in ("record", "error"):
+            full = _fullname(node["name"], node.get("namespace", namespace))
+            inner_ns = full.rpartition(".")[0] or None
+            stack.add(full)
+            fields, field_plans = [], []
+            for field in node.get("fields", []):
+                ftype, fplan = walk(field.get("type"), inner_ns)
+                fields.append(field if ftype is field.get("type") else dict(field, type=ftype))
+                if fplan is not None:
+                    field_plans.append((field["name"], fplan))
+            stack.discard(full)
+            plan = ("record", tuple(field_plans)) if field_plans else None
+            plans[full] = plan
+            return (dict(node, fields=fields) if plan is not None else node), plan
+        if kind in ("enum", "fixed"):
+            plans[_fullname(node["name"], node.get("namespace", namespace))] = None
+            return node, None
+        if kind == "array" or kind == "map":
+            key = "items" if kind == "array" else "values"
+            inner, plan = walk(node.get(key), namespace)
+            if plan is None:
+                return node, None
+            return dict(node, **{key: inner}), (kind, plan)
+        return node, None
+
+    return walk(expanded, None)
+
+
+class _Gen:
+    """Writes the source of one conversion function from a plan."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.consts: dict[str, Any] = {}
+        self.n = 0
+
+    def var(self, prefix: str = "v") -> str:
+        self.n += 1
+        return f"{prefix}{self.n}"
+
+    def const(self, value: Any, prefix: str, key: Any) -> str:
+        name = f"_{prefix}{key}"
+        self.consts.setdefault(name, value)
+        return name
+
+    def emit(self, indent: int, line: str) -> None:
+        self.lines.append("    " * indent + line)
+
+    # -- encoding: build converted copies, never touch the caller's record ----------------
+    def encode(self, src: str, dst: str, plan: Any, indent: int) -> None:
+        kind = plan[0]
+        e = self.emit
+        if kind == "nullable":
+            inner = plan[1]
+            if inner[0] in ("record", "array", "map"):
+                e(indent, f"if {src} is None:")
+                e(indent + 1, f"{dst} = None")
+                e(indent, "else:")
+                self.encode(src, dst, inner, indent + 1)
+            else:  # the leaf conversions let None (and anything not theirs) through
+                self.encode(src, dst, inner, indent)
+        elif kind == "record":
+            e(indent, f"if {src}.__class__ is not dict: raise _Fallback")
+            e(indent, f"{dst} = {src}.copy()")
+            for name, fplan in plan[1]:
+                value, out = self.var(), self.var("o")
+                e(indent, f"{value} = {src}.get({name!r}, _MISSING)")
+                e(indent, f"if {value} is not _MISSING:")
+                self.encode(value, out, fplan, indent + 1)
+                e(indent + 1, f"{dst}[{name!r}] = {out}")
+        elif kind == "array":
+            item, out = self.var("x"), self.var("o")
+            e(indent, f"if {src}.__class__ is not list: raise _Fallback")
+            e(indent, f"{dst} = []")
+            e(indent, f"for {item} in {src}:")
+            self.encode(item, out, plan[1], indent + 1)
+            e(indent + 1, f"{dst}.append({out})")
+        elif kind == "map":
+            key, item, out = self.var("k"), self.var("x"), self.var("o")
+            e(indent, f"if {src}.__class__ is not dict: raise _Fallback")
+            e(indent, f"{dst} = {{}}")
+            e(indent, f"for {key}, {item} in {src}.items():")
+            self.encode(item, out, plan[1], indent + 1)
+            e(indent + 1, f"{dst}[{key}] = {out}")
+        elif kind == "decimal":
+            _, precision, scale = plan
+            quantum = self.const(_decimal.Decimal(1).scaleb(-scale), "Q", scale)
+            limit = self.const(10**precision, "L", precision)
+            n = self.var("n")
+            e(indent, f"if {src}.__class__ is _Decimal and {src}.same_quantum({quantum}):")
+            e(indent + 1, f"{n} = int({src}.scaleb({scale}, _EXACT))")
+            e(indent + 1, f"{dst} = {n}.to_bytes(({n}.bit_length() + 8) // 8, 'big', signed=True) if -{limit} < {n} < {limit} else _encode_decimal({src}, {precision}, {scale})")
+            e(indent, "else:")
+            e(indent + 1, f"{dst} = _encode_decimal({src}, {precision}, {scale})")
+        elif kind == "uuid":
+            h = self.var("h")
+            e(indent, f"if {src}.__class__ is _UUID:  # str(uuid), without its two calls")
+            e(indent + 1, f"{h} = '%032x' % {src}.int")
+            e(indent + 1, f"{dst} = f'{{{h}[:8]}}-{{{h}[8:12]}}-{{{h}[12:16]}}-{{{h}[16:20]}}-{{{h}[20:]}}'")
+            e(indent, "else:")
+            e(indent + 1, f"{dst} = str({src}) if isinstance({src}, _UUID) else {src}")
+        elif kind in ("timestamp-millis", "timestamp-micros"):
+            unit = "_MS" if kind == "timestamp-millis" else "_US"
+            e(indent, f"if isinstance({src}, _datetime):")
+            e(indent + 1, f"{dst} = ({src} - (_EPOCH_NAIVE if {src}.tzinfo is None else _EPOCH)) // {unit}")
+            e(indent, "else:")
+            e(indent + 1, f"{dst} = {src}")
+        elif kind == "date":
+            e(indent, f"{dst} = _encode_date({src})")
+        elif kind in ("time-millis", "time-micros"):
+            e(indent, f"{dst} = _encode_{kind.replace('-', '_')}({src})")
+        else:  # pragma: no cover - the plan only holds the kinds above
+            raise AssertionError(kind)
+
+    # -- decoding: convert the freshly decoded value in place ---------------------------
+    def decode(self, var: str, plan: Any, indent: int, target: str | None) -> None:
+        """Convert ``var``; containers in place, leaves assigned to ``target``."""
+        kind = plan[0]
+        e = self.emit
+        if kind == "nullable":
+            e(indent, f"if {var} is not None:")
+            self.decode(var, plan[1], indent + 1, target)
+        elif kind == "record":
+            for name, fplan in plan[1]:
+                value = self.var()
+                e(indent, f"{value} = {var}[{name!r}]")
+                self.decode(value, fplan, indent, f"{var}[{name!r}]")
+        elif kind == "array":
+            if plan[1][0] in ("record", "array", "map") or (plan[1][0] == "nullable" and plan[1][1][0] in ("record", "array", "map")):
+                item = self.var("x")
+                e(indent, f"for {item} in {var}:")
+                self.decode(item, plan[1], indent + 1, None)
+            else:
+                index, item = self.var("i"), self.var("x")
+                e(indent, f"for {index}, {item} in enumerate({var}):")
+                self.decode(item, plan[1], indent + 1, f"{var}[{index}]")
+        elif kind == "map":
+            key, item = self.var("k"), self.var("x")
+            e(indent, f"for {key}, {item} in {var}.items():")
+            self.decode(item, plan[1], indent + 1, f"{var}[{key}]")
+        else:
+            assert target is not None
+            if kind == "decimal":
+                _, precision, scale = plan
+                ctx = self.const(_decimal.Context(prec=precision), "C", precision)
+                e(indent, f"{target} = _Decimal(_from_bytes({var}, 'big', signed=True)).scaleb({-scale}, {ctx})")
+            elif kind == "uuid":
+                h, u = self.var("h"), self.var("u")
+                # uuid.UUID(text) without its keyword checks: when the text is 32
+                # digits once the dashes are gone, UUID(text) reads exactly int(h, 16)
+                # (its other clean-ups, "urn:uuid:" and braces, would leave < 32)
+                n = self.var("n")
+                e(indent, f"{h} = {var}.replace('-', '')")
+                e(indent, f"if len({h}) == 32:")
+                e(indent + 1, "try:")
+                e(indent + 2, f"{n} = int({h}, 16)")
+                e(indent + 1, "except ValueError:")
+                e(indent + 2, f"{n} = _UUID({var}).int  # raises uuid's own error")
+                e(indent + 1, f"{u} = _new(_UUID)")
+                e(indent + 1, f"_set_int({u}, {n})")
+                e(indent + 1, f"_set_is_safe({u}, _UNKNOWN)")
+                e(indent + 1, f"{target} = {u}")
+                e(indent, "else:")
+                e(indent + 1, f"{target} = _UUID({var})")
+            elif kind == "timestamp-millis":
+                e(indent, f"{target} = _EPOCH + _MS * {var}")
+            elif kind == "timestamp-micros":
+                e(indent, f"{target} = _EPOCH + _US * {var}")
+            elif kind == "date":
+                e(indent, f"{target} = _fromordinal({var} + 719163)")
+            elif kind in ("time-millis", "time-micros"):
+                e(indent, f"{target} = _decode_{kind.replace('-', '_')}({var})")
+            else:  # pragma: no cover
+                raise AssertionError(kind)
+
+    def compile(self, name: str) -> tuple[Any, dict[str, Any]]:
+        source = "\n".join(self.lines) + "\n"
+        return compile(source, f"<serde avro {name}>", "exec"), dict(self.consts, _source=source)
+
+
+def _bind(compiled: tuple[Any, dict[str, Any]], name: str, **names: Any) -> Any:
+    """Run generated code with its constants and ``names`` as globals; return ``name``."""
+    code, consts = compiled
+    namespace = dict(_PASS_GLOBALS, **consts, **names)
+    exec(code, namespace)  # noqa: S102 - our own generated code
+    return namespace[name]
+
+
+def _encode_decimal(value: Any, precision: int, scale: int) -> Any:
+    """fastavro's ``prepare_bytes_decimal``: anything not a Decimal goes through as is."""
+    if not isinstance(value, _decimal.Decimal):
+        return value
+    sign, digits, exp = value.as_tuple()
+    if not isinstance(exp, int):
+        raise ValueError(f"{value} is not a finite number")
+    if len(digits) > precision:
+        raise ValueError("The decimal precision is bigger than allowed by schema")
+    delta = exp + scale
+    if delta < 0:
+        raise ValueError("Scale provided in schema does not match the decimal")
+    unscaled = 0
+    for digit in digits:
+        unscaled = unscaled * 10 + digit
+    unscaled *= 10**delta
+    size = (unscaled.bit_length() + 8) // 8
+    return (-unscaled if sign else unscaled).to_bytes(size, "big", signed=True)
+
+
+def _encode_date(value: Any) -> Any:
+    if isinstance(value, _dt.date):  # a datetime too: its day, as fastavro
+        return value.toordinal() - 719163
+    if isinstance(value, str):
+        return _dt.date.fromisoformat(value).toordinal() - 719163
+    return value
+
+
+def _encode_time_millis(value: Any) -> Any:
+    if isinstance(value, _dt.time):
+        return int(value.hour * 3600000 + value.minute * 60000 + value.second * 1000 + int(value.microsecond / 1000))
+    return value
+
+
+def _encode_time_micros(value: Any) -> Any:
+    if isinstance(value, _dt.time):
+        return int(value.hour * 3600000000 + value.minute * 60000000 + value.second * 1000000 + value.microsecond)
+    return value
+
+
+def _decode_time_millis(data: int) -> _dt.time:  # fastavro's read_time_millis
+    return _dt.time(int(data / 3600000), int(data / 60000) % 60, int(data / 1000) % 60, int(data % 1000) * 1000)
+
+
+def _decode_time_micros(data: int) -> _dt.time:  # fastavro's read_time_micros
+    return _dt.time(int(data / 3600000000), int(data / 60000000) % 60, int(data / 1000000) % 60, data % 1000000)
+
+
+_MISSING = object()
+_PASS_GLOBALS: dict[str, Any] = {
+    "_Fallback": _Fallback,
+    "_MISSING": _MISSING,
+    "_Decimal": _decimal.Decimal,
+    "_EXACT": _decimal.Context(prec=_decimal.MAX_PREC, Emax=_decimal.MAX_EMAX, Emin=_decimal.MIN_EMIN),
+    "_encode_decimal": _encode_decimal,
+    "_encode_date": _encode_date,
+    "_encode_time_millis": _encode_time_millis,
+    "_encode_time_micros": _encode_time_micros,
+    "_decode_time_millis": _decode_time_millis,
+    "_decode_time_micros": _decode_time_micros,
+    "_UUID": _uuid.UUID,
+    "_UNKNOWN": _uuid.SafeUUID.unknown,
+    "_new": object.__new__,
+    "_set_int": _uuid.UUID.int.__set__,  # type: ignore[attr-defined]
+    "_set_is_safe": _uuid.UUID.is_safe.__set__,  # type: ignore[attr-defined]
+    "_from_bytes": int.from_bytes,
+    "_datetime": _dt.datetime,
+    "_fromordinal": _dt.date.fromordinal,
+    "_EPOCH": _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc),
+    "_EPOCH_NAIVE": _dt.datetime(1970, 1, 1),
+    "_MS": _dt.timedelta(milliseconds=1),
+    "_US": _dt.timedelta(microseconds=1),
+}
+
+
+def _encode_code(plan: Any) -> tuple[Any, dict[str, Any]]:
+    """``_prepare(record)``: the converted copy; ``_encode(record)``: its bytes."""
+    gen = _Gen()
+    gen.emit(0, "def _prepare(v0):")
+    gen.encode("v0", "out", plan, 1)
+    gen.emit(1, "return out")
+    lines = gen.lines
+    gen.lines = []
+    gen.emit(0, "def _encode(v0):")
+    gen.emit(1, "try:")
+    gen.encode("v0", "out", plan, 2)
+    gen.emit(2, "return _encode_plain(out)")
+    gen.emit(1, "except Exception:")
+    gen.emit(2, "return _encode_slowly(v0)")
+    gen.lines = lines + [""] + gen.lines
+    return gen.compile("encode")
+
+
+def _decode_code(plan: Any) -> tuple[Any, dict[str, Any]]:
+    """``_decode(data)``: cavro's decode, then the values converted in place."""
+    gen = _Gen()
+    gen.emit(0, "def _decode(data):")
+    gen.emit(1, "try:")
+    gen.emit(2, "v0 = _decode_plain(data)")
+    if plan[0] in ("record", "array", "map"):
+        gen.decode("v0", plan, 2, None)
+    else:  # a bare logical value (or a nullable one) as the whole schema
+        gen.emit(2, "box = [v0]")
+        gen.decode("v0", plan, 2, "box[0]")
+        gen.emit(2, "v0 = box[0]")
+    gen.emit(1, "except Exception as exc:")
+    gen.emit(2, "raise _decode_error(exc) from exc")
+    gen.emit(1, "return v0")
+    return gen.compile("decode")
+
+
+def _find_encode_error(value: Any, plan: Any, path: list) -> RecordInvalid | None:
+    """Walk ``value`` like the encode pass, slowly and keeping the path; return the
+    first value that cannot be converted as a RecordInvalid naming where it is."""
+    kind = plan[0]
+    if kind == "nullable":
+        return None if value is None else _find_encode_error(value, plan[1], path)
+    if kind == "record":
+        if isinstance(value, Mapping):
+            for name, fplan in plan[1]:
+                if name in value:
+                    found = _find_encode_error(value[name], fplan, path + [name])
+                    if found is not None:
+                        return found
+        return None
+    if kind == "array":
+        if isinstance(value, (list, tuple)):
+            for index, item in enumerate(value):
+                found = _find_encode_error(item, plan[1], path + [index])
+                if found is not None:
+                    return found
+        return None
+    if kind == "map":
+        if isinstance(value, Mapping):
+            for key, item in value.items():
+                found = _find_encode_error(item, plan[1], path + [str(key)])
+                if found is not None:
+                    return found
+        return None
+    try:
+        _encode_leaf(value, plan)
+    except Exception as exc:  # noqa: BLE001 - reported with its path
+        what = f"decimal({plan[1]},{plan[2]})" if kind == "decimal" else kind
+        return RecordInvalid(f"value {value!r} does not fit Avro type {what}: {exc}", path=_path_text(path))
+    return None
+
+
+def _encode_leaf(value: Any, plan: Any) -> Any:
+    """One logical value, as the generated encode pass converts it (slow, for errors)."""
+    kind = plan[0]
+    if kind == "decimal":
+        return _encode_decimal(value, plan[1], plan[2])
+    if kind == "uuid":
+        return str(value) if isinstance(value, _uuid.UUID) else value
+    if kind in ("timestamp-millis", "timestamp-micros"):
+        if isinstance(value, _dt.datetime):
+            epoch = _PASS_GLOBALS["_EPOCH_NAIVE" if value.tzinfo is None else "_EPOCH"]
+            return (value - epoch) // _PASS_GLOBALS["_MS" if kind == "timestamp-millis" else "_US"]
+        return value
+    if kind == "date":
+        return _encode_date(value)
+    if kind == "time-millis":
+        return _encode_time_millis(value)
+    return _encode_time_micros(value)
