@@ -266,20 +266,28 @@ class Deserializer:
     def __call__(self, data: bytes | None, ctx: Any = None) -> Any:
         if data is None:
             return None
-        if self._format.schema_type != "PROTOBUF" and (ctx is None or not getattr(ctx, "headers", None)):
-            # the common case, inlined: a V0 prefix in the value
-            if len(data) >= 5 and data[0] == 0:
-                found = self._by_id.get(int.from_bytes(data[1:5], "big"))
+        if ctx is None or not getattr(ctx, "headers", None):
+            # the common cases, inlined: a V0 prefix in the value (and, for Protobuf, the
+            # one-byte index array of the first message)
+            if self._format.schema_type != "PROTOBUF":
+                if len(data) >= 5 and data[0] == 0:
+                    found = self._by_id.get(int.from_bytes(data[1:5], "big"))
+                    if found is not None:
+                        try:
+                            value = found[1](data[5:])
+                        except SerdeError as exc:
+                            raise exc.at(f"schema id {int.from_bytes(data[1:5], 'big')}")
+                        return Decoded(value, found[2]) if self._return_schema else value
+            elif len(data) >= 6 and data[0] == 0 and data[5] == 0:
+                found = self._by_id.get((int.from_bytes(data[1:5], "big"), (0,)))
                 if found is not None:
                     try:
-                        value = found[1](data[5:])
+                        value = found[1](data[6:])
                     except SerdeError as exc:
                         raise exc.at(f"schema id {int.from_bytes(data[1:5], 'big')}")
                     return Decoded(value, found[2]) if self._return_schema else value
         decoded = self.decode_with_schema(data, ctx)
         return decoded if self._return_schema else decoded.value
-
-
 
 
 def serializer(
