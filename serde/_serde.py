@@ -263,6 +263,29 @@ class Deserializer:
             found = self._by_id[key] = (message, decoder, self._by_id[schema_id][2])
         return found[1]
 
+    def deserialize_many(self, datas: Iterable[bytes | None], ctx: Any = None) -> list[Any]:
+        """Deserialize many messages of one topic; an error names the message's position.
+        Records whose id was seen before skip the frame walk."""
+        out: list[Any] = []
+        append = out.append
+        by_id = self._by_id
+        plain = self._format.schema_type != "PROTOBUF" and (ctx is None or not getattr(ctx, "headers", None))
+        wrap = self._return_schema
+        for position, data in enumerate(datas):
+            try:
+                if data is None:
+                    append(None)
+                    continue
+                found = by_id.get(int.from_bytes(data[1:5], "big")) if plain and data[:1] == b"\x00" else None
+                if found is not None:
+                    value = found[1](data[5:])
+                    append(Decoded(value, found[2]) if wrap else value)
+                else:
+                    append(self(data, ctx))
+            except SerdeError as exc:
+                raise exc.at(f"record {position}")
+        return out
+
     def __call__(self, data: bytes | None, ctx: Any = None) -> Any:
         if data is None:
             return None

@@ -335,3 +335,13 @@ def test_guid_frames_in_value_and_header_are_read(embedded):
     assert in_value.value == RECORD and in_value.schema.id == guid
     ctx = SerializationContext("orders", MessageField.VALUE, [("__value_schema_id", _wire.guid_prefix(guid))])
     assert de(payload, ctx).value == RECORD
+
+
+def test_deserialize_many_matches_single_calls_and_names_the_position(client):
+    ser = serde.serializer("avro", ORDER, registry=client)
+    datas = ser.serialize_many([RECORD, None, dict(RECORD, id=2)], VALUE)
+    de = serde.deserializer("avro", registry=client)
+    assert de.deserialize_many(datas, VALUE) == [de(d, VALUE) for d in datas] == [RECORD, None, dict(RECORD, id=2)]
+    with pytest.raises(serde.DecodeError) as info:
+        de.deserialize_many([datas[0], datas[2][:7]], VALUE)
+    assert info.value.location == "record 1"
