@@ -39,18 +39,36 @@ def _logging(level: str) -> None:
 @click.argument("config", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--log-level", type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
               default="info", show_default=True, help="Log level (logs go to stderr).")
-def run(config: Path, log_level: str) -> None:
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve /metrics (Prometheus text), /ready and /ping on this port (0: any free port).")
+@click.option("--instance-id", default=None, metavar="ID",
+              help="This process's stable id within its group (exactly-once: transactional.id = GROUP-ID; "
+                   "default: gateway.instance_id, else the host name).")
+@click.option("--exactly-once", "exactly_once", is_flag=True, default=False,
+              help="Use Kafka transactions (same as gateway.delivery = \"exactly-once\").")
+def run(config: Path, log_level: str, metrics_port: int | None, instance_id: str | None, exactly_once: bool) -> None:
     """Run the routes of CONFIG (TOML) until SIGTERM or SIGINT.
 
-    On a signal the gateway stops fetching, delivers what is in flight, commits and
-    exits 0. A second Ctrl-C exits at once (uncommitted records are read again later).
+    On a signal the gateway stops fetching, delivers what is in flight (or commits the
+    open transaction), commits and exits 0. A second Ctrl-C exits at once (uncommitted
+    records are read again later). Exit 1 also when another process took over this
+    one's transactional id (exactly-once).
     """
+    import dataclasses
+
     from serde.gateway import load_config
     from serde.gateway import run as run_gateway
 
     _logging(log_level)
     settings = load_config(config)
-    stats = run_gateway(settings)
+    changes: dict[str, object] = {}
+    if instance_id is not None:
+        changes["instance_id"] = instance_id
+    if exactly_once:
+        changes["delivery"] = "exactly-once"
+    if changes:
+        settings = dataclasses.replace(settings, settings=dataclasses.replace(settings.settings, **changes))
+    stats = run_gateway(settings, metrics_port=metrics_port)
     click.echo(
         f"gateway stopped: {stats['consumed']} consumed, {stats['produced']} converted, "
         f"{stats['dead_lettered']} dead-lettered",

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterator
 
 import click
 
-from serde._errors import ConfigError, FramingError, RegistryError, SchemaNotFound, SerdeError
+from serde._errors import ConfigError, FramingError, KafkaError, RegistryError, SchemaNotFound, SerdeError
 
 from .options import read_text, registry_option
 
@@ -70,7 +70,7 @@ def _check_topic(client: Any, topic: str, bootstrap: str, must_exist: bool) -> i
     try:
         metadata = client.list_topics(topic, timeout=10)
     except KafkaException as exc:
-        raise SerdeError(f"cannot reach Kafka at {bootstrap}: {_kafka_text(exc)}") from None
+        raise KafkaError(f"cannot reach Kafka at {bootstrap}: {_kafka_text(exc)}") from None
     found = metadata.topics.get(topic)
     if found is None or found.error is not None:
         if must_exist:
@@ -133,7 +133,7 @@ def _encoder(part: str, topic: str, fmt: str, schema: str | None, schema_type: s
     else:
         ser = serde.serializer(fmt, schema, registry, subject_name_strategy=strategy, **extra)
     ctx = _Ctx(topic, part)
-    ser._resolve(ctx)  # register / fetch now: a registry problem shows before any record
+    ser.prepare(topic, part == "key")  # register / fetch now: a registry problem shows before any record
     parsed = ser.schema if ser.schema is not None else None
     if parsed is None:
         registered = ser._registry.latest(ser.subject(topic, part == "key"))
@@ -274,7 +274,7 @@ def produce(topic: str, input_path: str, input_format: str | None, fmt: str, sch
             stream.close()
         remaining = producer.flush(30)
     if remaining or failures:
-        raise SerdeError(f"{len(failures) + remaining} of {count} records were not delivered to {topic}"
+        raise KafkaError(f"{len(failures) + remaining} of {count} records were not delivered to {topic}"
                          + (f": {failures[0]}" if failures else ""))
     click.echo(f"produced {count} records to {topic}", err=True)
 
@@ -492,7 +492,7 @@ def consume(topic: str, fmt: str, schema_file: str | None, schema_type: str | No
                             break
                     continue
                 if err.fatal():
-                    raise SerdeError(f"Kafka: {err.str()}")
+                    raise KafkaError(f"Kafka: {err.str()}")
                 click.echo(f"warning: {err.str()}", err=True)
                 continue
             last_record = time.monotonic()

@@ -14,6 +14,10 @@
     commit_interval = 5.0                # seconds between offset commits
     shutdown_timeout = 30.0              # seconds to deliver in-flight records on shutdown
     startup_timeout = 15.0               # seconds to reach Kafka and the registry at start
+    delivery = "at-least-once"           # or "exactly-once" (Kafka transactions)
+    instance_id = "host-a"               # stable per process: transactional.id = <group>-<instance_id>
+    status_interval = 10.0               # seconds between status lines on stderr (0: none)
+    metrics_port = 9464                  # /metrics, /ready, /ping over HTTP (default: none)
 
     [[routes]]
     name = "orders"
@@ -56,6 +60,7 @@ __all__ = [
 REGISTRY_TYPES = {"avro": "AVRO", "json": "JSON", "protobuf": "PROTOBUF"}
 BINARY_TYPES = ("string", "int", "long", "short", "float", "double", "boolean", "uuid", "bytes")
 ERROR_POLICIES = ("dead-letter", "fail")
+DELIVERY = ("at-least-once", "exactly-once")
 _SECRET = re.compile(r"password|secret|token|credential|sasl\.jaas|basic\.auth|\.key$|key\.pem|keystore|private", re.I)
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
@@ -107,6 +112,7 @@ class RouteConfig:
     errors: str = "dead-letter"
     dead_letter_topic: str | None = None
     preserve_partition: bool = False
+    delivery: str | None = None  # None: the gateway's
 
 
 @dataclass(frozen=True)
@@ -117,6 +123,14 @@ class GatewaySettings:
     shutdown_timeout: float = 30.0
     startup_timeout: float = 15.0
     poll_timeout: float = 0.2
+    delivery: str = "at-least-once"
+    instance_id: str | None = None  # None: the host name
+    status_interval: float = 10.0  # 0: no status lines
+    metrics_port: int | None = None  # 0: any free port
+
+    @property
+    def exactly_once(self) -> bool:
+        return self.delivery == "exactly-once"
 
 
 @dataclass(frozen=True)
@@ -189,6 +203,7 @@ def parse_config(
     if not isinstance(routes_raw, list) or not routes_raw:
         raise ConfigError("routes: at least one [[routes]] table is needed")
     routes = tuple(_route(r, i, base) for i, r in enumerate(routes_raw))
+    settings = _route_delivery(settings, routes, "delivery" in _table(data, "gateway", ""))
     seen: dict[str, str] = {}
     names: set[str] = set()
     for route in routes:
@@ -282,10 +297,42 @@ def _registry(raw: Any, base: Path) -> tuple[str | None, dict[str, Any]]:
     return None, {}
 
 
+def _route_delivery(settings: GatewaySettings, routes: tuple[RouteConfig, ...], explicit: bool) -> GatewaySettings:
+    """One transactional producer serves every route of a process, so delivery is per
+    gateway: a route may ask for it, but routes may not disagree."""
+    asked = {r.delivery for r in routes if r.delivery is not None}
+    if len(asked) > 1:
+        raise ConfigError("routes: some routes ask for exactly-once delivery and some for at-least-once; "
+                          "delivery is per gateway process, so run them as two gateways")
+    if asked:
+        wanted = asked.pop()
+        if explicit and wanted != settings.delivery:
+            raise ConfigError(f"routes: delivery = {wanted!r} contradicts gateway.delivery = {settings.delivery!r}")
+        if wanted != settings.delivery:
+            from dataclasses import replace
+
+            settings = replace(settings, delivery=wanted)
+    return settings
+
+
 def _settings(raw: Mapping[str, Any]) -> GatewaySettings:
-    _known(raw, "gateway.", {"group", "max_in_flight", "commit_interval", "shutdown_timeout", "startup_timeout", "poll_timeout"})
+    _known(raw, "gateway.", {"group", "max_in_flight", "commit_interval", "shutdown_timeout", "startup_timeout",
+                             "poll_timeout", "delivery", "instance_id", "status_interval", "metrics_port"})
     d = GatewaySettings()
+    delivery = _str(raw, "delivery", "gateway.", d.delivery)
+    if delivery not in DELIVERY:
+        raise ConfigError(f"gateway.delivery: expected one of {', '.join(DELIVERY)}, got {delivery!r}")
+    status = raw.get("status_interval", d.status_interval)
+    if isinstance(status, bool) or not isinstance(status, (int, float)) or status < 0:
+        raise ConfigError(f"gateway.status_interval: expected a number of seconds (0: no status lines), got {status!r}")
+    port = raw.get("metrics_port")
+    if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < 65536):
+        raise ConfigError(f"gateway.metrics_port: expected a TCP port number, got {port!r}")
     return GatewaySettings(
+        delivery=delivery,
+        instance_id=_str(raw, "instance_id", "gateway."),
+        status_interval=float(status),
+        metrics_port=port,
         group=_str(raw, "group", "gateway.", d.group),
         max_in_flight=_number(raw, "max_in_flight", "gateway.", d.max_in_flight, int),
         commit_interval=_number(raw, "commit_interval", "gateway.", d.commit_interval),
@@ -295,7 +342,7 @@ def _settings(raw: Mapping[str, Any]) -> GatewaySettings:
     )
 
 
-_ROUTE_KEYS = {"name", "source", "target", "errors", "dead_letter_topic", "preserve_partition"}
+_ROUTE_KEYS = {"name", "source", "target", "errors", "dead_letter_topic", "preserve_partition", "delivery"}
 _SIDE_KEYS = {"format", "schema", "schema_file", "schema_type", "subject", "version", "derive", "type", "message", "auto_register"}
 
 
@@ -343,6 +390,9 @@ def _route(raw: Any, index: int, base: Path) -> RouteConfig:
     preserve = raw.get("preserve_partition", False)
     if not isinstance(preserve, bool):
         raise ConfigError(f"{where}preserve_partition: expected true or false")
+    delivery = _str(raw, "delivery", where)
+    if delivery is not None and delivery not in DELIVERY:
+        raise ConfigError(f"{where}delivery: expected one of {', '.join(DELIVERY)}, got {delivery!r}")
     return RouteConfig(
         name=name,
         source_topics=tuple(topics_raw),
@@ -354,6 +404,7 @@ def _route(raw: Any, index: int, base: Path) -> RouteConfig:
         errors=errors,
         dead_letter_topic=dlq,
         preserve_partition=preserve,
+        delivery=delivery,
     )
 
 

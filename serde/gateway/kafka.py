@@ -1,7 +1,7 @@
 """The gateway's Kafka loop: the only module that talks to confluent_kafka's Consumer and
-Producer, and the one place where their errors become serde errors.
+Producer, and the one place where their errors become serde errors (:class:`KafkaError`).
 
-Delivery is at-least-once:
+**At-least-once** (the default, ``delivery = "at-least-once"``):
 
 * the consumer never auto-commits; for each partition a :class:`PartitionTracker` keeps
   the offsets in flight, and offset N+1 is committed only once every record ≤ N of that
@@ -16,24 +16,47 @@ Delivery is at-least-once:
 * a transient registry failure is retried with backoff on the same record (never
   dead-lettered: it says nothing about the record).
 
-Shutdown (:meth:`Gateway.stop`, SIGTERM/SIGINT through :func:`run`): stop fetching,
-finish the record at hand, flush the producer, commit, close the consumer.
+**Exactly-once** (``delivery = "exactly-once"``), the consume-transform-produce loop of
+KIP-98/KIP-447 with one transactional producer per process:
 
-Exactly-once and several workers per process (issue 8) fit here: the tracker's
-watermarks are what ``send_offsets_to_transaction`` needs, and the revoke handler already
-works per partition, as cooperative rebalancing wants.
+* ``transactional.id`` is ``<group>-<instance_id>`` (``instance_id`` defaults to the host
+  name and must be stable across restarts of one process and distinct between
+  processes), so a restarted process fences its predecessor and aborts its open
+  transaction at once; ``init_transactions`` runs at start;
+* the consumer reads with ``isolation.level=read_committed``;
+* each transaction: ``begin_transaction``; the converted records *and* the dead-letter
+  records are produced in it; every ``commit_interval`` seconds
+  ``send_offsets_to_transaction(next offsets, consumer_group_metadata())`` and
+  ``commit_transaction``. The offsets sent are the next offset after the last record
+  processed in each partition, i.e. ``consumer.position()`` for fully processed batches
+  (the gateway tracks them itself, since it may stop in the middle of a batch);
+* on an abortable error: ``abort_transaction`` and a seek of every partition back to the
+  first offset of the aborted transaction (its committed offset), then go on;
+* on revocation (a rebalance) the open transaction is committed before the partitions
+  go; on a lost assignment it is aborted; a fenced producer (another process took over
+  the transactional id) stops the gateway with a :class:`KafkaError` saying so.
+
+Scale-out: processes with the same ``group`` share the partitions; the consumer uses the
+``cooperative-sticky`` assignor unless told otherwise, so a rebalance moves only the
+partitions that change owner.
+
+Shutdown (:meth:`Gateway.stop`, SIGTERM/SIGINT through :func:`run`): stop fetching,
+finish the record at hand, flush the producer (or commit the transaction), commit,
+close the consumer.
 """
 from __future__ import annotations
 
 import collections
 import logging
 import signal
+import socket
 import threading
 import time
 from typing import Any, Callable
 
-from .._errors import ConfigError, SerdeError
+from .._errors import ConfigError, KafkaError, SerdeError
 from .config import GatewayConfig, redact
+from .metrics import Metrics, MetricsServer
 from .pipeline import OutputRecord, Pipeline, SourceRecord, is_transient
 
 __all__ = ["Gateway", "PartitionTracker", "run"]
@@ -43,7 +66,9 @@ _rdkafka_log = logging.getLogger("serde.gateway.librdkafka")
 
 _FORCED_CONSUMER = {"enable.auto.commit": False, "enable.auto.offset.store": False}
 _FORCED_PRODUCER = {"enable.idempotence": True, "acks": "all"}
+_FORCED_EOS_CONSUMER = {"isolation.level": "read_committed"}
 _ACKS_ALL = {"all", "-1", -1}
+_CALLBACKS = ("logger", "error_cb", "stats_cb", "oauth_cb", "throttle_cb")
 
 
 class PartitionTracker:
@@ -81,47 +106,101 @@ class PartitionTracker:
         return len(self.pending)
 
 
-def _check_forced(settings: dict[str, Any], forced: dict[str, Any], where: str) -> None:
+class _Transaction:
+    """The open transaction (exactly-once): where each partition started and how far it got."""
+
+    __slots__ = ("open", "started", "starts", "offsets", "out", "latencies", "failed", "count")
+
+    def __init__(self) -> None:
+        self.open = False
+        self.started = 0.0
+        self.starts: dict[tuple[str, int], int] = {}  # first offset read in this transaction
+        self.offsets: dict[tuple[str, int], int] = {}  # next offset to read (last processed + 1)
+        self.out: dict[tuple[str, bool], int] = {}  # (topic, dead letter) -> records produced
+        self.latencies: list[int] = []  # source timestamps (ms) of the records produced
+        self.failed: str | None = None  # a delivery report with an error
+        self.count = 0
+
+    def reset(self) -> None:
+        self.open = False
+        self.starts.clear()
+        self.offsets.clear()
+        self.out.clear()
+        self.latencies.clear()
+        self.failed = None
+        self.count = 0
+
+
+def _check_forced(settings: dict[str, Any], forced: dict[str, Any], where: str, why: str) -> None:
     for key, value in forced.items():
         if key in settings and str(settings[key]).lower() != str(value).lower():
             if key == "acks" and settings[key] in _ACKS_ALL:
                 continue
-            raise ConfigError(f"{where}.{key}: the gateway needs {key}={str(value).lower()} for at-least-once delivery")
+            raise ConfigError(f"{where}.{key}: the gateway needs {key}={str(value).lower()} for {why}")
+
+
+def _kafka_text(exc: BaseException) -> str:
+    arg = exc.args[0] if exc.args else exc
+    text = getattr(arg, "str", None)
+    return text() if callable(text) else str(arg)
+
+
+def _kafka_error(exc: BaseException) -> Any:
+    """The confluent_kafka.KafkaError inside a KafkaException (or None)."""
+    arg = exc.args[0] if exc.args else None
+    return arg if hasattr(arg, "code") and hasattr(arg, "fatal") else None
 
 
 class Gateway:
     """Runs a pipeline between Kafka topics until :meth:`stop` (or a fatal error).
 
     ``consumer_conf``/``producer_conf`` are built from the config; tests may pass a
-    ready :class:`Pipeline` and a ``stop_event``.
+    ready :class:`Pipeline` and a ``stop_event``. ``metrics`` counts what was done.
     """
 
     def __init__(self, config: GatewayConfig, *, pipeline: Pipeline | None = None,
-                 stop_event: threading.Event | None = None) -> None:
+                 stop_event: threading.Event | None = None, metrics_port: int | None = None) -> None:
         self.config = config
         self.settings = config.settings
+        self.exactly_once = self.settings.exactly_once
         self._pipeline = pipeline
         self._stop = stop_event or threading.Event()
         self._trackers: dict[tuple[str, int], PartitionTracker] = {}
+        self._assigned: set[tuple[str, int]] = set()
+        self._txn = _Transaction()
         self._in_flight = 0
         self._fatal: BaseException | None = None
         self._consumer: Any = None
         self._producer: Any = None
-        self.stats = {"consumed": 0, "produced": 0, "dead_lettered": 0, "commits": 0, "retries": 0}
-        self.ready = threading.Event()
+        self._server: MetricsServer | None = None
+        self.metrics = Metrics()
+        self.ready = threading.Event()  # connected (the loop is about to start)
+        self.metrics_port = metrics_port if metrics_port is not None else self.settings.metrics_port
 
         common = dict(config.kafka)
         consumer = {**common, **config.consumer}
         producer = {**common, **config.producer}
-        _check_forced(consumer, _FORCED_CONSUMER, "kafka.consumer")
-        _check_forced(producer, _FORCED_PRODUCER, "kafka.producer")
+        why = "exactly-once delivery" if self.exactly_once else "at-least-once delivery"
+        _check_forced(consumer, _FORCED_CONSUMER, "kafka.consumer", why)
+        _check_forced(producer, _FORCED_PRODUCER, "kafka.producer", why)
         consumer.setdefault("group.id", self.settings.group)
         consumer.setdefault("auto.offset.reset", "earliest")
+        if str(consumer.get("group.protocol", "classic")).lower() == "classic":
+            # only the partitions that change owner move in a rebalance
+            consumer.setdefault("partition.assignment.strategy", "cooperative-sticky")
         consumer.update(_FORCED_CONSUMER)
         producer.setdefault("linger.ms", 5)
         producer.update(_FORCED_PRODUCER)
+        if self.exactly_once:
+            _check_forced(consumer, _FORCED_EOS_CONSUMER, "kafka.consumer", why)
+            consumer.update(_FORCED_EOS_CONSUMER)
+            instance = self.settings.instance_id or socket.gethostname()
+            producer.setdefault("transactional.id", f"{consumer['group.id']}-{instance}")
+        elif "transactional.id" in producer:
+            raise ConfigError('kafka.producer."transactional.id": set gateway.delivery = "exactly-once" '
+                              "to use transactions (the id is then derived from the group and instance_id)")
         for conf in (consumer, producer):
-            conf["logger"] = _rdkafka_log
+            conf.setdefault("logger", _rdkafka_log)
             conf["error_cb"] = self._on_kafka_error
         self.consumer_conf = consumer
         self.producer_conf = producer
@@ -135,47 +214,91 @@ class Gateway:
     def stopping(self) -> bool:
         return self._stop.is_set()
 
+    @property
+    def stats(self) -> dict[str, int]:
+        m = self.metrics
+        return {"consumed": m.total_in, "produced": m.total_out, "dead_lettered": m.total_dead_lettered,
+                "commits": m.commits, "retries": m.retries, "aborts": m.aborts, "errors": m.total_errors}
+
+    def is_ready(self) -> bool:
+        """Connected and a member of the group (with or without partitions), not stopping."""
+        return self.metrics.ready and not self._stop.is_set() and self._fatal is None
+
     # -- callbacks (run inside poll/flush/consume, on the loop's thread) -------------------
     def _on_kafka_error(self, err: Any) -> None:
         if err.fatal():
-            self._fatal = SerdeError(f"fatal Kafka error: {err.str()}")
+            self._fatal = self._fatal_error(err)
         else:
             log.warning("kafka: %s", err.str())
 
+    def _fatal_error(self, err: Any) -> KafkaError:
+        from confluent_kafka import KafkaError as CK
+
+        if err.code() in (CK._FENCED, CK.PRODUCER_FENCED, CK.INVALID_PRODUCER_EPOCH, CK.TRANSACTION_COORDINATOR_FENCED):
+            tid = self.producer_conf.get("transactional.id")
+            return KafkaError(
+                f"producer fenced: another gateway process started with transactional.id {tid!r} "
+                "(the same group and instance_id), so this one stops without committing; "
+                "give each process its own gateway.instance_id (or --instance-id)")
+        return KafkaError(f"fatal Kafka error: {err.str()}")
+
     def _on_assign(self, consumer: Any, partitions: list[Any]) -> None:
+        for p in partitions:
+            self._assigned.add((p.topic, p.partition))
+        self.metrics.ready = True
         log.info("assigned %s", ", ".join(f"{p.topic}[{p.partition}]" for p in partitions) or "nothing")
 
     def _on_revoke(self, consumer: Any, partitions: list[Any]) -> None:
-        # Deliver what is in flight for these partitions and commit before another member
-        # takes them over, so it starts right after the last delivered record.
-        if self._in_flight:
-            self._producer.flush(self.settings.shutdown_timeout)
-        self._commit([(p.topic, p.partition) for p in partitions])
-        for p in partitions:
-            self._trackers.pop((p.topic, p.partition), None)
-        log.info("revoked %s", ", ".join(f"{p.topic}[{p.partition}]" for p in partitions) or "nothing")
+        gone = [(p.topic, p.partition) for p in partitions]
+        if self.exactly_once:
+            # commit what was processed, offsets included, before another member takes over
+            if self._txn.open and self._fatal is None:
+                self._commit_transaction()
+        else:
+            # deliver what is in flight and commit, so the next owner starts right after it
+            if self._in_flight:
+                self._producer.flush(self.settings.shutdown_timeout)
+            self._commit(gone)
+        self._forget(gone)
+        log.info("revoked %s", ", ".join(f"{t}[{p}]" for t, p in gone) or "nothing")
 
     def _on_lost(self, consumer: Any, partitions: list[Any]) -> None:
-        for p in partitions:  # someone else owns them now: committing would be wrong
-            self._trackers.pop((p.topic, p.partition), None)
-        log.warning("lost %s", ", ".join(f"{p.topic}[{p.partition}]" for p in partitions))
+        gone = [(p.topic, p.partition) for p in partitions]
+        if self.exactly_once and self._txn.open:
+            self._abort_transaction("the assignment was lost")  # its offsets belong to someone else now
+        self._forget(gone)  # committing them would be wrong
+        log.warning("lost %s", ", ".join(f"{t}[{p}]" for t, p in gone))
 
-    def _delivered(self, tracker: PartitionTracker, offset: int, dead_letter: bool) -> Callable[[Any, Any], None]:
+    def _forget(self, gone: list[tuple[str, int]]) -> None:
+        for key in gone:
+            self._trackers.pop(key, None)
+            self._assigned.discard(key)
+            self.metrics.lag.pop(key, None)
+
+    def _delivered(self, tracker: PartitionTracker, offset: int, out: OutputRecord) -> Callable[[Any, Any], None]:
+        metrics, topic, dead_letter, ts = self.metrics, out.topic, out.dead_letter, out.timestamp
+
         def on_delivery(err: Any, msg: Any) -> None:
             self._in_flight -= 1
             if err is not None:
                 if self._fatal is None:
-                    self._fatal = SerdeError(
+                    self._fatal = KafkaError(
                         f"could not deliver the record from offset {offset} to {msg.topic()}: {err.str()}"
                         " (the offset is not committed; it is read again on restart)"
                     )
                 return
             tracker.ack(offset)
-            self.stats["dead_lettered" if dead_letter else "produced"] += 1
+            metrics.delivered(topic, dead_letter)
+            if ts is not None:
+                metrics.latency(time.time() - ts / 1000.0)
 
         return on_delivery
 
-    # -- commits -----------------------------------------------------------------------
+    def _txn_delivered(self, err: Any, msg: Any) -> None:
+        if err is not None and self._txn.failed is None:
+            self._txn.failed = f"could not deliver a record to {msg.topic()}: {err.str()}"
+
+    # -- at-least-once commits ---------------------------------------------------------
     def _commit(self, only: list[tuple[str, int]] | None = None) -> None:
         from confluent_kafka import KafkaException, TopicPartition
 
@@ -189,12 +312,99 @@ class Gateway:
         try:
             self._consumer.commit(offsets=[tp for _, tp in offsets], asynchronous=False)
         except KafkaException as exc:
-            log.warning("commit failed, will retry: %s", exc.args[0].str() if exc.args else exc)
+            log.warning("commit failed, will retry: %s", _kafka_text(exc))
             return
         for tracker, tp in offsets:
             tracker.committed = tp.offset
-        self.stats["commits"] += 1
+        self.metrics.commits += 1
         log.debug("committed %s", ", ".join(f"{tp.topic}[{tp.partition}]={tp.offset}" for _, tp in offsets))
+
+    # -- exactly-once transactions -----------------------------------------------------
+    def _begin_transaction(self) -> None:
+        from confluent_kafka import KafkaException
+
+        try:
+            self._producer.begin_transaction()
+        except KafkaException as exc:
+            err = _kafka_error(exc)
+            if err is not None and err.fatal():
+                raise self._fatal_error(err) from None
+            raise KafkaError(f"cannot begin a transaction: {_kafka_text(exc)}") from None
+        txn = self._txn
+        txn.open = True
+        txn.started = time.monotonic()
+
+    def _commit_transaction(self) -> bool:
+        """Send the offsets and commit; on an abortable error abort and rewind. True if committed."""
+        from confluent_kafka import KafkaException, TopicPartition
+
+        txn, producer = self._txn, self._producer
+        if not txn.open:
+            return True
+        if txn.failed is not None:
+            failure = txn.failed
+            self._abort_transaction(failure)
+            raise KafkaError(f"{failure} (the transaction was aborted; its records are read again on restart)")
+        timeout = self.settings.shutdown_timeout
+        offsets = [TopicPartition(t, p, o) for (t, p), o in txn.offsets.items()]
+        sent = not offsets
+        for attempt in range(6):
+            try:
+                if not sent:
+                    producer.send_offsets_to_transaction(offsets, self._consumer.consumer_group_metadata(), timeout)
+                    sent = True
+                producer.commit_transaction(timeout)
+                break
+            except KafkaException as exc:
+                err = _kafka_error(exc)
+                if err is None:
+                    raise KafkaError(f"committing the transaction: {_kafka_text(exc)}") from None
+                if err.fatal():
+                    self._fatal = self._fatal or self._fatal_error(err)
+                    raise self._fatal from None
+                if err.txn_requires_abort():
+                    self._abort_transaction(err.str())
+                    return False
+                if err.retriable() and attempt < 5:
+                    log.warning("committing the transaction: %s; retrying", err.str())
+                    continue
+                raise KafkaError(f"committing the transaction: {err.str()}") from None
+        metrics = self.metrics
+        for (topic, dead_letter), n in txn.out.items():
+            metrics.delivered(topic, dead_letter, n)
+        if txn.latencies:
+            now = time.time()
+            for ts in txn.latencies:
+                metrics.latency(now - ts / 1000.0)
+        metrics.commits += 1
+        log.debug("committed a transaction of %d records; offsets %s", txn.count,
+                  ", ".join(f"{tp.topic}[{tp.partition}]={tp.offset}" for tp in offsets))
+        txn.reset()
+        return True
+
+    def _abort_transaction(self, why: str) -> None:
+        """Abort, then rewind each partition to where the transaction started."""
+        from confluent_kafka import KafkaException, TopicPartition
+
+        txn = self._txn
+        log.warning("aborting the transaction (%d records): %s", txn.count, why)
+        try:
+            self._producer.abort_transaction(self.settings.shutdown_timeout)
+        except KafkaException as exc:
+            err = _kafka_error(exc)
+            if err is not None and err.fatal():
+                self._fatal = self._fatal or self._fatal_error(err)
+                txn.reset()
+                raise self._fatal from None
+            raise KafkaError(f"aborting the transaction: {_kafka_text(exc)}") from None
+        for (topic, partition), start in txn.starts.items():
+            if (topic, partition) in self._assigned:
+                try:
+                    self._consumer.seek(TopicPartition(topic, partition, start))
+                except KafkaException as exc:  # e.g. being revoked: its next owner starts at the committed offset
+                    log.debug("rewinding %s[%d] to %d: %s", topic, partition, start, _kafka_text(exc))
+        self.metrics.aborts += 1
+        txn.reset()
 
     # -- the loop ----------------------------------------------------------------------
     def _connect(self) -> None:
@@ -208,9 +418,11 @@ class Gateway:
         try:
             metadata = self._producer.list_topics(timeout=self.settings.startup_timeout)
         except KafkaException as exc:
-            raise SerdeError(
+            raise KafkaError(
                 f"cannot reach Kafka at {bootstrap} within {self.settings.startup_timeout:g}s: {_kafka_text(exc)}"
             ) from None
+        if self._fatal is not None:  # e.g. authentication failed
+            raise self._fatal
         topics = set(metadata.topics)
         for route in self.config.routes:
             for topic in route.source_topics:
@@ -219,6 +431,12 @@ class Gateway:
             for topic in (route.target_topic, route.dead_letter_topic):
                 if topic is not None and topic not in topics:
                     log.warning("route %s: topic %r does not exist; producing to it relies on auto-creation", route.name, topic)
+        if self.exactly_once:
+            try:
+                self._producer.init_transactions(self.settings.startup_timeout)
+            except KafkaException as exc:
+                raise KafkaError(f"cannot initialise transactions (transactional.id "
+                                 f"{self.producer_conf['transactional.id']!r}): {_kafka_text(exc)}") from None
         if self._pipeline is None:
             self._pipeline = Pipeline(self.config)
         self._pipeline.prepare()  # registry reachable, target schemas registered once
@@ -232,24 +450,30 @@ class Gateway:
     def run(self) -> None:
         """Connect, then convert until stopped. Raises SerdeError on fatal errors (after
         committing what was delivered)."""
-        log.info("gateway starting: routes %s; kafka %s; registry %s",
-                 ", ".join(r.name for r in self.config.routes),
-                 redact({k: v for k, v in self.consumer_conf.items() if k not in ("logger", "error_cb")}),
+        log.info("gateway starting: routes %s; %s; kafka %s; registry %s",
+                 ", ".join(r.name for r in self.config.routes), self.settings.delivery,
+                 redact({k: v for k, v in self.consumer_conf.items() if k not in _CALLBACKS}),
                  self.config.registry or "default")
+        if self.metrics_port is not None:
+            self._server = MetricsServer(self.metrics, self.metrics_port, ready=self.is_ready).start()
         try:
             self._connect()
         except BaseException:
             self._close(commit=False)
             raise
         self.ready.set()
-        log.info("gateway running: group %s, topics %s", self.consumer_conf["group.id"], ", ".join(self._pipeline.topics))
+        log.info("gateway running: group %s, topics %s%s", self.consumer_conf["group.id"],
+                 ", ".join(self._pipeline.topics),
+                 f", transactional.id {self.producer_conf['transactional.id']}" if self.exactly_once else "")
         failure: BaseException | None = None
         try:
             self._loop()
         except BaseException as exc:  # noqa: BLE001 - still deliver and commit what we can
-            failure = exc
+            failure = self._translate(exc)
         try:
-            self._close(commit=True)
+            # at-least-once commits only what was acknowledged, whatever the failure; a
+            # transaction is committed unless Kafka itself failed (then it is aborted)
+            self._close(commit=not (self.exactly_once and isinstance(failure, KafkaError)))
         except BaseException as exc:  # noqa: BLE001
             failure = failure or exc
         log.info("gateway stopped: %s", ", ".join(f"{k} {v}" for k, v in self.stats.items()))
@@ -257,18 +481,27 @@ class Gateway:
             raise failure
 
     def _loop(self) -> None:
-        consumer, producer, pipeline = self._consumer, self._producer, self._pipeline
+        consumer, producer, pipeline, metrics = self._consumer, self._producer, self._pipeline, self.metrics
         settings = self.settings
+        eos = self.exactly_once
+        txn = self._txn
         max_in_flight = settings.max_in_flight
         next_commit = time.monotonic() + settings.commit_interval
+        next_status = time.monotonic() + settings.status_interval if settings.status_interval else float("inf")
+        next_lag = time.monotonic() + 1.0
+        status_snapshot = None
         trackers = self._trackers
-        while not self._stop.is_set():
+        stop = self._stop
+        while not stop.is_set():
             if self._fatal is not None:
                 raise self._fatal
-            room = max_in_flight - self._in_flight
-            if room <= 0:
-                producer.poll(0.05)
-                continue
+            if eos:
+                room = 500
+            else:
+                room = max_in_flight - self._in_flight
+                if room <= 0:
+                    producer.poll(0.05)
+                    continue
             messages = consumer.consume(num_messages=min(room, 500), timeout=settings.poll_timeout)
             for msg in messages:
                 err = msg.error()
@@ -279,50 +512,120 @@ class Gateway:
                 ts_type, ts = msg.timestamp()
                 record = SourceRecord(topic, partition, offset, msg.key(), msg.value(), msg.headers(),
                                       ts if ts_type != 0 else None)
-                tracker = trackers.get((topic, partition))
-                if tracker is None:
-                    tracker = trackers[(topic, partition)] = PartitionTracker()
-                tracker.add(offset)
-                self.stats["consumed"] += 1
-                out = self._process(pipeline, record)
-                if out is None:  # stopping while the registry is away: not delivered, not committed
-                    break
-                self._produce(out, tracker, offset)
-                if self._stop.is_set():
+                metrics.consumed(topic)
+                if eos:
+                    if not txn.open:
+                        self._begin_transaction()
+                    key = (topic, partition)
+                    if key not in txn.starts:
+                        txn.starts[key] = offset
+                    out = self._process(pipeline, record)
+                    if out is None:  # stopping while the registry is away
+                        break
+                    self._produce(out, None, offset)
+                    txn.offsets[key] = offset + 1
+                    txn.count += 1
+                    k = (out.topic, out.dead_letter)
+                    txn.out[k] = txn.out.get(k, 0) + 1
+                    if out.timestamp is not None:
+                        txn.latencies.append(out.timestamp)
+                else:
+                    tracker = trackers.get((topic, partition))
+                    if tracker is None:
+                        tracker = trackers[(topic, partition)] = PartitionTracker()
+                    tracker.add(offset)
+                    out = self._process(pipeline, record)
+                    if out is None:  # stopping while the registry is away: not delivered, not committed
+                        break
+                    self._produce(out, tracker, offset)
+                if stop.is_set():
                     break  # the rest of the batch is read again by whoever comes next
             producer.poll(0)
-            if time.monotonic() >= next_commit:
-                self._commit()
-                next_commit = time.monotonic() + settings.commit_interval
+            now = time.monotonic()
+            if now >= next_commit:
+                if eos:
+                    self._commit_transaction()
+                else:
+                    self._commit()
+                next_commit = now + settings.commit_interval
+            if now >= next_lag:
+                self._update_lag()
+                next_lag = now + 1.0
+            if now >= next_status:
+                line, status_snapshot = metrics.status_line(status_snapshot)
+                log.info("%s", line)
+                next_status = now + settings.status_interval
+
+    def _translate(self, exc: BaseException) -> BaseException:
+        """confluent_kafka's KafkaException (raised by poll/consume on a fatal error) as a KafkaError."""
+        from confluent_kafka import KafkaException
+
+        if not isinstance(exc, KafkaException):
+            return exc
+        err = _kafka_error(exc)
+        if err is not None and err.fatal():
+            self._fatal = self._fatal or self._fatal_error(err)
+            return self._fatal
+        return KafkaError(f"Kafka: {_kafka_text(exc)}")
+
+    def _update_lag(self) -> None:
+        from confluent_kafka import KafkaException, TopicPartition
+
+        if not self._assigned:
+            return
+        consumer = self._consumer
+        try:
+            positions = consumer.position([TopicPartition(t, p) for t, p in self._assigned])
+        except KafkaException:
+            return
+        for tp in positions:
+            try:
+                low, high = consumer.get_watermark_offsets(tp, cached=True)
+            except KafkaException:
+                continue
+            if high < 0:
+                continue
+            position = tp.offset if tp.offset >= 0 else low
+            if position < 0:
+                continue
+            self.metrics.lag[(tp.topic, tp.partition)] = max(0, high - position)
 
     def _message_error(self, err: Any) -> None:
-        from confluent_kafka import KafkaError
+        from confluent_kafka import KafkaError as CK
 
-        if err.code() == KafkaError._PARTITION_EOF:
+        if err.code() == CK._PARTITION_EOF:
             return
         if err.fatal():
-            raise SerdeError(f"fatal Kafka consumer error: {err.str()}")
+            raise KafkaError(f"fatal Kafka consumer error: {err.str()}")
         log.warning("kafka consumer: %s", err.str())
 
     def _process(self, pipeline: Pipeline, record: SourceRecord) -> OutputRecord | None:
         delay = 0.5
         while True:
             try:
-                return pipeline.process(record)
+                out = pipeline.process(record)
             except SerdeError as exc:
                 if not is_transient(exc):
+                    route = pipeline.route(record.topic).name
+                    self.metrics.conversion_error(route, "FAIL", type(exc).__name__)
                     raise
-                self.stats["retries"] += 1
+                self.metrics.retries += 1
                 log.warning("%s[%d]@%d: %s; retrying in %.1fs", record.topic, record.partition, record.offset, exc, delay)
+            else:
+                if out.error is not None:
+                    self.metrics.conversion_error(out.route or "?", out.stage or "?", type(out.error).__name__)
+                return out
             self._producer.poll(0)
             if self._stop.wait(delay):
                 return None
             delay = min(delay * 2, 30.0)
 
-    def _produce(self, out: OutputRecord, tracker: PartitionTracker, offset: int) -> None:
+    def _produce(self, out: OutputRecord, tracker: PartitionTracker | None, offset: int) -> None:
+        from confluent_kafka import KafkaException
+
         producer = self._producer
-        kwargs: dict[str, Any] = {"key": out.key, "value": out.value,
-                                  "on_delivery": self._delivered(tracker, offset, out.dead_letter)}
+        kwargs: dict[str, Any] = {"key": out.key, "value": out.value}
+        kwargs["on_delivery"] = self._txn_delivered if tracker is None else self._delivered(tracker, offset, out)
         if out.headers:
             kwargs["headers"] = out.headers
         if out.timestamp is not None:
@@ -337,38 +640,54 @@ class Gateway:
                 break
             except BufferError:  # the local queue is full: serve delivery reports, then retry
                 producer.poll(0.1)
-        self._in_flight += 1
+            except KafkaException as exc:
+                err = _kafka_error(exc)
+                if err is not None and err.fatal():
+                    self._fatal = self._fatal or self._fatal_error(err)
+                    raise self._fatal from None
+                raise KafkaError(f"cannot produce to {out.topic}: {_kafka_text(exc)}") from None
+        if tracker is not None:
+            self._in_flight += 1
 
     def _close(self, *, commit: bool) -> None:
-        if self._producer is not None and commit:
-            remaining = self._producer.flush(self.settings.shutdown_timeout)
-            if remaining:
-                log.warning("%d records were not acknowledged within %.0fs; their offsets are not committed",
-                            remaining, self.settings.shutdown_timeout)
-        if self._consumer is not None:
-            if commit:
-                self._commit()
-            try:
-                self._consumer.close()
-            except Exception as exc:  # noqa: BLE001 - closing is best effort
-                log.warning("closing the consumer: %s", exc)
-            self._consumer = None
-        self._producer = None
+        try:
+            if self._producer is not None and commit:
+                if self.exactly_once:
+                    if self._txn.open:
+                        self._commit_transaction()
+                else:
+                    remaining = self._producer.flush(self.settings.shutdown_timeout)
+                    if remaining:
+                        log.warning("%d records were not acknowledged within %.0fs; their offsets are not committed",
+                                    remaining, self.settings.shutdown_timeout)
+            elif self._producer is not None and self.exactly_once and self._txn.open and self._fatal is None:
+                try:
+                    self._abort_transaction("stopping after an error")
+                except SerdeError as exc:
+                    log.warning("%s", exc)
+        finally:
+            if self._consumer is not None:
+                if commit and not self.exactly_once:
+                    self._commit()
+                try:
+                    self._consumer.close()
+                except Exception as exc:  # noqa: BLE001 - closing is best effort
+                    log.warning("closing the consumer: %s", exc)
+                self._consumer = None
+            self._producer = None
+            self.metrics.ready = False
+            if self._server is not None:
+                self._server.close()
+                self._server = None
 
 
-def _kafka_text(exc: BaseException) -> str:
-    arg = exc.args[0] if exc.args else exc
-    text = getattr(arg, "str", None)
-    return text() if callable(text) else str(arg)
-
-
-def run(config: GatewayConfig, *, install_signals: bool = True) -> dict[str, int]:
+def run(config: GatewayConfig, *, install_signals: bool = True, metrics_port: int | None = None) -> dict[str, int]:
     """Run a gateway in this thread until SIGTERM/SIGINT; returns its counters.
 
     The first signal stops it gracefully (in-flight records delivered, offsets
     committed); a second SIGINT interrupts at once.
     """
-    gateway = Gateway(config)
+    gateway = Gateway(config, metrics_port=metrics_port)
     previous: dict[int, Any] = {}
     if install_signals and threading.current_thread() is threading.main_thread():
         def handler(signum: int, frame: Any) -> None:

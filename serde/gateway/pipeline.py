@@ -75,6 +75,8 @@ class OutputRecord:
     timestamp: int | None
     partition: int | None = None  # None: leave it to the partitioner
     error: BaseException | None = None
+    stage: str | None = None  # dead letters: KEY_CONVERTER, VALUE_CONVERTER or TRANSFORMATION
+    route: str | None = None
 
     @property
     def dead_letter(self) -> bool:
@@ -304,7 +306,7 @@ class _Target:
             serializer = Serializer(fmt, found.text, self._registry, references=found.references,
                                     use_schema_id=found.id, auto_register=False, **extra)
         ctx = _Ctx(self.topic, self.part)
-        serializer._resolve(ctx)  # registers (or looks up) now, once; raises early
+        serializer.prepare(self.topic, self.part == "key")  # registers (or looks up) now, once; raises early
         parsed = serializer.schema
         assert parsed is not None
 
@@ -411,7 +413,8 @@ class Route:
         assert self.dead_letter_topic is not None
         headers = list(record.headers or ())
         headers.extend(error_headers(record, self.name, stage, class_name, exc))
-        return OutputRecord(self.dead_letter_topic, record.key, record.value, headers, record.timestamp, None, exc)
+        return OutputRecord(self.dead_letter_topic, record.key, record.value, headers, record.timestamp, None, exc,
+                            stage, self.name)
 
 
 def error_headers(record: SourceRecord, route: str, stage: str, class_name: str, exc: BaseException) -> list[tuple[str, bytes]]:

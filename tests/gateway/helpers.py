@@ -83,11 +83,11 @@ def gateway_thread(config_path: Path) -> Iterator[Any]:
         raise errors[0]
 
 
-def start_process(config_path: Path, log: Path) -> subprocess.Popen:
+def start_process(config_path: Path, log: Path, *args: str, log_level: str = "debug") -> subprocess.Popen:
     env = dict(os.environ, PYTHONUNBUFFERED="1")
     with open(log, "wb") as stderr:  # the child keeps its own copy of the descriptor
-        return subprocess.Popen([SERDE, "gateway", "run", str(config_path), "--log-level", "debug"], cwd=str(ROOT),
-                                stdout=subprocess.DEVNULL, stderr=stderr, env=env)
+        return subprocess.Popen([SERDE, "gateway", "run", str(config_path), "--log-level", log_level, *args],
+                                cwd=str(ROOT), stdout=subprocess.DEVNULL, stderr=stderr, env=env)
 
 
 def wait_for_log(log: Path, text: str, proc: subprocess.Popen, timeout: float = 30) -> None:
@@ -186,3 +186,54 @@ def read_all(bootstrap: str, topic: str, timeout: float = 20.0) -> list[Any]:
         return got
     finally:
         consumer.close()
+
+
+def read_committed(bootstrap: str, topic: str, timeout: float = 20.0, **conf: Any) -> list[Any]:
+    """Every committed record of ``topic`` (``isolation.level=read_committed``), read until
+    each partition's position reaches its end (transaction markers included)."""
+    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
+
+    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": f"r-{uuid.uuid4().hex}",
+                         "enable.auto.commit": False, "isolation.level": "read_committed", **conf})
+    try:
+        parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
+        tps = [TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts]
+        consumer.assign(tps)
+        got: list[Any] = []
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for msg in consumer.consume(500, 0.2):
+                assert msg.error() is None, msg.error()
+                got.append(msg)
+            ends = {p: consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=5)[1] for p in parts}
+            positions = {tp.partition: tp.offset for tp in consumer.position([TopicPartition(topic, p) for p in parts])}
+            if all(ends[p] <= 0 or positions[p] >= ends[p] for p in parts):
+                return got
+        raise AssertionError(f"{topic}: not read to its end within {timeout}s (positions {positions}, ends {ends})")
+    finally:
+        consumer.close()
+
+
+def http_get(port: int, path: str) -> tuple[int, str]:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as resp:
+            return resp.status, resp.read().decode()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode()
+
+
+def feeder(bootstrap: str, topic: str, records: list[Any], chunk: int = 30, pause: float = 0.05) -> tuple[threading.Thread, threading.Event]:
+    """A thread producing ``records`` in chunks (records keep arriving while a test acts);
+    set the event to stop it early."""
+    stop = threading.Event()
+
+    def feed() -> None:
+        for start in range(0, len(records), chunk):
+            produce(bootstrap, topic, records[start:start + chunk])
+            if stop.wait(pause):
+                return
+
+    return threading.Thread(target=feed, daemon=True), stop
