@@ -220,6 +220,11 @@ class Gateway:
         return {"consumed": m.total_in, "produced": m.total_out, "dead_lettered": m.total_dead_lettered,
                 "commits": m.commits, "retries": m.retries, "aborts": m.aborts, "errors": m.total_errors}
 
+    @property
+    def http_port(self) -> int | None:
+        """The port /metrics and /ready are served on (None without ``metrics_port``)."""
+        return self._server.port if self._server is not None else None
+
     def is_ready(self) -> bool:
         """Connected and a member of the group (with or without partitions), not stopping."""
         return self.metrics.ready and not self._stop.is_set() and self._fatal is None

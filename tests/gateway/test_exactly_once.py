@@ -3,6 +3,7 @@ processes sharing a group with one killed, producer fencing."""
 from __future__ import annotations
 
 import collections
+import re
 import signal
 import threading
 import time
@@ -118,6 +119,7 @@ def test_exactly_once_sigkill_mid_transaction_then_restart(tmp_path, kafka_boots
     _assert_exactly_once(kafka_bootstrap, dst, dlq, keys)
     text = (tmp_path / "gateway2.log").read_text()
     assert "transactional.id " + f"{group}-node-1" in text
+    assert re.search(r"status: in \d+, out \d+, dead-lettered \d+, errors \d+, lag \d+", text)  # every second
 
 
 def test_two_processes_share_partitions_one_killed_survivor_finishes(tmp_path, kafka_bootstrap, make_topic):
