@@ -252,6 +252,43 @@ _SCALARS: dict[str, Coerce] = {
 }
 
 
+_EXACT: dict[str, Callable[[Any], bool]] = {
+    m.STRING: lambda v: isinstance(v, str),
+    m.BYTES: lambda v: isinstance(v, (bytes, bytearray)),
+    m.BOOLEAN: lambda v: isinstance(v, bool),
+    m.INT32: lambda v: type(v) is int and _INT32[0] <= v <= _INT32[1],
+    m.INT64: lambda v: type(v) is int,
+    m.FLOAT32: lambda v: isinstance(v, float),
+    m.FLOAT64: lambda v: isinstance(v, float),
+    m.NULL: lambda v: v is None,
+    m.DATE: lambda v: isinstance(v, dt.date) and not isinstance(v, dt.datetime),
+    m.TIME_MILLIS: lambda v: isinstance(v, dt.time),
+    m.TIMESTAMP_MILLIS: lambda v: isinstance(v, dt.datetime),
+    m.TIMESTAMP_MICROS: lambda v: isinstance(v, dt.datetime),
+    m.UUID: lambda v: isinstance(v, uuid.UUID),
+    m.ANY: lambda v: True,
+}
+
+
+def matches(t: m.Type, value: Any) -> bool:
+    """Whether ``value`` already is a value of ``t`` (no conversion needed)."""
+    if isinstance(t, m.Scalar):
+        return _EXACT[t.kind](value)
+    if isinstance(t, m.Decimal):
+        return isinstance(value, decimal.Decimal)
+    if isinstance(t, m.Enum):
+        return isinstance(value, str) and value in t.symbols
+    if isinstance(t, m.Optional):
+        return value is None or matches(t.type, value)
+    if isinstance(t, m.Array):
+        return isinstance(value, (list, tuple))
+    if isinstance(t, (m.Map, m.Record)):
+        return isinstance(value, dict)
+    if isinstance(t, m.Union_):
+        return any(matches(x, value) for x in t.types)
+    return False
+
+
 def _null(value: Any, path: str) -> Any:
     if value is None:
         return None
@@ -300,12 +337,17 @@ def _build(t: m.Type, named: dict[str, Coerce]) -> Coerce:
 
         return mapping
     if isinstance(t, m.Union_):
-        options = [_build(option, named) for option in t.types]
+        options = [(option, _build(option, named)) for option in t.types]
 
         def union(value: Any, path: str) -> Any:
-            for option in options:
+            # a branch the value already is wins over one it could be converted to:
+            # 5 in ["string", "long"] stays the long 5, not the text "5"
+            for option, coerce in options:
+                if matches(option, value):
+                    return coerce(value, path)
+            for _, coerce in options:
                 try:
-                    return option(value, path)
+                    return coerce(value, path)
                 except RecordInvalid:
                     continue
             raise _fail(path, value, "any type of the union")

@@ -918,12 +918,112 @@ def _make_coercer(source: ParsedSchema | None, target: ParsedSchema | None, fram
         except SerdeError:
             pass
     logical = _coerce.build(target_model)
+    fold = _oneof_folder(source) if source_format == "protobuf" and framing == "none" else None
+    if fold is not None:
+        coerce_logical = logical
+        logical = lambda value, path: coerce_logical(fold(value), path)  # noqa: E731
     if target.schema_type != "PROTOBUF":
         return logical
     # Protobuf carries decimals, dates, times and UUIDs as strings (the translation's
     # annotations say which): check the value as the logical type, then write its text.
     physical = _coerce.build(_protobuf_physical(target_model))
-    return lambda value, path: physical(logical(value, path), path)
+    unfold = _oneof_unfolder(target, target_model)
+    if unfold is None:
+        return lambda value, path: physical(logical(value, path), path)
+    return lambda value, path: unfold(physical(logical(value, path), path))
+
+
+def _oneof_plan(schema: ParsedSchema | None) -> list[tuple[tuple[str, ...], str, list[str]]]:
+    """Where a Protobuf message has oneofs that the model sees as union fields:
+    ``(path to the record, oneof name, member field names in declaration order)``."""
+    descriptor = getattr(schema, "descriptor", None)
+    if descriptor is None:
+        return []
+    plan: list[tuple[tuple[str, ...], str, list[str]]] = []
+
+    def walk(message: Any, path: tuple[str, ...], seen: frozenset[str]) -> None:
+        if message.full_name in seen:
+            return
+        seen = seen | {message.full_name}
+        for oneof in message.oneofs:
+            members = [f.name for f in oneof.fields]
+            # proto3 `optional` makes a one-field synthetic oneof: that is an Optional, not a union
+            if len(members) > 1 or not oneof.name.startswith("_"):
+                plan.append((path, oneof.name, members))
+        for field in message.fields:
+            if field.message_type is not None and not field.is_repeated:
+                walk(field.message_type, path + (field.name,), seen)
+
+    walk(descriptor, (), frozenset())
+    return plan
+
+
+def _at(record: Any, path: tuple[str, ...]) -> Any:
+    for part in path:
+        if not isinstance(record, dict):
+            return None
+        record = record.get(part)
+    return record if isinstance(record, dict) else None
+
+
+def _oneof_folder(source: ParsedSchema | None) -> Callable[[Any], Any] | None:
+    """Protobuf dicts hold one key per oneof member; the model one field per oneof."""
+    plan = _oneof_plan(source)
+    if not plan:
+        return None
+
+    def fold(record: Any) -> Any:
+        for path, name, members in plan:
+            node = _at(record, path)
+            if node is None:
+                continue
+            value = None
+            for member in members:
+                member_value = node.pop(member, None)
+                if member_value is not None and value is None:
+                    value = member_value
+            node[name] = value
+        return record
+
+    return fold
+
+
+def _oneof_unfolder(target: ParsedSchema, model: m.Type) -> Callable[[Any], Any] | None:
+    """The other way: a union field's value goes to the member of its type."""
+    plan = _oneof_plan(target)
+    if not plan or not isinstance(model, m.Record):
+        return None
+    resolved: list[tuple[tuple[str, ...], str, list[tuple[str, Any]]]] = []
+    for path, name, members in plan:
+        record: Any = model
+        for part in path:
+            field = record.field(part) if isinstance(record, m.Record) else None
+            record = m.unwrap_optional(field.type)[0] if field is not None else None
+        field = record.field(name) if isinstance(record, m.Record) else None
+        if field is None:
+            continue
+        union, _ = m.unwrap_optional(field.type)
+        types = list(union.types) if isinstance(union, m.Union_) else [union]
+        resolved.append((path, name, [(member, t, _coerce.build(t)) for member, t in zip(members, types)]))
+
+    def unfold(record: Any) -> Any:
+        for path, name, members in resolved:
+            node = _at(record, path)
+            if node is None or name not in node:
+                continue
+            value = node.pop(name)
+            if value is None:
+                continue
+            exact = [(member, accepts) for member, t, accepts in members if _coerce.matches(t, value)]
+            for member, accepts in exact or [(member, accepts) for member, _, accepts in members]:
+                try:
+                    node[member] = accepts(value, name)
+                    break
+                except SerdeError:
+                    continue
+        return record
+
+    return unfold
 
 
 def _protobuf_physical(t: m.Type) -> m.Type:

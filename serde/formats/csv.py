@@ -76,6 +76,34 @@ def format_cell(value: Any, null_marker: str) -> str:
     return orjson.dumps(value, default=_json_default).decode("utf-8")
 
 
+def _json_quote(text: str) -> str:
+    import orjson
+
+    return orjson.dumps(text).decode("utf-8")
+
+
+def _json_cell(value: Any) -> str:
+    import orjson
+
+    from .jsonschema import _default
+
+    return orjson.dumps(value, default=_default, option=orjson.OPT_UTC_Z).decode("utf-8")
+
+
+def _union_cell(coerce: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    import orjson
+
+    def parse(value: Any, path: str) -> Any:
+        if isinstance(value, str):
+            try:
+                value = orjson.loads(value)
+            except orjson.JSONDecodeError:
+                raise RecordInvalid(f"a union cell holds JSON, not {value!r}", path=path) from None
+        return coerce(value, path)
+
+    return parse
+
+
 def _columns(record: m.Record, prefix: tuple[str, ...] = ()) -> list[Column]:
     out: list[Column] = []
     for f in record.fields:
@@ -85,6 +113,11 @@ def _columns(record: m.Record, prefix: tuple[str, ...] = ()) -> list[Column]:
             out.extend(_columns(inner, path))
             continue
         json_text = isinstance(inner, (m.Array, m.Map, m.Union_, m.Record))
+        if isinstance(inner, m.Union_):
+            # a union cell is JSON, so 5 and "5" stay apart: text is quoted there
+            parse = _union_cell(_coerce.build(inner))
+            out.append(Column(".".join(path), path, inner, nullable, parse, True, lambda text, p=parse: p(text, "$")))
+            continue
         out.append(Column(".".join(path), path, inner, nullable, _coerce.build(inner), json_text, _coerce.text_parser(inner)))
     return out
 
@@ -240,8 +273,12 @@ class CsvSchema(ParsedSchema):
                 continue
             # Check the value against the column type so we never write a row
             # that cannot be read back.
-            value = column.parse(value, f"$.{column.name}")
-            cell = format_cell(value, null)
+            if isinstance(column.type, m.Union_):
+                value = column.parse(value if not isinstance(value, str) else _json_quote(value), f"$.{column.name}")
+                cell = _json_cell(value)
+            else:
+                value = column.parse(value, f"$.{column.name}")
+                cell = format_cell(value, null)
             if cell == null and column.nullable:
                 # an empty string where empty means null: it must be written quoted
                 cell = QuotedEmpty(cell)

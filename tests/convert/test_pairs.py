@@ -116,3 +116,33 @@ def test_streams_work_like_files(tmp_path):
     lines = out.getvalue().decode().splitlines()
     assert report.written == len(lines) == len(RECORDS)
     assert json.loads(lines[0])["created"] == "2024-01-02T03:04:05.678000Z"
+
+
+UNION = json.dumps({"type": "record", "name": "U", "namespace": "com.acme", "fields": [
+    {"name": "id", "type": "long"},
+    {"name": "payload", "type": ["string", "long", {"type": "record", "name": "Box", "fields": [{"name": "n", "type": "int"}]}]},
+    {"name": "maybe", "type": ["null", "string", "double"], "default": None}]})
+UNION_RECORDS = [
+    {"id": 1, "payload": "x", "maybe": None},
+    {"id": 2, "payload": 5, "maybe": "5"},
+    {"id": 3, "payload": "5", "maybe": 2.5},
+    {"id": 4, "payload": {"n": 9}, "maybe": ""},
+]
+
+
+@pytest.mark.parametrize("via", ["csv", "json", "protobuf"])
+def test_unions_keep_their_branch_through_every_format(tmp_path, via):
+    import fastavro
+
+    base = tmp_path / "u.avro"
+    with open(base, "wb") as out:
+        fastavro.writer(out, fastavro.parse_schema(json.loads(UNION)), UNION_RECORDS)
+    middle = tmp_path / f"u.{via}"
+    options = {"to_message": "com.acme.U"} if via == "protobuf" else {}
+    report = serde.convert(base, middle, from_format="avro", to_format=via, **options)
+    back = tmp_path / "back.avro"
+    source_schema = UNION if via == "csv" else report.target_schema
+    serde.convert(middle, back, from_format=via, to_format="avro", schema=source_schema, to_schema=UNION,
+                  message="com.acme.U" if via == "protobuf" else None)
+    with open(back, "rb") as stream:
+        assert list(fastavro.reader(stream)) == UNION_RECORDS
