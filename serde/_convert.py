@@ -493,7 +493,7 @@ class Writer:
 
         def write(record: Any) -> None:
             try:
-                stream.write(orjson.dumps(record, default=_default, option=orjson.OPT_APPEND_NEWLINE))
+                stream.write(orjson.dumps(record, default=_default, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_UTC_Z))
             except TypeError as exc:
                 from ._errors import RecordInvalid
 
