@@ -55,19 +55,56 @@ __all__ = [
     "load_config",
     "parse_config",
     "redact",
+    "redact_url",
+    "scrub",
+    "secret_values",
 ]
 
 REGISTRY_TYPES = {"avro": "AVRO", "json": "JSON", "protobuf": "PROTOBUF"}
 BINARY_TYPES = ("string", "int", "long", "short", "float", "double", "boolean", "uuid", "bytes")
 ERROR_POLICIES = ("dead-letter", "fail")
 DELIVERY = ("at-least-once", "exactly-once")
-_SECRET = re.compile(r"password|secret|token|credential|sasl\.jaas|basic\.auth|\.key$|key\.pem|keystore|private", re.I)
+_SECRET = re.compile(r"password|secret|token|credential|sasl\.jaas|basic\.auth|\.key$|key\.pem|keystore|private"
+                     r"|oauthbearer\.config|user\.info", re.I)
+_URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
 _ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def redact(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``settings`` safe to log: values of secret-looking keys become ``***``."""
-    return {k: ("***" if _SECRET.search(k) else v) for k, v in settings.items()}
+    """A copy of ``settings`` safe to log: values of secret-looking keys become ``***``,
+    and ``user:password@`` in URLs becomes ``***@``."""
+    return {k: ("***" if _SECRET.search(k) else redact_url(v) if isinstance(v, str) else v) for k, v in settings.items()}
+
+
+def redact_url(text: str) -> str:
+    """``https://user:pw@host`` -> ``https://***@host`` (any URL inside ``text``)."""
+    return _URL_USERINFO.sub("***@", text)
+
+
+def secret_values(config: "GatewayConfig") -> list[str]:
+    """Every secret string of a config (Kafka and registry settings, URL credentials),
+    longest first: what must never be printed."""
+    found: set[str] = set()
+    for table in (config.kafka, config.consumer, config.producer, config.registry_conf):
+        for key, value in table.items():
+            if isinstance(value, str) and len(value) >= 3 and _SECRET.search(key):
+                found.add(value)
+                if ":" in value and "user.info" in key:  # basic auth "user:password": the password alone too
+                    found.add(value.split(":", 1)[1])
+    for match in _URL_USERINFO.finditer(config.registry or ""):
+        userinfo = match.group(0)[:-1]
+        found.add(userinfo)
+        if ":" in userinfo:
+            found.add(userinfo.split(":", 1)[1])
+    return sorted((v for v in found if len(v) >= 3), key=len, reverse=True)
+
+
+def scrub(text: str, secrets: list[str]) -> str:
+    """``text`` with every secret replaced by ``***``."""
+    for secret in secrets:
+        if secret in text:
+            text = text.replace(secret, "***")
+    return redact_url(text)
 
 
 @dataclass(frozen=True)
@@ -146,7 +183,7 @@ class GatewayConfig:
 
     def __repr__(self) -> str:
         return (
-            f"GatewayConfig(kafka={redact(self.kafka)!r}, registry={self.registry!r}, "
+            f"GatewayConfig(kafka={redact(self.kafka)!r}, registry={redact_url(self.registry or '')!r}, "
             f"routes={[r.name for r in self.routes]!r})"
         )
 

@@ -55,7 +55,7 @@ import time
 from typing import Any, Callable
 
 from .._errors import ConfigError, KafkaError, SerdeError
-from .config import GatewayConfig, redact
+from .config import GatewayConfig, redact, redact_url, scrub, secret_values
 from .metrics import Metrics, MetricsServer
 from .pipeline import OutputRecord, Pipeline, SourceRecord, is_transient
 
@@ -151,6 +151,21 @@ def _kafka_error(exc: BaseException) -> Any:
     return arg if hasattr(arg, "code") and hasattr(arg, "fatal") else None
 
 
+class _Scrub(logging.Filter):
+    """Replaces secret values in log records (librdkafka's lines, exception texts)."""
+
+    def __init__(self, secrets: list[str]) -> None:
+        super().__init__()
+        self.secrets = secrets
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        clean = scrub(message, self.secrets)
+        if clean != message:
+            record.msg, record.args = clean, None
+        return True
+
+
 class Gateway:
     """Runs a pipeline between Kafka topics until :meth:`stop` (or a fatal error).
 
@@ -204,6 +219,8 @@ class Gateway:
             conf["error_cb"] = self._on_kafka_error
         self.consumer_conf = consumer
         self.producer_conf = producer
+        self._secrets = secret_values(config)
+        self._last_error: str | None = None
 
     # -- control ----------------------------------------------------------------------
     def stop(self) -> None:
@@ -234,6 +251,7 @@ class Gateway:
         if err.fatal():
             self._fatal = self._fatal_error(err)
         else:
+            self._last_error = err.str()
             log.warning("kafka: %s", err.str())
 
     def _fatal_error(self, err: Any) -> KafkaError:
@@ -423,8 +441,10 @@ class Gateway:
         try:
             metadata = self._producer.list_topics(timeout=self.settings.startup_timeout)
         except KafkaException as exc:
+            self._producer.poll(0)  # serve the error callbacks: they hold the reason (e.g. authentication)
+            last = f" (last error: {self._last_error})" if self._last_error else ""
             raise KafkaError(
-                f"cannot reach Kafka at {bootstrap} within {self.settings.startup_timeout:g}s: {_kafka_text(exc)}"
+                f"cannot reach Kafka at {bootstrap} within {self.settings.startup_timeout:g}s: {_kafka_text(exc)}{last}"
             ) from None
         if self._fatal is not None:  # e.g. authentication failed
             raise self._fatal
@@ -454,11 +474,28 @@ class Gateway:
 
     def run(self) -> None:
         """Connect, then convert until stopped. Raises SerdeError on fatal errors (after
-        committing what was delivered)."""
+        committing what was delivered). Secrets of the config never appear in its log
+        lines or in the error raised."""
+        scrubber = _Scrub(self._secrets)
+        loggers = (log, _rdkafka_log)
+        for logger in loggers:
+            logger.addFilter(scrubber)
+        try:
+            self._run()
+        except SerdeError as exc:
+            if self._secrets and scrub(str(exc), self._secrets) != str(exc):
+                exc.reason = scrub(exc.reason, self._secrets)
+                exc.location = scrub(exc.location, self._secrets) if exc.location else exc.location
+            raise
+        finally:
+            for logger in loggers:
+                logger.removeFilter(scrubber)
+
+    def _run(self) -> None:
         log.info("gateway starting: routes %s; %s; kafka %s; registry %s",
                  ", ".join(r.name for r in self.config.routes), self.settings.delivery,
                  redact({k: v for k, v in self.consumer_conf.items() if k not in _CALLBACKS}),
-                 self.config.registry or "default")
+                 redact_url(self.config.registry or "default"))
         if self.metrics_port is not None:
             self._server = MetricsServer(self.metrics, self.metrics_port, ready=self.is_ready).start()
         try:

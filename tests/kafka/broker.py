@@ -324,9 +324,15 @@ class KafkaBroker:
         jvm_opts: Iterable[str] = (),
         java: Optional[str] = None,
         keep_logs: Optional[bool] = None,
+        format_args: Iterable[str] = (),
     ):
         self.version = version or os.environ.get("SERDE_KAFKA_VERSION") or DEFAULT_KAFKA_VERSION
+        # a callable value is called with the broker once its ports are known, e.g.
+        # {"listeners": lambda b: f"PLAINTEXT://127.0.0.1:{b.port},CONTROLLER://...,SASL_PLAINTEXT://..."}
         self.extra_properties = dict(extra_properties or {})
+        # extra ``kafka.tools.StorageTool format`` arguments, e.g.
+        # ("--add-scram", "SCRAM-SHA-256=[name=alice,password=secret]")
+        self.format_args = list(format_args)
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
         self.heap_opts = (
@@ -485,7 +491,7 @@ class KafkaBroker:
             controller_port=self.controller_port,
             log_dir=self.workdir / "data",
             host=self.host,
-            extra_properties=self.extra_properties,
+            extra_properties={k: (v(self) if callable(v) else v) for k, v in self.extra_properties.items()},
         )
         props_path = self.workdir / "server.properties"
         props_path.write_text(_render_properties(self.properties))
@@ -498,6 +504,7 @@ class KafkaBroker:
                            "--cluster-id", self.cluster_id,
                            "--config", str(props_path),
                            "--ignore-formatted",
+                           *self.format_args,
                            heap="-Xmx256m"),
             capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL,
         )
