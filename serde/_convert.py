@@ -742,15 +742,7 @@ def _pump_items(items: Iterator[Item], report: ConversionReport, started: float,
             except SerdeError as exc:
                 error = exc.at(item.location)
         if error is not None:
-            if on_error == "fail":
-                raise error
-            report.rejected += 1
-            if len(report.errors) < 100:
-                report.errors.append(str(error))
-            if dead is not None:
-                _write_dead_letter(dead, item, error)
-            if max_errors is not None and report.rejected > max_errors:
-                raise SerdeError(f"more than {max_errors} rejected records; stopping (last: {error})")
+            _reject(report, item, error, on_error, dead, max_errors)
         if progress is not None and report.read % 1024 == 0:
             now = time.perf_counter()
             if now - last_progress >= 0.5:
@@ -834,15 +826,7 @@ def _convert_chunked(in_stream: BinaryIO, reader: Reader, report: ConversionRepo
             report.read += result.read
             report.written += result.written
             for error, raw in result.rejected:
-                if on_error == "fail":
-                    raise error
-                report.rejected += 1
-                if len(report.errors) < 100:
-                    report.errors.append(str(error))
-                if dead is not None:
-                    _write_dead_letter(dead, Item(error.location or "", raw, None, error), error)
-                if max_errors is not None and report.rejected > max_errors:
-                    raise SerdeError(f"more than {max_errors} rejected records; stopping (last: {error})")
+                _reject(report, Item(error.location or "", raw, None, error), error, on_error, dead, max_errors)
             if container is not None:
                 container.write_encoded_block(result.written, result.payload)
             elif result.payload:
@@ -1119,6 +1103,21 @@ class _open_dead_letter:
     def __exit__(self, *exc: Any) -> None:
         if self.stream is not None:
             self.stream.close()
+
+
+def _reject(report: ConversionReport, item: Item, error: SerdeError, on_error: str, dead: BinaryIO | None,
+            max_errors: int | None) -> None:
+    """Apply the error policy to one rejected record: raise, or count it (and keep the
+    first hundred reasons), dead-letter it, and stop past ``max_errors``."""
+    if on_error == "fail":
+        raise error
+    report.rejected += 1
+    if len(report.errors) < 100:
+        report.errors.append(str(error))
+    if dead is not None:
+        _write_dead_letter(dead, item, error)
+    if max_errors is not None and report.rejected > max_errors:
+        raise SerdeError(f"more than {max_errors} rejected records; stopping (last: {error})")
 
 
 def _write_dead_letter(stream: BinaryIO, item: Item, error: SerdeError) -> None:
