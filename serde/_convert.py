@@ -38,6 +38,7 @@ FILE_FORMATS = ("avro", "binary", "csv", "json", "protobuf")
 FRAMINGS = ("none", "base64", "delimited")
 ON_ERROR = ("fail", "skip", "dead-letter")
 INFER_SAMPLE = 1000
+PROGRESS_SECONDS = 0.5  # how often progress is reported
 _LENGTH = struct.Struct(">i")
 
 
@@ -62,9 +63,14 @@ class ConversionReport:
     errors: list[str] = field(default_factory=list)
     target_schema: str | None = None
     seconds: float = 0.0
+    bytes_read: int | None = None  # where the input can say (files; not pipes)
 
     def summary(self) -> str:
-        rate = f", {self.read / self.seconds:,.0f} records/s" if self.seconds > 0 and self.read >= 10_000 else ""
+        rate = ""
+        if self.seconds > 0 and self.read >= 10_000:
+            rate = f", {self.read / self.seconds:,.0f} records/s"
+            if self.bytes_read:
+                rate += f", {self.bytes_read / self.seconds / 2**20:,.1f} MiB/s"
         return f"{self.read} read, {self.written} written, {self.rejected} rejected{rate}"
 
 
@@ -672,6 +678,13 @@ def convert(
     started = time.perf_counter()
     report = ConversionReport()
     with _open_in(input) as in_stream:
+        if progress is not None:
+            user_progress = progress
+
+            def progress(report: ConversionReport) -> None:
+                report.bytes_read = _position(in_stream)
+                user_progress(report)
+
         reader = Reader(in_stream, from_format, source_schema, framing=input_framing, registry=registry, topic=topic,
                         csv_options=csv_options)
         items: Iterator[Item] = iter(reader)
@@ -703,6 +716,7 @@ def convert(
                              on_error, dead_letter, max_errors, progress, codec, avro_lane,
                              workers if workers is not None else _default_workers(input))
             report.seconds = time.perf_counter() - started
+            report.bytes_read = _position(in_stream)
             return report
         items = _chain(sample, items)
         try:
@@ -710,6 +724,7 @@ def convert(
                   max_errors, progress, output_framing, registry, topic, subject, codec, avro_lane)
         finally:
             items.close()  # closes the reader's generators (and their text wrappers) now
+        report.bytes_read = _position(in_stream)
     report.seconds = time.perf_counter() - started
     return report
 
@@ -745,10 +760,17 @@ def _pump_items(items: Iterator[Item], report: ConversionReport, started: float,
             _reject(report, item, error, on_error, dead, max_errors)
         if progress is not None and report.read % 1024 == 0:
             now = time.perf_counter()
-            if now - last_progress >= 0.5:
+            if now - last_progress >= PROGRESS_SECONDS:
                 last_progress = now
                 report.seconds = now - started
                 progress(report)
+
+
+def _position(stream: BinaryIO) -> int | None:
+    try:
+        return stream.tell()
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def _default_workers(input: Any) -> int:
@@ -833,7 +855,7 @@ def _convert_chunked(in_stream: BinaryIO, reader: Reader, report: ConversionRepo
                 out_stream.write(result.payload)
             if progress is not None:
                 now = time.perf_counter()
-                if now - last_progress[0] >= 0.5:
+                if now - last_progress[0] >= PROGRESS_SECONDS:
                     last_progress[0] = now
                     report.seconds = now - started
                     progress(report)

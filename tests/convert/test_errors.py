@@ -178,3 +178,17 @@ def test_framed_input_with_an_unknown_schema_id_is_named(tmp_path):
     with pytest.raises(serde.RegistryError, match="line 1"):
         serde.convert(source, tmp_path / "o.ndjson", from_format="avro", to_format="json", input_framing="base64",
                       registry=str(tmp_path / "r.db"))
+
+
+def test_progress_is_reported_with_records_and_bytes(tmp_path, monkeypatch):
+    import serde._convert as convert_module
+
+    monkeypatch.setattr(convert_module, "PROGRESS_SECONDS", 0.0)
+    source = ndjson(tmp_path, *([GOOD] * 3000))
+    seen = []
+    report = serde.convert(source, tmp_path / "o.avro", from_format="json", to_format="avro", to_schema=SCHEMA,
+                           progress=lambda r: seen.append((r.read, r.bytes_read)))
+    assert report.read == 3000 and report.bytes_read == source.stat().st_size
+    assert seen, "no progress was reported"
+    assert all(read > 0 for read, _ in seen)
+    assert "records/s" not in report.summary() or "MiB/s" in report.summary()
