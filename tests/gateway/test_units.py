@@ -35,6 +35,12 @@ def _config(route_overrides: dict | None = None, **top):
     (lambda d: d.update(gateway={"max_in_flight": 0}), "gateway.max_in_flight: expected a positive number"),
     (lambda d: d.update(gateway={"grop": "x"}), "gateway.grop: unknown key (did you mean 'group'?)"),
     (lambda d: d.update(registry={"url": "ftp://x"}), "registry.url: expected an http(s)://"),
+    (lambda d: d.update(gateway={"delivery": "twice"}), "gateway.delivery: expected one of at-least-once, exactly-once"),
+    (lambda d: d["routes"][0].update(delivery="once"), "routes[r].delivery: expected one of"),
+    (lambda d: (d.update(gateway={"delivery": "at-least-once"}), d["routes"][0].update(delivery="exactly-once")),
+     "routes: delivery = 'exactly-once' contradicts gateway.delivery"),
+    (lambda d: d.update(gateway={"metrics_port": 70000}), "gateway.metrics_port: expected a TCP port number"),
+    (lambda d: d.update(gateway={"status_interval": -1}), "gateway.status_interval: expected a number of seconds"),
     (lambda d: d["routes"][0]["target"]["value"].update(schema_file="nope.avsc", type=None), "routes[r].target.value.schema_file: cannot read"),
 ])
 def test_config_errors_name_the_key(mutate, message):
@@ -118,3 +124,32 @@ def test_transient_registry_errors_are_raised_not_dead_lettered(tmp_path, monkey
     monkeypatch.setattr(deserializer._registry, "call", down)
     with pytest.raises(serde.RegistryError):
         pipeline.process(SourceRecord("in", 0, 1, None, framed))
+
+
+def test_delivery_from_a_route_and_transactional_id():
+    from serde.gateway import Gateway
+
+    config = parse_config(_config({"delivery": "exactly-once"}, gateway={"group": "g", "instance_id": "n1"}))
+    assert config.settings.exactly_once
+    gateway = Gateway(config)
+    assert gateway.producer_conf["transactional.id"] == "g-n1"
+    assert gateway.consumer_conf["isolation.level"] == "read_committed"
+    assert gateway.consumer_conf["partition.assignment.strategy"] == "cooperative-sticky"
+    plain = Gateway(parse_config(_config()))
+    assert "transactional.id" not in plain.producer_conf
+    with pytest.raises(serde.ConfigError, match="isolation.level"):
+        Gateway(parse_config(_config({"delivery": "exactly-once"},
+                                     kafka={"bootstrap.servers": "b", "isolation.level": "read_uncommitted"})))
+
+
+def test_secrets_are_scrubbed_from_text():
+    from serde.gateway.config import scrub, secret_values
+
+    data = _config(registry={"url": "https://u:url-pw@reg:8081", "basic.auth.user.info": "bob:reg-pw"})
+    data["kafka"]["sasl.password"] = "kafka-pw"
+    config = parse_config(data)
+    secrets = secret_values(config)
+    text = scrub("failed: kafka-pw reg-pw bob:reg-pw https://u:url-pw@reg:8081/subjects", secrets)
+    assert "kafka-pw" not in text and "reg-pw" not in text and "url-pw" not in text
+    assert "https://***@reg:8081/subjects" in text
+    assert "url-pw" not in repr(config)
