@@ -104,22 +104,28 @@ class JsonFormat(Format):
         validator = schema.validator
         loads = orjson.loads
 
+        # Records holding values JSON has no type for (Decimal, datetime, UUID) are
+        # checked in the form actually written, where those are text. Once one record
+        # needed that, the rest of the stream (same source, same shapes) goes straight
+        # to it instead of failing the object check first every time.
+        check_written = [False]
+
         def encode_record(record: Any) -> bytes:
             try:
                 data = dumps(record, default=_default, option=_UTC_Z)
             except TypeError as exc:
                 raise RecordInvalid(f"not JSON serializable: {exc}", path="$") from exc
             if validate:
-                try:
-                    ok = validator.is_valid(record)
-                except ValueError:  # a value JSON has no type for (datetime, UUID...)
-                    ok = False
-                if not ok:
-                    # Check what is actually written: a Decimal or a datetime is text
-                    # there, which is what the schema describes.
-                    written = loads(data)
-                    if not validator.is_valid(written):
-                        raise _first_error(validator, written, RecordInvalid)
+                if not check_written[0]:
+                    try:
+                        if validator.is_valid(record):
+                            return data
+                    except ValueError:  # a value JSON has no type for
+                        pass
+                written = loads(data)
+                if not validator.is_valid(written):
+                    raise _first_error(validator, written, RecordInvalid)
+                check_written[0] = True
             return data
 
         return encode_record
