@@ -542,7 +542,7 @@ class Writer:
 
     def _avro_writer(self, codec: str) -> Callable[[Any], None]:
         from ._ocf import OcfWriter, _compressor
-        from .formats.avro import AvroSchema, _cavro, _cavro_options, _encode_error
+        from .formats.avro import AvroSchema, _encode_error
 
         schema = self.schema
         if not isinstance(schema, AvroSchema):
@@ -553,10 +553,8 @@ class Writer:
 
         container = OcfWriter(self.stream, orjson.dumps(schema.expanded).decode(), codec) if self.container else None
         if self.avro_lane:
-            from ._avro_lane import strip_logical_types
-
             # records arrive as Avro primitives; the header still declares the logical types
-            encode = _cavro.Schema(strip_logical_types(schema.expanded), options=_cavro_options()).binary_encode
+            encode = _lane_encoder(schema)
         else:
             encode = get_format("avro").encoder(schema)
         append = container.write if container is not None else self.stream.write
@@ -766,6 +764,14 @@ def _pump_items(items: Iterator[Item], report: ConversionReport, started: float,
                 progress(report)
 
 
+def _lane_encoder(target: Any) -> Callable[[Any], bytes]:
+    """cavro's encoder for the target schema without the lane's logical types."""
+    from ._avro_lane import strip_logical_types
+    from .formats.avro import _cavro, _cavro_options
+
+    return _cavro.Schema(strip_logical_types(target.expanded), options=_cavro_options()).binary_encode  # type: ignore[no-any-return]
+
+
 def _position(stream: BinaryIO) -> int | None:
     try:
         return stream.tell()
@@ -829,6 +835,7 @@ def _convert_chunked(in_stream: BinaryIO, reader: Reader, report: ConversionRepo
 
             job.avro_lane = schema.avro_lane_parser()  # type: ignore[union-attr]
             job.to_physical = typed_to_physical(schema.model)  # type: ignore[union-attr]
+            job.lane_encode = _lane_encoder(target)
         if not header:
             return
     elif reader.schema is not None:
