@@ -251,10 +251,6 @@ class Reader:
             yield Item(f"line {number}", raw, record, None)
 
     def _csv(self) -> Iterator[Item]:
-        import csv as _csv
-
-        from .formats.csv import CsvSchema
-
         text = io.TextIOWrapper(self.stream, encoding="utf-8", newline="")
         try:
             yield from self._csv_rows(text)
@@ -963,9 +959,9 @@ def _oneof_plan(schema: ParsedSchema | None) -> list[tuple[tuple[str, ...], str,
             # proto3 `optional` makes a one-field synthetic oneof: that is an Optional, not a union
             if len(members) > 1 or not oneof.name.startswith("_"):
                 plan.append((path, oneof.name, members))
-        for field in message.fields:
-            if field.message_type is not None and not field.is_repeated:
-                walk(field.message_type, path + (field.name,), seen)
+        for member in message.fields:
+            if member.message_type is not None and not member.is_repeated:
+                walk(member.message_type, path + (member.name,), seen)
 
     walk(descriptor, (), frozenset())
     return plan

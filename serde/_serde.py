@@ -12,7 +12,7 @@ import threading
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from . import _wire
-from ._errors import ConfigError, DecodeError, FramingError, SerdeError
+from ._errors import ConfigError, DecodeError, SerdeError
 from ._strategies import resolve_strategy
 from ._types import RegisteredSchema, SchemaReference, SchemaSource
 from .formats import Format, ParsedSchema, get_format
