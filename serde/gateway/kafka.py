@@ -166,6 +166,71 @@ class _Scrub(logging.Filter):
         return True
 
 
+class _Batch:
+    """The records of one ``consume()`` call, produced at-least-once and acknowledged
+    together: one delivery callback (a bound method) for all of them instead of a closure
+    per record. When the last one is acknowledged (and every record was), each source
+    partition's tracker gets the batch's last offset in that partition, so a commit never
+    passes a record that is not acknowledged; the batch's records are counted as
+    delivered and their end-to-end latencies recorded."""
+
+    __slots__ = ("gateway", "left", "sealed", "ends", "out", "stamps", "failed")
+
+    def __init__(self, gateway: "Gateway") -> None:
+        self.gateway = gateway
+        self.left = 0  # produced and not yet reported (may dip below 0 before sealing)
+        self.sealed = False  # every record of the batch has been produced
+        self.ends: list[tuple[PartitionTracker, int]] = []  # (tracker, last offset produced)
+        self.out: dict[tuple[str, bool], int] = {}  # (topic, dead letter) -> records produced
+        self.stamps: list[int] = []  # source timestamps (ms) of the records produced
+        self.failed: list[str] | None = None  # topics of records the broker refused
+
+    def on_delivery(self, err: Any, msg: Any) -> None:
+        self.left -= 1
+        self.gateway._in_flight -= 1
+        if err is not None:
+            self._failure(err, msg)
+        if self.left == 0 and self.sealed:
+            self._complete()
+
+    def seal(self, produced: int) -> None:
+        self.left += produced
+        self.sealed = True
+        if self.left == 0:
+            self._complete()
+
+    def _failure(self, err: Any, msg: Any) -> None:
+        topic = msg.topic()
+        if self.failed is None:
+            self.failed = []
+        self.failed.append(topic)
+        gateway = self.gateway
+        if gateway._fatal is None:
+            where = ", ".join(f"{t}[{p}]" for t, p in {(t.topic, t.partition) for t, _ in self.ends}) or "the source"
+            gateway._fatal = KafkaError(
+                f"could not deliver a record from {where} to {topic}: {err.str()}"
+                " (its offset is not committed; it is read again on restart)"
+            )
+
+    def _complete(self) -> None:
+        metrics = self.gateway.metrics
+        out = self.out
+        if self.failed is None:
+            for tracker, offset in self.ends:
+                tracker.ack(offset)
+        else:  # nothing of this batch becomes committable; count what did arrive
+            for topic in self.failed:
+                k = (topic, False) if out.get((topic, False)) else (topic, True)
+                out[k] = out.get(k, 0) - 1
+        for (topic, dead_letter), n in out.items():
+            if n > 0:
+                metrics.delivered(topic, dead_letter, n)
+        if self.stamps:
+            metrics.latencies(time.time(), self.stamps)
+        self.ends = []
+        self.stamps = []
+
+
 class Gateway:
     """Runs a pipeline between Kafka topics until :meth:`stop` (or a fatal error).
 
@@ -297,25 +362,6 @@ class Gateway:
             self._trackers.pop(key, None)
             self._assigned.discard(key)
             self.metrics.lag.pop(key, None)
-
-    def _delivered(self, tracker: PartitionTracker, offset: int, out: OutputRecord) -> Callable[[Any, Any], None]:
-        metrics, topic, dead_letter, ts = self.metrics, out.topic, out.dead_letter, out.timestamp
-
-        def on_delivery(err: Any, msg: Any) -> None:
-            self._in_flight -= 1
-            if err is not None:
-                if self._fatal is None:
-                    self._fatal = KafkaError(
-                        f"could not deliver the record from offset {offset} to {msg.topic()}: {err.str()}"
-                        " (the offset is not committed; it is read again on restart)"
-                    )
-                return
-            tracker.ack(offset)
-            metrics.delivered(topic, dead_letter)
-            if ts is not None:
-                metrics.latency(time.time() - ts / 1000.0)
-
-        return on_delivery
 
     def _txn_delivered(self, err: Any, msg: Any) -> None:
         if err is not None and self._txn.failed is None:
@@ -523,16 +569,14 @@ class Gateway:
             raise failure
 
     def _loop(self) -> None:
-        consumer, producer, pipeline, metrics = self._consumer, self._producer, self._pipeline, self.metrics
+        consumer, producer, metrics = self._consumer, self._producer, self.metrics
         settings = self.settings
         eos = self.exactly_once
-        txn = self._txn
         max_in_flight = settings.max_in_flight
         next_commit = time.monotonic() + settings.commit_interval
         next_status = time.monotonic() + settings.status_interval if settings.status_interval else float("inf")
         next_lag = time.monotonic() + 1.0
         status_snapshot = None
-        trackers = self._trackers
         stop = self._stop
         while not stop.is_set():
             if self._fatal is not None:
@@ -545,43 +589,8 @@ class Gateway:
                     producer.poll(0.05)
                     continue
             messages = consumer.consume(num_messages=min(room, 500), timeout=settings.poll_timeout)
-            for msg in messages:
-                err = msg.error()
-                if err is not None:
-                    self._message_error(err)
-                    continue
-                topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
-                ts_type, ts = msg.timestamp()
-                record = SourceRecord(topic, partition, offset, msg.key(), msg.value(), msg.headers(),
-                                      ts if ts_type != 0 else None)
-                metrics.consumed(topic)
-                if eos:
-                    if not txn.open:
-                        self._begin_transaction()
-                    key = (topic, partition)
-                    if key not in txn.starts:
-                        txn.starts[key] = offset
-                    out = self._process(pipeline, record)
-                    if out is None:  # stopping while the registry is away
-                        break
-                    self._produce(out, None, offset)
-                    txn.offsets[key] = offset + 1
-                    txn.count += 1
-                    k = (out.topic, out.dead_letter)
-                    txn.out[k] = txn.out.get(k, 0) + 1
-                    if out.timestamp is not None:
-                        txn.latencies.append(out.timestamp)
-                else:
-                    tracker = trackers.get((topic, partition))
-                    if tracker is None:
-                        tracker = trackers[(topic, partition)] = PartitionTracker()
-                    tracker.add(offset)
-                    out = self._process(pipeline, record)
-                    if out is None:  # stopping while the registry is away: not delivered, not committed
-                        break
-                    self._produce(out, tracker, offset)
-                if stop.is_set():
-                    break  # the rest of the batch is read again by whoever comes next
+            if messages:
+                self._handle(messages)
             producer.poll(0)
             now = time.monotonic()
             if now >= next_commit:
@@ -597,6 +606,124 @@ class Gateway:
                 line, status_snapshot = metrics.status_line(status_snapshot)
                 log.info("%s", line)
                 next_status = now + settings.status_interval
+
+    def _handle(self, messages: list[Any]) -> None:
+        """Convert and produce one consumed batch, in order.
+
+        Records without headers take the route's fast converters (bytes in, bytes out:
+        no SourceRecord/OutputRecord, no per-record context objects); any record they
+        cannot convert, and every record with headers, goes through :meth:`_process`,
+        which applies the error policy, the transient-error retries and the dead letters.
+        Offsets, counts and latencies are kept per batch and applied when it ends (also
+        when it ends early: stopping, or a record that stops the gateway)."""
+        from confluent_kafka import KafkaException
+
+        pipeline, producer, stop = self._pipeline, self._producer, self._stop
+        assert pipeline is not None
+        eos = self.exactly_once
+        txn = self._txn
+        produce = producer.produce
+        batch: _Batch | None = None
+        if eos:
+            on_delivery: Callable[[Any, Any], None] = self._txn_delivered
+            out = txn.out
+            stamps = txn.latencies
+        else:
+            batch = _Batch(self)
+            on_delivery = batch.on_delivery
+            out = batch.out
+            stamps = batch.stamps
+        consumed: dict[str, int] = {}
+        ends: dict[tuple[str, int], int] = {}  # next offset to read, per partition produced from
+        firsts: dict[tuple[str, int], int] = {}  # first offset produced, per partition
+        produced = 0
+        last_topic: str | None = None
+        fast: Any = None
+        kconv = vconv = None
+        target = ""
+        fast_out = ("", False)
+        preserve = False
+        try:
+            for msg in messages:
+                if msg.error() is not None:
+                    self._message_error(msg.error())
+                    continue
+                topic = msg.topic()
+                if topic != last_topic:
+                    last_topic = topic
+                    fast = pipeline.fast(topic)
+                    if fast is not None:
+                        route, kconv, vconv = fast
+                        target = route.target_topic
+                        fast_out = (target, False)
+                        preserve = route.config.preserve_partition
+                consumed[topic] = consumed.get(topic, 0) + 1
+                partition = msg.partition()
+                offset = msg.offset()
+                key = (topic, partition)
+                if key not in firsts:
+                    firsts[key] = offset
+                ts_type, ts = msg.timestamp()
+                if eos and not txn.open:
+                    self._begin_transaction()
+                headers = msg.headers()
+                converted = False
+                if fast is not None and headers is None:
+                    try:
+                        k = msg.key()
+                        v = msg.value()
+                        if kconv is not None:
+                            k = kconv(k)
+                        if vconv is not None:
+                            v = vconv(v)
+                        converted = True
+                    except Exception:  # noqa: BLE001 - the full path says what it is
+                        pass
+                if converted:
+                    try:
+                        produce(target, v, k, partition=partition if preserve else -1, on_delivery=on_delivery,
+                                timestamp=ts if ts_type else 0)
+                    except (BufferError, KafkaException) as exc:
+                        self._produce_retry(exc, target, v, k, partition if preserve else -1, on_delivery,
+                                            ts if ts_type else 0, None)
+                    out[fast_out] = out.get(fast_out, 0) + 1
+                else:
+                    record = SourceRecord(topic, partition, offset, msg.key(), msg.value(), headers,
+                                          ts if ts_type else None)
+                    result = self._process(pipeline, record)
+                    if result is None:  # stopping while the registry is away: not delivered, not committed
+                        break
+                    self._produce(result, on_delivery, offset)
+                    kind = (result.topic, result.dead_letter)
+                    out[kind] = out.get(kind, 0) + 1
+                produced += 1
+                ends[key] = offset + 1
+                if ts_type:
+                    stamps.append(ts)
+                if stop.is_set():
+                    break  # the rest of the batch is read again by whoever comes next
+        finally:
+            metrics = self.metrics
+            for topic, n in consumed.items():
+                metrics.consumed(topic, n)
+            if eos:
+                starts = txn.starts
+                for key, first in firsts.items():
+                    if key in ends and key not in starts:
+                        starts[key] = first
+                txn.offsets.update(ends)
+                txn.count += produced
+            else:
+                assert batch is not None
+                trackers = self._trackers
+                for key, end in ends.items():
+                    tracker = trackers.get(key)
+                    if tracker is None:
+                        tracker = trackers[key] = PartitionTracker()
+                    tracker.add(end - 1)
+                    batch.ends.append((tracker, end - 1))
+                self._in_flight += produced
+                batch.seal(produced)
 
     def _translate(self, exc: BaseException) -> BaseException:
         """confluent_kafka's KafkaException (raised by poll/consume on a fatal error) as a KafkaError."""
@@ -662,34 +789,41 @@ class Gateway:
                 return None
             delay = min(delay * 2, 30.0)
 
-    def _produce(self, out: OutputRecord, tracker: PartitionTracker | None, offset: int) -> None:
+    def _produce(self, out: OutputRecord, on_delivery: Callable[[Any, Any], None], offset: int) -> None:
+        from confluent_kafka import KafkaException
+
+        if out.dead_letter:
+            log.info("dead-lettered offset %d to %s: %s", offset, out.topic, out.error)
+        partition = out.partition if out.partition is not None else -1
+        timestamp = out.timestamp if out.timestamp is not None else 0
+        try:
+            self._producer.produce(out.topic, out.value, out.key, partition=partition, on_delivery=on_delivery,
+                                   timestamp=timestamp, headers=out.headers or None)
+        except (BufferError, KafkaException) as exc:
+            self._produce_retry(exc, out.topic, out.value, out.key, partition, on_delivery, timestamp,
+                                out.headers or None)
+
+    def _produce_retry(self, exc: BaseException, topic: str, value: Any, key: Any, partition: int,
+                       on_delivery: Callable[[Any, Any], None], timestamp: int, headers: Any) -> None:
+        """After produce() raised: wait out a full local queue (serving delivery reports) and
+        retry; a Kafka error becomes a KafkaError (fatal ones stop the gateway)."""
         from confluent_kafka import KafkaException
 
         producer = self._producer
-        kwargs: dict[str, Any] = {"key": out.key, "value": out.value}
-        kwargs["on_delivery"] = self._txn_delivered if tracker is None else self._delivered(tracker, offset, out)
-        if out.headers:
-            kwargs["headers"] = out.headers
-        if out.timestamp is not None:
-            kwargs["timestamp"] = out.timestamp
-        if out.partition is not None:
-            kwargs["partition"] = out.partition
-        if out.dead_letter:
-            log.info("dead-lettered offset %d to %s: %s", offset, out.topic, out.error)
         while True:
-            try:
-                producer.produce(out.topic, **kwargs)
-                break
-            except BufferError:  # the local queue is full: serve delivery reports, then retry
-                producer.poll(0.1)
-            except KafkaException as exc:
+            if isinstance(exc, KafkaException):
                 err = _kafka_error(exc)
                 if err is not None and err.fatal():
                     self._fatal = self._fatal or self._fatal_error(err)
                     raise self._fatal from None
-                raise KafkaError(f"cannot produce to {out.topic}: {_kafka_text(exc)}") from None
-        if tracker is not None:
-            self._in_flight += 1
+                raise KafkaError(f"cannot produce to {topic}: {_kafka_text(exc)}") from None
+            producer.poll(0.1)  # the local queue is full: serve delivery reports, then retry
+            try:
+                producer.produce(topic, value, key, partition=partition, on_delivery=on_delivery,
+                                 timestamp=timestamp, headers=headers)
+                return
+            except (BufferError, KafkaException) as again:
+                exc = again
 
     def _close(self, *, commit: bool) -> None:
         try:

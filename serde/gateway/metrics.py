@@ -80,6 +80,22 @@ class Metrics:
         if seconds > self.latency_max:
             self.latency_max = seconds
 
+    def latencies(self, now: float, stamps_ms: list[int]) -> None:
+        """:meth:`latency` of ``now - stamp`` for each source timestamp (milliseconds)."""
+        buckets, bisect_left, bounds = self._buckets, bisect.bisect_left, LATENCY_BUCKETS
+        total, top = 0.0, self.latency_max
+        for stamp in stamps_ms:
+            seconds = now - stamp / 1000.0
+            if seconds < 0:
+                seconds = 0.0
+            buckets[bisect_left(bounds, seconds)] += 1
+            total += seconds
+            if seconds > top:
+                top = seconds
+        self.latency_sum += total
+        self.latency_count += len(stamps_ms)
+        self.latency_max = top
+
     # -- readers -----------------------------------------------------------------------
     @property
     def total_in(self) -> int:

@@ -194,6 +194,34 @@ class _Source:
         decoded = self._deserializer.decode_with_schema(data, _Ctx(topic, self.part, headers))
         return decoded.value, decoded.schema
 
+    def fast_decoder(self, topic: str) -> tuple[Callable[[bytes], Any], bool]:
+        """(decode, with_schema) for records without headers: ``decode(data)`` returns the
+        value, or ``(value, schema_key)`` when ``with_schema``. Same results as
+        :meth:`decode`, minus its per-call context; errors are raised as they come."""
+        if self._decode is not None:
+            return self._decode, False
+        deserializer = self._deserializer
+        ctx = _Ctx(topic, self.part)
+        slow = deserializer.decode_with_schema
+        by_id = getattr(deserializer, "_by_id", None)
+        if by_id is None or self.format.schema_type == "PROTOBUF":
+            def decode(data: bytes) -> tuple[Any, SchemaKey]:
+                decoded = slow(data, ctx)
+                return decoded.value, decoded.schema
+
+            return decode, True
+        from_bytes = int.from_bytes
+
+        def decode_framed(data: bytes) -> tuple[Any, SchemaKey]:
+            # the usual case inlined: a V0 frame whose writer schema is cached
+            found = by_id.get(from_bytes(data[1:5], "big")) if data[:1] == b"\x00" and len(data) >= 5 else None
+            if found is not None:
+                return found[1](data[5:]), found[2]
+            decoded = slow(data, ctx)
+            return decoded.value, decoded.schema
+
+        return decode_framed, True
+
     def schema_of(self, key: SchemaKey) -> tuple[str, str, dict[str, str]]:
         """(schema type, text, referenced texts) of the schema a value was read with."""
         if self._static is not None:
@@ -309,9 +337,18 @@ class _Target:
         serializer.prepare(self.topic, self.part == "key")  # registers (or looks up) now, once; raises early
         parsed = serializer.schema
         assert parsed is not None
+        resolve = getattr(serializer, "_resolve", None)
+        cached = resolve(ctx) if resolve is not None else None
+        if cached is not None:
+            # the framed prefix and the encoder the serializer caches for this topic:
+            # what serializer(value, ctx) does, without its per-call lookups
+            prefix, raw_encode = cached
 
-        def encode(value: Any) -> bytes:
-            return serializer(value, ctx)  # type: ignore[return-value]
+            def encode(value: Any) -> bytes:
+                return prefix + raw_encode(value)  # type: ignore[no-any-return]
+        else:
+            def encode(value: Any) -> bytes:
+                return serializer(value, ctx)  # type: ignore[return-value]
 
         if spec.format == "json":
             # The JSON Schema validator judges Python values (Decimal, datetime) by their
@@ -374,6 +411,15 @@ class Route:
             if target is not None:
                 target.prepare()
 
+    def fast_sides(self, topic: str) -> tuple[Callable[[Any], Any] | None, Callable[[Any], Any] | None]:
+        """(key converter, value converter) for this route's records of ``topic`` that carry
+        no headers: bytes in, bytes out, None for a side that passes through unchanged. On
+        the happy path they give what :meth:`process` gives; any exception means "take
+        :meth:`process` for this record" (which applies the error policy, retries, dead
+        letters): they have no side effects a second attempt would repeat."""
+        return (_fast_side(self._key_source, self._key_target, topic),
+                _fast_side(self._value_source, self._value_target, topic))
+
     def _convert(self, data: bytes | None, source: _Source | None, target: _Target | None, record: SourceRecord,
                  stage: str) -> bytes | None:
         if data is None or target is None or source is None:
@@ -432,6 +478,42 @@ class Route:
                             stage, self.name)
 
 
+def _fast_side(source: _Source | None, target: _Target | None, topic: str) -> Callable[[Any], Any] | None:
+    if source is None or target is None:
+        return None
+    decode, with_schema = source.fast_decoder(topic)
+    if not with_schema:
+        encoding = target.encoding(None)
+        coerce, encode = encoding.coerce, encoding.encode
+        if coerce is _identity:
+            def convert_plain(data: Any) -> Any:
+                if data is None:
+                    return None
+                value = decode(data)
+                return None if value is None else encode(value)
+
+            return convert_plain
+
+        def convert_coerced(data: Any) -> Any:
+            if data is None:
+                return None
+            value = coerce(decode(data))
+            return None if value is None else encode(value)
+
+        return convert_coerced
+    encoding_of = target.encoding
+
+    def convert_registry(data: Any) -> Any:
+        if data is None:
+            return None
+        value, schema_key = decode(data)
+        encoding = encoding_of(schema_key)
+        value = encoding.coerce(value)
+        return None if value is None else encoding.encode(value)
+
+    return convert_registry
+
+
 def error_headers(record: SourceRecord, route: str, stage: str, class_name: str, exc: BaseException) -> list[tuple[str, bytes]]:
     """Kafka Connect's dead-letter context headers (``DeadLetterQueueReporter``), UTF-8."""
     p = ERROR_HEADER_PREFIX
@@ -486,6 +568,7 @@ class Pipeline:
             self._registry = open_config_registry(config)
         self.routes = [Route(r, self._registry) for r in config.routes]
         self._by_topic = {topic: route for route in self.routes for topic in route.config.source_topics}
+        self._fast: dict[str, tuple[Route, Callable[[Any], Any] | None, Callable[[Any], Any] | None]] = {}
 
     @property
     def topics(self) -> list[str]:
@@ -507,3 +590,14 @@ class Pipeline:
 
     def process(self, record: SourceRecord) -> OutputRecord:
         return self._by_topic[record.topic].process(record)
+
+    def fast(self, topic: str) -> tuple[Route, Callable[[Any], Any] | None, Callable[[Any], Any] | None] | None:
+        """(route, key converter, value converter) for header-less records of ``topic``
+        (see :meth:`Route.fast_sides`); None for a topic no route reads. Built once per
+        topic, after :meth:`prepare`."""
+        cache = self._fast
+        found = cache.get(topic)
+        if found is None and topic in self._by_topic:
+            route = self._by_topic[topic]
+            found = cache[topic] = (route, *route.fast_sides(topic))
+        return found
