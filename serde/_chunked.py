@@ -225,9 +225,11 @@ def _csv_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], N
 
 
 def _json_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], None], result: ChunkResult) -> None:
-    import orjson
+    import json
 
-    decode = job.json_decode or orjson.loads
+    from .formats.jsonschema import json_loads
+
+    decode = job.json_decode or json_loads
     coerce = job.coerce
     for index, line in enumerate(chunk.split(b"\n")):
         if not line.strip():
@@ -236,7 +238,7 @@ def _json_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], 
         try:
             try:
                 record = decode(line)
-            except orjson.JSONDecodeError as exc:
+            except json.JSONDecodeError as exc:
                 raise DecodeError(f"invalid JSON: {exc}") from None
             if coerce is not None:
                 record = coerce(record, "$")

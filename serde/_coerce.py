@@ -100,7 +100,9 @@ def _to_str(value: Any, path: str) -> Any:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, float, decimal.Decimal, uuid.UUID)):
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")
+    if isinstance(value, (int, float, uuid.UUID)):
         return str(value)
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import os
 import struct
 import sys
@@ -233,7 +234,7 @@ class Reader:
                 yield Item(location, raw, None, exc.at(location))
 
     def _json(self) -> Iterator[Item]:
-        import orjson
+        from .formats.jsonschema import json_loads
 
         decode = get_format("json").decoder(self.schema) if self.schema is not None else None
         for number, line in enumerate(self.stream, 1):
@@ -241,8 +242,8 @@ class Reader:
                 continue
             raw = line.rstrip(b"\r\n")
             try:
-                record = decode(raw) if decode is not None else orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
+                record = decode(raw) if decode is not None else json_loads(raw)
+            except json.JSONDecodeError as exc:
                 yield Item(f"line {number}", raw, None, DecodeError(f"invalid JSON: {exc}", location=f"line {number}"))
                 continue
             except SerdeError as exc:
@@ -482,7 +483,7 @@ class Writer:
     def _json_writer(self) -> Callable[[Any], None]:
         import orjson
 
-        from .formats.jsonschema import _default
+        from .formats.jsonschema import json_dumps
 
         stream = self.stream
         if self.schema is not None:
@@ -495,8 +496,8 @@ class Writer:
 
         def write(record: Any) -> None:
             try:
-                stream.write(orjson.dumps(record, default=_default, option=orjson.OPT_APPEND_NEWLINE | orjson.OPT_UTC_Z))
-            except TypeError as exc:
+                stream.write(json_dumps(record, orjson.OPT_APPEND_NEWLINE))
+            except (TypeError, ValueError) as exc:
                 from ._errors import RecordInvalid
 
                 raise RecordInvalid(f"not JSON serializable: {exc}", path="$") from None
@@ -1067,6 +1068,7 @@ class _open_in:
                 raise ConfigError(f"cannot read {os.fspath(self.target)}: {exc.strerror}") from None
             self.owned = True
             return self.stream
+        _need_binary(self.target, "input")
         return self.target  # type: ignore[no-any-return]
 
     def __exit__(self, *exc: Any) -> None:
@@ -1075,38 +1077,70 @@ class _open_in:
 
 
 class _open_out:
-    """Writes to a temporary file beside the target and renames it into place on
-    success, so a failed conversion never leaves a partial file behind."""
+    """Writes a regular file through a temporary file beside it, renamed into place on
+    success, so a failed conversion never leaves a partial file behind. A symlink is
+    followed (the file it points to is replaced, the link stays); anything that is not
+    a regular file (a FIFO, /dev/stdout, a device) is written in place. The new file
+    gets the old file's permissions, or the umask's for a new one."""
 
     def __init__(self, target: Any, remove_on_error: bool) -> None:
         self.target = target
         self.remove_on_error = remove_on_error
         self.tmp: str | None = None
+        self.final: str | None = None
         self.stream: IO[bytes] | None = None
+        self.in_place = False
 
     def __enter__(self) -> BinaryIO:
-        if isinstance(self.target, (str, os.PathLike)):
-            path = os.fspath(self.target)
-            if path == "-":
-                return sys.stdout.buffer
-            directory = os.path.dirname(os.path.abspath(path))
-            try:
-                fd, self.tmp = tempfile.mkstemp(prefix=".serde-", suffix=".partial", dir=directory)
-            except OSError as exc:
-                raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
-            self.stream = os.fdopen(fd, "wb")
-            return self.stream  # type: ignore[return-value]
-        return self.target  # type: ignore[no-any-return]
+        import stat
+
+        if not isinstance(self.target, (str, os.PathLike)):
+            _need_binary(self.target, "output")
+            return self.target  # type: ignore[no-any-return]
+        path = os.fspath(self.target)
+        if path == "-":
+            return sys.stdout.buffer
+        final = os.path.realpath(path)
+        try:
+            mode = os.stat(final).st_mode
+        except FileNotFoundError:
+            mode = None
+        except OSError as exc:
+            raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+        try:
+            if mode is not None and not stat.S_ISREG(mode):
+                self.in_place = True
+                self.stream = open(final, "wb")  # noqa: SIM115 - closed in __exit__
+                return self.stream  # type: ignore[return-value]
+            fd, self.tmp = tempfile.mkstemp(prefix=".serde-", suffix=".partial", dir=os.path.dirname(final))
+        except OSError as exc:
+            raise ConfigError(f"cannot write {path}: {exc.strerror}") from None
+        if mode is not None:
+            os.chmod(self.tmp, stat.S_IMODE(mode))
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(self.tmp, 0o666 & ~umask)
+        self.final = final
+        self.stream = os.fdopen(fd, "wb")
+        return self.stream  # type: ignore[return-value]
 
     def __exit__(self, kind: Any, exc: Any, tb: Any) -> None:
         if self.stream is None:
             return
         self.stream.close()
-        assert self.tmp is not None
+        if self.in_place:
+            return
+        assert self.tmp is not None and self.final is not None
         if kind is None or not self.remove_on_error:
-            os.replace(self.tmp, os.fspath(self.target))
+            os.replace(self.tmp, self.final)
         else:
             os.unlink(self.tmp)
+
+
+def _need_binary(stream: Any, what: str) -> None:
+    if isinstance(stream, io.TextIOBase):
+        raise ConfigError(f"the {what} stream must be binary (open it with 'rb'/'wb', or pass sys.std*.buffer)")
 
 
 class _open_dead_letter:

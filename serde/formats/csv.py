@@ -60,7 +60,9 @@ def format_cell(value: Any, null_marker: str) -> str:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, (int, decimal.Decimal, uuid.UUID)):
+    if isinstance(value, decimal.Decimal):
+        return format(value, "f")  # plain text, never "1E-10"
+    if isinstance(value, (int, uuid.UUID)):
         return str(value)
     if isinstance(value, float):
         return repr(value)

@@ -10,7 +10,12 @@ Decimals as text (lossless), bytes as base64.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import decimal
+import json
+import math
+import re
+import uuid
 from typing import Any, Mapping
 from urllib.parse import urljoin
 
@@ -22,10 +27,65 @@ _UTC_Z = 1 << 7  # orjson.OPT_UTC_Z (kept as a constant: orjson loads lazily): "
 _DEFAULT_BASE = "https://schemas.serde.invalid/root.json"  # never fetched: the retriever answers
 
 
+_LONG_DIGITS = re.compile(rb"\d{19}")
+
+
+def json_loads(data: bytes | str) -> Any:
+    """Parse JSON exactly: orjson (fast) turns integers beyond 64 bits into floats, so
+    text holding a run of 19+ digits goes to the standard library, which keeps them.
+    Both raise json.JSONDecodeError."""
+    import orjson
+
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    if _LONG_DIGITS.search(raw):
+        return json.loads(raw)
+    return orjson.loads(raw)
+
+
+def json_dumps(value: Any, option: int = 0) -> bytes:
+    """orjson, or the standard library for integers beyond 64 bits (orjson refuses them).
+    Non-finite floats are refused: JSON has no NaN or Infinity (orjson would write null)."""
+    import orjson
+
+    try:
+        data = orjson.dumps(value, default=_default, option=option | _UTC_Z)
+    except TypeError as exc:
+        if "64-bit" not in str(exc):
+            raise
+        data = json.dumps(value, default=_std_default, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False).encode("utf-8")
+        if option & orjson.OPT_APPEND_NEWLINE:
+            data += b"\n"
+    if b"null" in data and _has_non_finite(value):
+        raise TypeError("NaN and Infinity have no JSON representation")
+    return data
+
+
+def _has_non_finite(value: Any) -> bool:
+    if isinstance(value, float):
+        return not math.isfinite(value)
+    if isinstance(value, dict):
+        return any(_has_non_finite(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_has_non_finite(v) for v in value)
+    return False
+
+
+def _std_default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        text = value.isoformat()
+        return text[:-6] + "Z" if text.endswith("+00:00") else text
+    if isinstance(value, (dt.date, dt.time, uuid.UUID)):
+        return str(value) if isinstance(value, uuid.UUID) else value.isoformat()
+    return _default(value)
+
+
 def _default(value: Any) -> Any:
     # orjson already handles datetime, date, time and UUID.
     if isinstance(value, decimal.Decimal):
-        return str(value)
+        return format(value, "f")  # never "1E-10": plain decimal text
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(bytes(value)).decode("ascii")
     if isinstance(value, (set, frozenset, tuple)):
@@ -102,7 +162,7 @@ class JsonFormat(Format):
         assert isinstance(schema, JsonSchema)
         dumps = orjson.dumps
         validator = schema.validator
-        loads = orjson.loads
+        loads = json_loads
 
         # Records holding values JSON has no type for (Decimal, datetime, UUID) are
         # checked in the form actually written, where those are text. Once one record
@@ -113,8 +173,15 @@ class JsonFormat(Format):
         def encode_record(record: Any) -> bytes:
             try:
                 data = dumps(record, default=_default, option=_UTC_Z)
+                if b"null" in data and _has_non_finite(record):
+                    raise TypeError("NaN and Infinity have no JSON representation")
             except TypeError as exc:
-                raise RecordInvalid(f"not JSON serializable: {exc}", path="$") from exc
+                if "64-bit" not in str(exc):
+                    raise RecordInvalid(f"not JSON serializable: {exc}", path="$") from exc
+                try:
+                    data = json_dumps(record)
+                except (TypeError, ValueError) as again:
+                    raise RecordInvalid(f"not JSON serializable: {again}", path="$") from exc
             if validate:
                 if not check_written[0]:
                     try:
@@ -134,14 +201,14 @@ class JsonFormat(Format):
         import orjson
 
         assert isinstance(schema, JsonSchema)
-        loads = orjson.loads
+        loads = json_loads
         # A reader schema is checked too: what we hand back must fit what the caller asked for.
         validators = [s.validator for s in (schema, reader) if isinstance(s, JsonSchema)] if validate else []
 
         def decode_record(data: bytes) -> Any:
             try:
                 value = loads(data)
-            except orjson.JSONDecodeError as exc:
+            except json.JSONDecodeError as exc:
                 raise DecodeError(f"invalid JSON: {exc}") from exc
             for validator in validators:
                 if not validator.is_valid(value):

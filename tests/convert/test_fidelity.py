@@ -1,0 +1,93 @@
+"""Values and files that used to be changed behind the user's back."""
+import decimal
+import io
+import json
+import math
+import os
+import stat
+
+import pytest
+
+import serde
+from serde.formats import get_format
+
+
+def test_integers_beyond_64_bits_survive_json(tmp_path):
+    source = tmp_path / "in.ndjson"
+    source.write_text('{"a": 123456789012345678901234567890, "b": -99999999999999999999}\n')
+    out = tmp_path / "out.ndjson"
+    serde.convert(source, out, from_format="json", to_format="json")
+    assert json.loads(out.read_text()) == {"a": 123456789012345678901234567890, "b": -99999999999999999999}
+
+
+def test_json_format_reads_and_writes_big_integers():
+    js = get_format("json")
+    schema = js.parse_schema('{"type": "object", "properties": {"a": {"type": "integer"}}}')
+    data = js.encode(schema, {"a": 2**70})
+    assert data == b'{"a":1180591620717411303424}'
+    assert js.decode(schema, data) == {"a": 2**70}
+
+
+def test_nan_is_refused_not_written_as_null():
+    js = get_format("json")
+    schema = js.parse_schema('{"type": "object"}')
+    with pytest.raises(serde.RecordInvalid, match="NaN"):
+        js.encode(schema, {"f": float("nan")})
+
+
+def test_decimals_are_plain_text_everywhere(tmp_path):
+    schema = json.dumps({"type": "record", "name": "D", "fields": [
+        {"name": "d", "type": {"type": "bytes", "logicalType": "decimal", "precision": 38, "scale": 10}}]})
+    import fastavro
+
+    base = tmp_path / "d.avro"
+    with open(base, "wb") as out:
+        fastavro.writer(out, fastavro.parse_schema(json.loads(schema)),
+                        [{"d": decimal.Decimal("-0.0000000001")}, {"d": decimal.Decimal("0E-10")}])
+    for fmt in ("json", "csv"):
+        out = tmp_path / f"d.{fmt}"
+        serde.convert(base, out, from_format="avro", to_format=fmt)
+        text = out.read_text()
+        assert "-0.0000000001" in text and "0.0000000000" in text and "E-" not in text
+
+
+def test_symlinked_output_keeps_the_link_and_fifo_is_written_in_place(tmp_path):
+    source = tmp_path / "in.ndjson"
+    source.write_text('{"a": 1}\n')
+    real = tmp_path / "real.ndjson"
+    real.write_text("old")
+    os.chmod(real, 0o640)
+    link = tmp_path / "link.ndjson"
+    link.symlink_to(real)
+    serde.convert(source, link, from_format="json", to_format="json")
+    assert link.is_symlink() and real.read_text() == '{"a":1}\n'
+    assert stat.S_IMODE(real.stat().st_mode) == 0o640
+
+
+def test_new_output_files_follow_the_umask(tmp_path):
+    source = tmp_path / "in.ndjson"
+    source.write_text('{"a": 1}\n')
+    old = os.umask(0o022)
+    try:
+        serde.convert(source, tmp_path / "new.ndjson", from_format="json", to_format="json")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.ndjson").stat().st_mode) == 0o644
+
+
+def test_text_streams_are_refused_clearly(tmp_path):
+    with pytest.raises(serde.ConfigError, match="binary"):
+        serde.convert(io.StringIO('{"a": 1}\n'), io.BytesIO(), from_format="json", to_format="json")
+    with pytest.raises(serde.ConfigError, match="binary"):
+        serde.convert(io.BytesIO(b'{"a": 1}\n'), io.StringIO(), from_format="json", to_format="json")
+
+
+def test_nan_in_avro_to_json_is_named(tmp_path):
+    schema = {"type": "record", "name": "F", "fields": [{"name": "d", "type": "double"}]}
+    import fastavro
+
+    base = tmp_path / "f.avro"
+    with open(base, "wb") as out:
+        fastavro.writer(out, fastavro.parse_schema(schema), [{"d": math.nan}])
+    with pytest.raises(serde.RecordInvalid, match="NaN"):
+        serde.convert(base, tmp_path / "f.ndjson", from_format="avro", to_format="json")
