@@ -198,7 +198,7 @@ def _csv_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], N
                 continue  # a blank line between rows carries nothing
             row = [null]  # a one-column null is a blank line
         result.read += 1
-        if lane is not None and len(row) == width and ('""' not in raw_text or "" not in row):
+        if lane is not None and len(row) == width and (schema.quoted_null not in raw_text or schema.null_marker not in row):
             try:
                 if lane_encode is not None:
                     write_bytes(lane_encode(lane(row)))

@@ -279,6 +279,7 @@ class Reader:
             return
         except (_csv.Error, UnicodeDecodeError) as exc:
             raise DecodeError(f"line 1: unreadable CSV header: {exc}") from None
+        header = _clean_header(header)
         consumed.clear()
         schema = self.schema
         if schema is None:
@@ -316,7 +317,7 @@ class Reader:
                 raw = out.getvalue().rstrip("\n").encode()
                 yield Item(location, raw, None, DecodeError(f"expected {len(header)} columns, got {len(row)}", location=location))
                 continue
-            if lane is not None and ('""' not in raw_text or "" not in row):
+            if lane is not None and (schema.quoted_null not in raw_text or schema.null_marker not in row):
                 try:
                     yield Item(location, None, lane(row), None)
                     continue
@@ -406,6 +407,18 @@ class Reader:
             return length
 
         return self._sized(read_length)
+
+
+def _clean_header(header: list[str]) -> list[str]:
+    """The header row without a UTF-8 byte-order mark; repeated names are an error (the
+    later column would silently overwrite the earlier one)."""
+    if header and header[0].startswith("\ufeff"):
+        header = [header[0][1:], *header[1:]]
+    seen: set[str] = set()
+    repeated = sorted({name for name in header if name in seen or seen.add(name)})  # type: ignore[func-returns-value]
+    if repeated:
+        raise DecodeError(f"line 1: the CSV header repeats the column(s) {', '.join(repeated)}")
+    return header
 
 
 def _column_order(header: list[str], columns: list[str]) -> list[int] | None:
@@ -824,6 +837,7 @@ def _convert_chunked(in_stream: BinaryIO, reader: Reader, report: ConversionRepo
                 header = next(_csv.reader(io.StringIO(header_bytes.decode("utf-8")), delimiter=schema.delimiter))  # type: ignore[union-attr]
             except (_csv.Error, UnicodeDecodeError, StopIteration) as exc:
                 raise DecodeError(f"line 1: unreadable CSV header: {exc}") from None
+            header = _clean_header(header)
         job.csv_schema = schema
         job.csv_order = _column_order(header, schema.header) if header else None  # type: ignore[union-attr]
         first_line = 1 + header_bytes.count(b"\n")

@@ -200,6 +200,7 @@ class CsvSchema(ParsedSchema):
         self.delimiter = delimiter
         self.null_marker = null_marker
         self.quotechar = quotechar
+        self.quoted_null = quotechar + null_marker.replace(quotechar, quotechar * 2) + quotechar
 
     # -- rows <-> records ----------------------------------------------------------------
     def row_to_record(self, row: Sequence[str], raw: str | None = None) -> dict[str, Any]:
@@ -207,7 +208,7 @@ class CsvSchema(ParsedSchema):
         it tells an empty string (``""``, quoted) from a null (nothing)."""
         if len(row) != self._width:
             raise DecodeError(f"expected {len(self.columns)} columns ({', '.join(self.header)}), got {len(row)}")
-        if raw is None or '""' not in raw or "" not in row:
+        if raw is None or self.quoted_null not in raw or self.null_marker not in row:
             # the common row: no quoted empty cell to tell from a null, so the generated
             # straight-line parser does it all; any failure re-runs the explaining loop
             try:
@@ -216,14 +217,15 @@ class CsvSchema(ParsedSchema):
                 pass
         null = self.null_marker
         quoted: list[bool] | None = None
-        if null == "" and raw is not None and '""' in raw and "" in row:
+        if raw is not None and self.quoted_null in raw and null in row:
             quoted = quoted_flags(raw, self.delimiter, self.quotechar)
         values = []
         for index, (column, text) in enumerate(zip(self.columns, row)):
             if text == null:
                 if quoted is not None and index < len(quoted) and quoted[index]:
-                    # quoted, so not a null: an empty string, or empty bytes (base64 "")
-                    values.append(self._slow_parse(column, ""))
+                    # quoted, so not a null: the marker's text itself ("" or "NULL"),
+                    # or empty bytes (base64 "")
+                    values.append(self._slow_parse(column, text))
                 elif column.nullable:
                     values.append(None)
                 elif column.parse_text is str:
@@ -269,7 +271,7 @@ class CsvSchema(ParsedSchema):
             for part in column.path:
                 value = value.get(part) if isinstance(value, Mapping) else None
             if value is None:
-                if not column.nullable and not _is_text(column.type):
+                if not column.nullable:
                     raise RecordInvalid("missing value for non-nullable column", path=f"$.{column.name}")
                 row.append(null)
                 continue
@@ -281,8 +283,9 @@ class CsvSchema(ParsedSchema):
             else:
                 value = column.parse(value, f"$.{column.name}")
                 cell = format_cell(value, null)
-            if cell == null and column.nullable:
-                # an empty string where empty means null: it must be written quoted
+            if cell == null:
+                # a value whose text is the null marker ("" by default) is written
+                # quoted, which is how a reader tells it from a null
                 cell = QuotedEmpty(cell)
             row.append(cell)
         return row

@@ -91,3 +91,47 @@ def test_nan_in_avro_to_json_is_named(tmp_path):
         fastavro.writer(out, fastavro.parse_schema(schema), [{"d": math.nan}])
     with pytest.raises(serde.RecordInvalid, match="NaN"):
         serde.convert(base, tmp_path / "f.ndjson", from_format="avro", to_format="json")
+
+
+CSV_SCHEMA = json.dumps({"type": "record", "name": "C", "fields": [
+    {"name": "s", "type": ["null", "string"], "default": None},
+    {"name": "t", "type": "string"},
+    {"name": "b", "type": "bytes"},
+]})
+
+
+@pytest.mark.parametrize("null_marker", ["", "NULL"])
+def test_csv_null_marker_text_and_null_stay_apart(tmp_path, null_marker):
+    source = tmp_path / "in.ndjson"
+    rows = [{"s": null_marker, "t": null_marker, "b": ""}, {"s": None, "t": "x", "b": "AAE="}]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    middle = tmp_path / "mid.csv"
+    serde.convert(source, middle, from_format="json", to_format="csv", to_schema=CSV_SCHEMA, null_marker=null_marker)
+    back = tmp_path / "back.ndjson"
+    serde.convert(middle, back, from_format="csv", to_format="json", schema=CSV_SCHEMA, null_marker=null_marker)
+    assert [json.loads(x) for x in back.read_text().splitlines()] == rows
+
+
+def test_csv_output_refuses_a_missing_required_string(tmp_path):
+    source = tmp_path / "in.ndjson"
+    source.write_text('{"s": "a", "b": ""}\n')
+    with pytest.raises(serde.RecordInvalid, match="missing value") as info:
+        serde.convert(source, tmp_path / "o.csv", from_format="json", to_format="csv", to_schema=CSV_SCHEMA)
+    assert info.value.path == "$.t"
+
+
+def test_csv_header_repeating_a_column_is_an_error(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("a,a\n1,2\n")
+    with pytest.raises(serde.DecodeError, match="repeats the column"):
+        serde.convert(source, tmp_path / "o.ndjson", from_format="csv", to_format="json")
+
+
+def test_csv_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_bytes("\ufeffs,t,b\nx,y,\n".encode("utf-8"))
+    out = tmp_path / "o.ndjson"
+    serde.convert(source, out, from_format="csv", to_format="json", schema=CSV_SCHEMA)
+    assert json.loads(out.read_text()) == {"s": "x", "t": "y", "b": ""}
+    serde.convert(source, out, from_format="csv", to_format="json")
+    assert list(json.loads(out.read_text())) == ["s", "t", "b"]
