@@ -106,8 +106,13 @@ def model_of(schema: ParsedSchema) -> m.Type | None:
         return None
     from .translate import to_model
 
-    options = {"message": schema.message_name} if getattr(schema, "message_name", None) else {}  # type: ignore[attr-defined]
+    options = {"message": _message_of(schema)} if _message_of(schema) else {}
     return to_model(schema.schema_type, schema.text, schema.references, **options)
+
+
+def _message_of(schema: Any) -> str | None:
+    """The Protobuf message a parsed schema stands for (its full name)."""
+    return schema.record_name if getattr(schema, "schema_type", None) == "PROTOBUF" else None
 
 
 # -- schema handling ----------------------------------------------------------------------
@@ -478,7 +483,7 @@ class Writer:
             raise ConfigError("framed output needs a target schema")
         strategy: Any = (lambda t, k, r: subject) if subject else "topic"
         serializer = Serializer(self.format_name, self.schema.text, registry, subject_name_strategy=strategy,
-                                **({"message": self.schema.message_name} if getattr(self.schema, "message_name", None) else {}))  # type: ignore[attr-defined]
+                                **({"message": _message_of(self.schema)} if _message_of(self.schema) else {}))
         ctx = SerializationContext(topic or "serde-convert", MessageField.VALUE)
         stream = self.stream
         if self.framing == "base64":

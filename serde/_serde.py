@@ -38,6 +38,40 @@ def _topic(ctx: Any) -> str:
     return str(topic)
 
 
+# Keyword options each built-in format takes, beyond the serializer's own; anything else
+# is a typo that would otherwise be silently ignored. Plugin formats are not checked.
+_FORMAT_OPTIONS = {
+    "avro": {"reference_codec"},
+    "json": {"validate_formats"},
+    "protobuf": {"message", "well_known_types", "as_message"},
+    "csv": {"record_type", "delimiter", "null_marker", "quotechar", "message"},
+    "binary": {"encoding"},
+}
+
+
+def _check_options(format: Format, options: dict[str, Any], flags: dict[str, Any]) -> None:
+    allowed = _FORMAT_OPTIONS.get(format.name)
+    if allowed is not None:
+        unknown = sorted(set(options) - allowed)
+        if unknown:
+            hint = f"; {format.name} takes {', '.join(sorted(allowed))}" if allowed else ""
+            raise ConfigError(f"unknown option(s) {', '.join(unknown)} for the {format.name} format{hint}")
+    for name, value in flags.items():
+        if not isinstance(value, bool):
+            raise ConfigError(f"{name} must be True or False, not {value!r}")
+
+
+def _schema_text(schema: Any) -> Any:
+    """Schema text as given, or a dict/list (an Avro or JSON schema as Python data)."""
+    if schema is None or isinstance(schema, str):
+        return schema
+    if isinstance(schema, (dict, list)):
+        import json
+
+        return json.dumps(schema)
+    return schema  # a generated Protobuf class or message: the format decides
+
+
 class Serializer:
     """Serialize records to Confluent-framed bytes. Build it with :func:`serde.serializer`."""
 
@@ -58,6 +92,11 @@ class Serializer:
         **format_options: Any,
     ) -> None:
         self._format = get_format(format) if isinstance(format, str) else format
+        _check_options(self._format, format_options, {"auto_register": auto_register, "normalize": normalize,
+                                                      "use_latest_version": use_latest_version, "validate": validate})
+        schema = _schema_text(schema)
+        if use_schema_id is not None and (isinstance(use_schema_id, bool) or not isinstance(use_schema_id, int)):
+            raise ConfigError(f"use_schema_id must be an integer schema id, not {use_schema_id!r}")
         if self._format.schema_type is None and self._format.name != "csv":
             # CSV borrows its record schema's type; binary has no schema to register
             raise ConfigError(f"format {self._format.name!r} has no registry schema; use it without a registry")
@@ -199,6 +238,8 @@ class Deserializer:
         **format_options: Any,
     ) -> None:
         self._format = get_format(format) if isinstance(format, str) else format
+        _check_options(self._format, format_options, {"return_schema": return_schema, "validate": validate})
+        reader_schema = _schema_text(reader_schema)
         self._registry: Registry = open_registry(registry)
         self._return_schema = return_schema
         self._decoder_options = dict(format_options, validate=validate) if self._format.name == "json" else dict(format_options)
@@ -289,6 +330,8 @@ class Deserializer:
     def __call__(self, data: bytes | None, ctx: Any = None) -> Any:
         if data is None:
             return None
+        if not isinstance(data, (bytes, bytearray, memoryview)):
+            raise DecodeError(f"a deserializer takes bytes, not {type(data).__name__}")
         if ctx is None or not getattr(ctx, "headers", None):
             # the common cases, inlined: a V0 prefix in the value (and, for Protobuf, the
             # one-byte index array of the first message)

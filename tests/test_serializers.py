@@ -345,3 +345,48 @@ def test_deserialize_many_matches_single_calls_and_names_the_position(client):
     with pytest.raises(serde.DecodeError) as info:
         de.deserialize_many([datas[0], datas[2][:7]], VALUE)
     assert info.value.location == "record 1"
+
+
+@pytest.mark.parametrize("registry, message", [
+    ("localhost:8081", "looks like host:port"),
+    ("ftp://registry.example/", "only http"),
+])
+def test_registry_strings_that_are_not_urls_or_paths_are_refused(registry, message, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(serde.ConfigError, match=message):
+        serde.serializer("avro", ORDER, registry=registry)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_file_that_is_not_a_registry_database_is_a_registry_error(tmp_path):
+    bogus = tmp_path / "not-a-db"
+    bogus.write_text("hello, I am not SQLite " * 100)
+    with pytest.raises(serde.RegistryError, match="cannot open the registry database"):
+        serde.serializer("avro", ORDER, registry=str(bogus))
+
+
+def test_unknown_options_and_non_boolean_flags_are_refused(client):
+    with pytest.raises(serde.ConfigError, match="unknown option.*bogus"):
+        serde.serializer("avro", ORDER, registry=client, bogus=1)
+    with pytest.raises(serde.ConfigError, match="unknown option.*bogus"):
+        serde.deserializer("avro", registry=client, bogus=1)
+    with pytest.raises(serde.ConfigError, match="auto_register must be True or False"):
+        serde.serializer("avro", ORDER, registry=client, auto_register="no")
+    with pytest.raises(serde.ConfigError, match="use_schema_id"):
+        serde.serializer("avro", None, registry=client, use_schema_id="1")
+
+
+def test_schema_given_as_python_data(client):
+    ours = serde.serializer("avro", json.loads(ORDER), registry=client)(RECORD, VALUE)
+    assert ours == AvroSerializer(client, ORDER)(RECORD, VALUE)
+
+
+def test_deserializer_given_text_says_it_wants_bytes(client):
+    with pytest.raises(serde.DecodeError, match="takes bytes"):
+        serde.deserializer("avro", registry=client)("abc", VALUE)
+
+
+def test_json_schema_text_is_registered_as_confluent_registers_it(client):
+    ours = serde.serializer("json", PERSON + "\n", registry=client)({"name": "a"}, VALUE)
+    theirs = JSONSerializer(PERSON + "\n", client)({"name": "a"}, VALUE)
+    assert ours[:5] == theirs[:5]

@@ -437,5 +437,5 @@ def record_model(schema: ParsedSchema) -> m.Record:
 
 
 def _model_options(schema: ParsedSchema) -> dict[str, Any]:
-    message = getattr(schema, "message_name", None)
+    message = schema.record_name if schema.schema_type == "PROTOBUF" else None
     return {"message": message} if message else {}

@@ -444,10 +444,14 @@ class Store:
         self._pool: list[sqlite3.Connection] = []  # idle connections, shared by all threads
         self._pool_lock = threading.Lock()
         self._closed = False
-        with self._write() as conn:
-            for stmt in _DDL.strip().split(";"):
-                if stmt.strip():
-                    conn.execute(stmt)
+        try:
+            with self._write() as conn:
+                for stmt in _DDL.strip().split(";"):
+                    if stmt.strip():
+                        conn.execute(stmt)
+        except (sqlite3.Error, OSError) as exc:
+            # e.g. a path that names some other file: say so, not sqlite's traceback
+            raise RegistryError(f"cannot open the registry database {self.path}: {exc}", code=50001) from exc
 
     # ---------------------------------------------------------------- connections
 

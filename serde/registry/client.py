@@ -150,9 +150,10 @@ def _confluent_schema(schema_type: str, text: str, references: Sequence[SchemaRe
     from confluent_kafka.schema_registry import SchemaReference as CkReference
 
     refs = [CkReference(r.name, r.subject, r.version) for r in references]
-    # confluent-kafka strips schema text before registering; so must we, or a file's
-    # trailing newline gives the same schema a second id in registries that compare text.
-    return Schema(text.strip(), schema_type, refs)
+    # confluent-kafka's AvroSerializer strips the schema text before registering (its
+    # JSON and Protobuf serializers do not); so must we, or a file's trailing newline
+    # gives the same schema a second id in registries that compare text.
+    return Schema(text.strip() if schema_type == "AVRO" else text, schema_type, refs)
 
 
 def _from_confluent(found: Any, *, schema_id: Any = None, default_type: str = "AVRO") -> RegisteredSchema:
@@ -223,6 +224,14 @@ def open_registry(registry: Any = None) -> Registry:
 def _open_location(location: str) -> Registry:
     from confluent_kafka.schema_registry import SchemaRegistryClient
 
+    import re
+
+    scheme = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*)://", location)
+    if scheme and scheme.group(1).lower() not in ("http", "https", "mock"):
+        raise ConfigError(f"registry {location!r}: only http(s):// and mock:// URLs, or a SQLite file path")
+    if re.fullmatch(r"[\w.-]+:\d+(/.*)?", location):
+        # "localhost:8081" would silently become a SQLite file named like that
+        raise ConfigError(f"registry {location!r} looks like host:port; write http://{location}")
     if location.startswith(("http://", "https://", "mock://")):
         try:
             client = SchemaRegistryClient.new_client({"url": location})
