@@ -41,6 +41,8 @@ def _parse_references(values: tuple[str, ...]) -> dict[str, str]:
             refs[name] = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
             raise click.BadParameter(f"cannot read {path}: {exc.strerror}", param_hint="--reference")
+        except UnicodeDecodeError:
+            raise click.BadParameter(f"{path} is not UTF-8 text", param_hint="--reference") from None
     return refs
 
 
@@ -62,12 +64,16 @@ def compat() -> None:
               help="Directory mode: earlier versions from a git ref, a folder, or a schema registry URL.")
 @click.option("--reference", "references", multiple=True, metavar="NAME=PATH",
               help="Single mode: a referenced schema (import name = file); repeatable.")
+@click.option("--proto-path", "-I", "proto_path", multiple=True,
+              type=click.Path(exists=True, file_okay=False, path_type=Path), metavar="DIR",
+              help="Protobuf: another directory to look up imports in, after the importing file's "
+                   "directory and its parents (up to the checked directory); repeatable.")
 @click.option("--format", "fmt", type=click.Choice(sorted(PRINTERS)), default="text", show_default=True,
               help="Output format.")
 @click.pass_context
 def check_command(ctx: click.Context, new: Path, previous: tuple[Path, ...], schema_type: str | None,
                   level: str | None, policy: str, against: str | None, references: tuple[str, ...],
-                  fmt: str) -> None:
+                  proto_path: tuple[Path, ...], fmt: str) -> None:
     """Check NEW against PREVIOUS files (oldest first), or a directory NEW against --against.
 
     \b
@@ -75,6 +81,11 @@ def check_command(ctx: click.Context, new: Path, previous: tuple[Path, ...], sch
     serde compat check schemas/ --against git:main --format github
     serde compat check schemas/ --against https://registry:8081
     serde compat check schemas/ --against baseline-schemas/
+    serde compat check -I third_party/protos schemas/ --against git:main
+
+    In a directory, subjects come from file names, or from the serde-compat.json nearest
+    above a file (it applies to its directory and below); two files with one subject are
+    an error.
     """
     try:
         if new.is_dir():
@@ -82,9 +93,10 @@ def check_command(ctx: click.Context, new: Path, previous: tuple[Path, ...], sch
                 raise click.UsageError("a directory is checked with --against, not with PREVIOUS files")
             if not against:
                 raise click.UsageError("checking a directory needs --against git:REF, a folder or a registry URL")
-            baseline = _sources.baseline_for(against, new, registry_client=registry_client)
+            baseline = _sources.baseline_for(against, new, registry_client=registry_client,
+                                             proto_path=proto_path)
             reports = _sources.check_directory(new, baseline, level=level, policy=policy.upper(),
-                                               schema_type=schema_type)
+                                               schema_type=schema_type, proto_path=proto_path)
         else:
             if against:
                 raise click.UsageError("--against checks a directory; give NEW as a directory")
@@ -93,7 +105,8 @@ def check_command(ctx: click.Context, new: Path, previous: tuple[Path, ...], sch
                 raise click.UsageError(f"cannot tell the schema type of {new.name}; pass --type")
             reports = [_sources.check_files(kind, new, previous, level=(level or "BACKWARD"),
                                             policy=policy.upper(),
-                                            references=_parse_references(references))]
+                                            references=_parse_references(references),
+                                            proto_path=proto_path)]
     except (ConfigError, SchemaParseError) as exc:
         raise InvalidSchema(str(exc)) from exc
     click.echo(render(reports, fmt), nl=False)

@@ -2,18 +2,26 @@
 from a git ref, a folder, or a schema registry.
 
 Subjects come from file names (``orders-value.avsc`` → subject ``orders-value``; the
-extension gives the schema type) unless a ``serde-compat.json`` config in the directory maps
-them explicitly::
+extension gives the schema type) unless a ``serde-compat.json`` config maps them explicitly::
 
     {"level": "BACKWARD",
      "subjects": {"orders-value": {"file": "orders.avsc", "level": "FULL_TRANSITIVE"}}}
 
+A config applies to its own directory and everything below it: it names the subjects of
+the files it lists (paths relative to the config's directory), and its ``level`` is the
+default for the files below it, listed or not, unless a deeper config sets another. Every
+schema file no config lists is a subject named after the file. Two files that end up with
+the same subject are an error: map them to distinct subjects in a config.
+
 References between files are found the way each format names them: Protobuf ``import``
-lines, JSON Schema ``$ref`` to another file, Avro named types defined in another file.
+lines (looked up from the importing file's directory, its parents up to the checked
+directory, then ``-I/--proto-path`` directories; see ``serde._proto_files``), JSON Schema
+``$ref`` to another file, Avro named types defined in another file.
 """
 from __future__ import annotations
 
 import json
+import posixpath
 import re
 import subprocess
 from collections.abc import Callable, Mapping, Sequence
@@ -21,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from serde._errors import ConfigError, SchemaParseError
+from serde._proto_files import load_proto_imports, resolve_imports
 from serde.compat._engine import check, normalise_level, normalise_schema_type
 from serde.compat._types import CompatResult
 
@@ -34,7 +43,9 @@ __all__ = [
     "baseline_for",
     "check_directory",
     "check_files",
+    "check_unique_subjects",
     "discover",
+    "proto_path_keys",
 ]
 
 CONFIG_FILE = "serde-compat.json"
@@ -77,57 +88,128 @@ class SubjectReport:
 
 # --- discovering the directory -----------------------------------------------------------
 
+def _load_config(config_path: Path) -> dict:
+    try:
+        config = json.loads(_decode(config_path.read_bytes(), str(config_path)))
+    except OSError as exc:
+        raise ConfigError(f"{config_path}: cannot read: {exc.strerror}") from exc
+    except SchemaParseError as exc:
+        raise ConfigError(str(exc)) from exc
+    except json.JSONDecodeError as exc:
+        raise ConfigError(f"{config_path}: not valid JSON: {exc.msg} (line {exc.lineno})") from exc
+    if not isinstance(config, dict) or not isinstance(config.get("subjects") or {}, dict):
+        raise ConfigError(f"{config_path}: expected an object with a 'subjects' object")
+    return config
+
+
 def discover(root: Path) -> list[SchemaFile]:
-    """The schema files under ``root`` as subjects (config file, else file names)."""
+    """The schema files under ``root`` as subjects: as a ``serde-compat.json`` in their
+    directory or above lists them, else named after the file.
+
+    Raises ``ConfigError`` when two files end up with the same subject.
+    """
     root = Path(root)
-    config_path = root / CONFIG_FILE
-    if config_path.exists():
-        try:
-            config = json.loads(config_path.read_text())
-        except json.JSONDecodeError as exc:
-            raise ConfigError(f"{config_path}: not valid JSON: {exc.msg} (line {exc.lineno})") from exc
-        default_level = config.get("level")
+    config_dirs = sorted({p.parent.relative_to(root).as_posix() for p in root.rglob(CONFIG_FILE)
+                          if p.is_file()}, key=lambda d: (d.count("/") + (d != "."), d))
+    levels: dict[str, str | None] = {}
+    found: list[SchemaFile] = []
+    for rel_dir in config_dirs:  # parents before children
+        config_path = root / rel_dir / CONFIG_FILE
+        config = _load_config(config_path)
+        inherited = next((levels[d] for d in _ancestors(rel_dir) if d in levels), None)
+        default_level = config.get("level") or inherited
         if default_level:
             normalise_level(default_level)
-        found = []
+        levels[rel_dir] = default_level
         for subject, spec in sorted((config.get("subjects") or {}).items()):
             spec = {"file": spec} if isinstance(spec, str) else dict(spec)
             if "file" not in spec:
                 raise ConfigError(f"{config_path}: subject {subject!r} needs a 'file'")
-            path = PurePosixPath(spec["file"]).as_posix()
+            path = posixpath.normpath(posixpath.join(rel_dir, PurePosixPath(spec["file"]).as_posix()))
             schema_type = spec.get("type") or EXTENSIONS.get(PurePosixPath(path).suffix)
             if not schema_type:
                 raise ConfigError(f"{config_path}: cannot tell the schema type of {path!r}; set 'type'")
             level = spec.get("level") or default_level
             found.append(SchemaFile(subject, path, normalise_schema_type(schema_type),
                                     normalise_level(level) if level else None))
-        return found
-    return [
-        SchemaFile(p.stem, p.relative_to(root).as_posix(), EXTENSIONS[p.suffix])
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.suffix in EXTENSIONS and p.name != CONFIG_FILE
-    ]
+    mapped = {item.path for item in found}
+    for p in sorted(root.rglob("*")):
+        if not (p.is_file() and p.suffix in EXTENSIONS and p.name != CONFIG_FILE):
+            continue
+        rel = p.relative_to(root).as_posix()
+        if rel in mapped:
+            continue
+        # a file no config lists is a subject named after it, at its nearest config's level
+        default = next((levels[d] for d in _ancestors(posixpath.dirname(rel) or ".") if d in levels), None)
+        found.append(SchemaFile(p.stem, rel, EXTENSIONS[p.suffix], normalise_level(default) if default else None))
+    return found
+
+
+def _ancestors(rel_dir: str) -> list[str]:
+    """``a/b`` → ``["a/b", "a", "."]`` (posix, relative to the checked directory)."""
+    out = []
+    while rel_dir not in ("", "."):
+        out.append(rel_dir)
+        rel_dir = posixpath.dirname(rel_dir)
+    return [*out, "."]
+
+
+def check_unique_subjects(items: Sequence[SchemaFile], root: Path | None = None) -> None:
+    """``ConfigError`` listing the files when two of them would be checked as one subject."""
+    by_subject: dict[str, list[str]] = {}
+    for item in items:
+        by_subject.setdefault(item.subject, []).append(item.path)
+    clashes = {s: paths for s, paths in by_subject.items() if len(paths) > 1}
+    if clashes:
+        where = f" in {root}" if root is not None else ""
+        lines = [f"subject {s!r}: {', '.join(paths)}" for s, paths in sorted(clashes.items())]
+        raise ConfigError(
+            f"more than one file{where} is checked as the same subject: " + "; ".join(lines)
+            + f". Give each its own subject in a {CONFIG_FILE} (in their common parent directory,"
+            " e.g. {\"subjects\": {\"orders-value\": {\"file\": \"avro/order.avsc\"}}}), or narrow"
+            " the check with --type"
+        )
+
+
+def _decode(data: bytes, where: str) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SchemaParseError(
+            f"{where}: not UTF-8 text (byte {data[exc.start]:#04x} at offset {exc.start})") from None
+
+
+def _read_path(path: Path, shown: str) -> str | None:
+    """A file's text, None when there is none; SchemaParseError naming it when unreadable."""
+    if not path.is_file():
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise SchemaParseError(f"{shown}: cannot read: {exc.strerror}") from exc
+    return _decode(data, shown)
 
 
 def _directory_reader(root: Path) -> Reader:
     def read(rel: str) -> str | None:
-        path = Path(root) / rel
-        return path.read_text(encoding="utf-8") if path.is_file() else None
+        path = Path(rel) if posixpath.isabs(rel) else Path(root) / rel
+        return _read_path(path, rel)
     return read
 
 
 # --- references between files ------------------------------------------------------------
 
-# an import statement starts a line or follows another statement's ';'
-_PROTO_IMPORT = re.compile(r'(?:^|;)\s*import\s+(?:public\s+|weak\s+)?"([^"]+)"\s*;', re.MULTILINE)
-
-
 def references_for(schema_type: str, rel_path: str, text: str, read: Reader,
-                   all_files: Sequence[str] = ()) -> dict[str, str]:
-    """Import name → text for everything ``text`` refers to (transitively, dependencies first)."""
+                   all_files: Sequence[str] = (), proto_path: Sequence[str] = ()) -> dict[str, str]:
+    """Import name → text for everything ``text`` refers to (transitively, dependencies first).
+
+    Protobuf imports are looked up from the importing file's directory, its parents up to
+    the root of ``read``, then ``proto_path`` (keys for ``read``: relative, or absolute
+    filesystem paths); one found nowhere raises ``SchemaParseError``.
+    """
     refs: dict[str, str] = {}
     if schema_type == "PROTOBUF":
-        _proto_refs(text, read, refs, set())
+        return _proto_refs(rel_path, text, read, proto_path)
     elif schema_type == "JSON":
         _json_refs(rel_path, text, read, refs, {rel_path})
     else:
@@ -135,16 +217,14 @@ def references_for(schema_type: str, rel_path: str, text: str, read: Reader,
     return refs
 
 
-def _proto_refs(text: str, read: Reader, refs: dict[str, str], seen: set[str]) -> None:
-    for name in _PROTO_IMPORT.findall(text):
-        if name in seen:
-            continue
-        seen.add(name)
-        body = read(name)
-        if body is None:
-            continue  # well-known types (google/protobuf/...) come with protoc
-        _proto_refs(body, read, refs, seen)
-        refs[name] = body
+def _proto_refs(rel_path: str, text: str, read: Reader, proto_path: Sequence[str],
+                fallback: Mapping[str, str] | None = None) -> dict[str, str]:
+    def search_dirs(key: str) -> list[str]:
+        if posixpath.isabs(key):  # a file from a -I directory outside the checked one
+            return [posixpath.dirname(key), *proto_path]
+        return [d if d != "." else "" for d in _ancestors(posixpath.dirname(key) or ".")] + list(proto_path)
+
+    return resolve_imports(text, rel_path, read, search_dirs, fallback=fallback)
 
 
 def _json_refs(rel_path: str, text: str, read: Reader, refs: dict[str, str], seen: set[str]) -> None:
@@ -255,8 +335,9 @@ class History:
 class GitBaseline:
     """The same files at a git ref (``--against git:main``)."""
 
-    def __init__(self, ref: str, directory: Path) -> None:
+    def __init__(self, ref: str, directory: Path, proto_path: Sequence[str] = ()) -> None:
         self.ref = ref
+        self.proto_path = list(proto_path)
         self.directory = Path(directory).resolve()
         try:
             top = self._git("rev-parse", "--show-toplevel").strip()
@@ -274,17 +355,23 @@ class GitBaseline:
                               capture_output=True, text=True).stdout
 
     def read(self, rel: str) -> str | None:
-        path = rel if self.prefix in ("", ".") else f"{self.prefix}/{rel}"
+        if posixpath.isabs(rel):  # a -I directory outside the checked one: not versioned here
+            return _read_path(Path(rel), rel)
+        path = posixpath.normpath(rel if self.prefix in ("", ".") else f"{self.prefix}/{rel}")
+        if path.startswith("../"):
+            return None
         try:
-            return self._git("show", f"{self.ref}:{path}")
+            data = subprocess.run(["git", "-C", str(self.directory), "show", f"{self.ref}:{path}"],
+                                  check=True, capture_output=True).stdout
         except subprocess.CalledProcessError:
             return None
+        return _decode(data, f"{self.describe}:{path}")
 
     def history(self, item: SchemaFile, all_files: Sequence[str]) -> History:
         text = self.read(item.path)
         if text is None:
             return History([], [])
-        refs = references_for(item.schema_type, item.path, text, self.read, all_files)
+        refs = references_for(item.schema_type, item.path, text, self.read, all_files, self.proto_path)
         return History([1], [(text, refs)])
 
 
@@ -292,8 +379,9 @@ class FolderBaseline:
     """Earlier versions in a folder: the same relative path (one version), or a folder named
     after the subject holding numbered versions (``orders-value/1.avsc``, ``2.avsc``...)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, proto_path: Sequence[str] = ()) -> None:
         self.folder = Path(folder)
+        self.proto_path = list(proto_path)
         if not self.folder.is_dir():
             raise ConfigError(f"baseline folder {self.folder} does not exist")
         self.read = _directory_reader(self.folder)
@@ -302,7 +390,7 @@ class FolderBaseline:
     def history(self, item: SchemaFile, all_files: Sequence[str]) -> History:
         text = self.read(item.path)
         if text is not None:
-            refs = references_for(item.schema_type, item.path, text, self.read, all_files)
+            refs = references_for(item.schema_type, item.path, text, self.read, all_files, self.proto_path)
             return History([1], [(text, refs)])
         versions_dir = self.folder / item.subject
         if not versions_dir.is_dir():
@@ -315,9 +403,10 @@ class FolderBaseline:
         numbered.sort()
         schemas = []
         for _, path in numbered:
-            body = path.read_text(encoding="utf-8")
             rel = path.relative_to(self.folder).as_posix()
-            schemas.append((body, references_for(item.schema_type, rel, body, self.read, all_files)))
+            body = self.read(rel)
+            schemas.append((body, references_for(item.schema_type, rel, body, self.read, all_files,
+                                                 self.proto_path)))
         return History([n for n, _ in numbered], schemas)
 
 
@@ -367,10 +456,30 @@ class RegistryBaseline:
         return None
 
 
-def baseline_for(against: str, directory: Path, registry_client: Callable[[str], object] | None = None):
-    """``git:REF`` → GitBaseline, ``http(s)://`` or ``mock://`` → RegistryBaseline, else a folder."""
+def proto_path_keys(directory: Path, dirs: Sequence[Path]) -> list[str]:
+    """``-I/--proto-path`` directories as reader keys: relative to ``directory`` (then they
+    are versioned with it: a baseline reads them at its ref or folder) or, outside it,
+    absolute filesystem paths (read as they are now, for both sides)."""
+    base = Path(directory).resolve()
+    keys = []
+    for d in dirs:
+        full = Path(d).resolve()
+        if not full.is_dir():
+            raise ConfigError(f"--proto-path {d}: not a directory")
+        keys.append(full.relative_to(base).as_posix() if full == base or base in full.parents
+                    else full.as_posix())
+    return [("" if k == "." else k) for k in keys]
+
+
+def baseline_for(against: str, directory: Path, registry_client: Callable[[str], object] | None = None,
+                 proto_path: Sequence[Path] = ()):
+    """``git:REF`` → GitBaseline, ``http(s)://`` or ``mock://`` → RegistryBaseline, else a folder.
+
+    ``proto_path``: extra directories for Protobuf imports (see :func:`proto_path_keys`).
+    """
+    keys = proto_path_keys(directory, proto_path)
     if against.startswith("git:"):
-        return GitBaseline(against[4:] or "HEAD", directory)
+        return GitBaseline(against[4:] or "HEAD", directory, keys)
     if re.match(r"^(https?|mock)://", against):
         if registry_client is None:
             from confluent_kafka.schema_registry import SchemaRegistryClient
@@ -378,17 +487,20 @@ def baseline_for(against: str, directory: Path, registry_client: Callable[[str],
             def registry_client(url: str) -> object:
                 return SchemaRegistryClient({"url": url})
         return RegistryBaseline(registry_client(against), describe=against)
-    return FolderBaseline(Path(against))
+    return FolderBaseline(Path(against), keys)
 
 
 # --- running the checks -----------------------------------------------------------------
 
 def check_directory(directory: Path, baseline, *, level: str | None = None, policy: str = "STRICT",
-                    schema_type: str | None = None) -> list[SubjectReport]:
+                    schema_type: str | None = None, proto_path: Sequence[Path] = ()) -> list[SubjectReport]:
     """Check every schema file of ``directory`` against its history in ``baseline``.
 
     ``level`` overrides every other source; otherwise the config file's level, then the
-    registry's level for the subject, then BACKWARD.
+    registry's level for the subject, then BACKWARD. Raises ``ConfigError`` when two files
+    would be checked as one subject. A schema that cannot be read, decoded, parsed or have
+    its references resolved is reported ``invalid``. Reports name files as
+    ``directory/relative/path`` (what CI annotations need when run from the repository root).
     """
     directory = Path(directory)
     if not directory.is_dir():
@@ -397,49 +509,71 @@ def check_directory(directory: Path, baseline, *, level: str | None = None, poli
     if schema_type:
         wanted = normalise_schema_type(schema_type)
         items = [i for i in items if i.schema_type == wanted]
+    check_unique_subjects(items, directory)
+    keys = proto_path_keys(directory, proto_path)
     read = _directory_reader(directory)
     all_files = [i.path for i in items]
     reports = []
     for item in items:
-        text = read(item.path)
-        if text is None:
-            reports.append(SubjectReport(item.subject, item.schema_type, level or item.level or DEFAULT_LEVEL,
-                                         item.path, "invalid", error=f"{item.path}: file not found"))
+        shown = (directory / item.path).as_posix()
+
+        def invalid(message: str) -> SubjectReport:
+            return SubjectReport(item.subject, item.schema_type, level or item.level or DEFAULT_LEVEL,
+                                 shown, "invalid", error=message)
+
+        try:
+            text = read(item.path)
+            if text is None:
+                reports.append(invalid(f"{shown}: file not found"))
+                continue
+            refs = references_for(item.schema_type, item.path, text, read, all_files, keys)
+        except SchemaParseError as exc:
+            reports.append(invalid(f"{shown}: {exc}"))
             continue
-        refs = references_for(item.schema_type, item.path, text, read, all_files)
         try:
             history = baseline.history(item, all_files)
         except SchemaParseError as exc:
-            reports.append(SubjectReport(item.subject, item.schema_type, level or item.level or DEFAULT_LEVEL,
-                                         item.path, "invalid", error=f"{item.path}: baseline: {exc}"))
+            reports.append(invalid(f"{shown}: baseline: {exc}"))
             continue
         chosen = normalise_level(level or item.level or history.level or DEFAULT_LEVEL)
-        reports.append(_check_one(item.subject, item.schema_type, chosen, item.path, (text, refs),
+        reports.append(_check_one(item.subject, item.schema_type, chosen, shown, (text, refs),
                                   history, policy))
     return reports
 
 
 def check_files(schema_type: str, new_path: Path, previous_paths: Sequence[Path], *, level: str,
-                policy: str = "STRICT", references: Mapping[str, str] | None = None) -> SubjectReport:
-    """Single check: one new schema file against previous files (oldest first)."""
+                policy: str = "STRICT", references: Mapping[str, str] | None = None,
+                proto_path: Sequence[Path] = ()) -> SubjectReport:
+    """Single check: one new schema file against previous files (oldest first).
+
+    ``references`` win over files for the new schema; for the previous ones, files next to
+    them win and ``references`` fill in. Protobuf imports are looked up from each file's
+    directory and its parents, then ``proto_path``. Raises ``ConfigError`` for a file that
+    cannot be read or decoded, ``SchemaParseError`` for an import found nowhere.
+    """
     def load(path: Path) -> str:
         try:
-            return Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+            text = _read_path(Path(path), str(path))
+        except SchemaParseError as exc:
+            raise ConfigError(str(exc)) from exc
+        if text is None:
+            raise ConfigError(f"cannot read {path}: not a file")
+        return text
+
+    def auto_refs(path: Path, text: str, **given: Mapping[str, str]) -> dict[str, str]:
+        if schema_type == "PROTOBUF":
+            return load_proto_imports(Path(path), proto_path, **given)
+        return references_for(schema_type, Path(path).name, text, _directory_reader(Path(path).parent),
+                              [p.name for p in Path(path).parent.glob("*.avsc")])
 
     schema_type = normalise_schema_type(schema_type)
     refs = dict(references or {})
     new_text = load(new_path)
-    reader = _directory_reader(Path(new_path).parent)
-    auto = references_for(schema_type, Path(new_path).name, new_text, reader,
-                          [p.name for p in Path(new_path).parent.glob("*.avsc")])
+    auto = auto_refs(new_path, new_text, references=refs)
     history = History(list(range(1, len(previous_paths) + 1)), [])
     for path in previous_paths:
         body = load(path)
-        prev_reader = _directory_reader(Path(path).parent)
-        prev_auto = references_for(schema_type, Path(path).name, body, prev_reader,
-                                   [p.name for p in Path(path).parent.glob("*.avsc")])
+        prev_auto = auto_refs(path, body, fallback=refs)
         history.schemas.append((body, {**refs, **prev_auto}))  # files next to it win
     subject = Path(new_path).stem
     return _check_one(subject, schema_type, normalise_level(level), str(new_path),
