@@ -16,6 +16,7 @@ import click
 
 from serde import ConfigError, SchemaParseError
 from serde import _model as m
+from serde._proto_files import load_proto_imports, resolve_imports
 
 from .options import read_text
 
@@ -50,6 +51,25 @@ def _read(path: str, what: str) -> str:
     return text
 
 
+def _stdin_proto_imports(text: str, proto_path: tuple[Path, ...], refs: dict[str, str]) -> dict[str, str]:
+    """Imports of a .proto read from stdin: from the --proto-path directories only."""
+
+    def read(key: str) -> str | None:
+        path = Path(key)
+        if not path.is_file():
+            return None
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.UsageError(f"cannot read {key}: {exc}") from None
+
+    def search_dirs(key: str) -> list[str]:
+        dirs = [str(d) for d in proto_path]
+        return dirs if key == "-" else [str(Path(key).parent), *dirs]
+
+    return resolve_imports(text, "-", read, search_dirs, references=refs)
+
+
 def _rename(model: m.Type, name: str | None) -> m.Type:
     if name is None:
         return model
@@ -80,13 +100,34 @@ def schema() -> None:
     metavar="NAME=FILE",
     help="A schema SCHEMA_FILE references, by the name it uses (Avro type name, JSON $ref, Protobuf import path). Repeatable.",
 )
-def derive(schema_file: str, from_type: str | None, to_type: str, name: str | None, message: str | None, references: tuple[str, ...]) -> None:
+@click.option(
+    "--proto-path",
+    "-I",
+    "proto_path",
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar="DIR",
+    help="Protobuf source: another directory to look up imports in, after the file's own directory and its parents. Repeatable.",
+)
+def derive(
+    schema_file: str,
+    from_type: str | None,
+    to_type: str,
+    name: str | None,
+    message: str | None,
+    references: tuple[str, ...],
+    proto_path: tuple[Path, ...],
+) -> None:
     """Print SCHEMA_FILE translated into another schema language.
 
     \b
     Examples:
       serde schema derive --to protobuf order.avsc
       serde schema derive --from json --to avro --name com.acme.Order order.schema.json
+      serde schema derive --to avro -I third_party/protos schemas/protobuf/order.proto
+
+    A .proto file's imports are read from files: its own directory, then its parents,
+    then each --proto-path (google/protobuf/* come with protoc); --reference overrides.
     """
     from serde.translate import from_model, to_model
 
@@ -101,6 +142,10 @@ def derive(schema_file: str, from_type: str | None, to_type: str, name: str | No
     if message and source_type != "protobuf":
         raise click.UsageError("--message only applies to a Protobuf source")
     with _as_usage_errors():
+        if source_type == "protobuf" and schema_file != "-":
+            refs = {**load_proto_imports(Path(schema_file), proto_path, references=refs), **refs}
+        elif source_type == "protobuf" and proto_path:
+            refs = {**_stdin_proto_imports(text, proto_path, refs), **refs}
         options = {"message": message} if message else {}
         model = _rename(to_model(source_type, text, refs, **options), name)
         click.echo(from_model(model, to_type).rstrip("\n"))
