@@ -107,3 +107,43 @@ def test_infer_errors(run, args, stdin, message):
     result = run(*args, input=stdin)
     assert result.exit_code == 2, result.output
     assert message in result.output
+
+
+# --- .proto imports read from files --------------------------------------------------------
+
+_REPO = __import__("pathlib").Path(__file__).resolve().parents[2]
+_MONEY = 'syntax = "proto3";\npackage shop;\nmessage Money { int64 cents = 1; }\n'
+_ORDER = 'syntax = "proto3";\npackage shop;\nimport "common/money.proto";\nmessage Order { Money total = 1; }\n'
+
+
+def test_derive_proto_resolves_imports_from_parent_dirs(run):
+    result = run("derive", "--to", "avro", str(_REPO / "schemas" / "protobuf" / "order.proto"))
+    assert result.exit_code == 0, result.output
+    assert "Money" in result.output and "Currency" in result.output
+
+
+def test_derive_proto_path_option_and_missing_import(run, tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "order.proto").write_text(_ORDER)
+    (tmp_path / "vendor" / "common").mkdir(parents=True)
+    (tmp_path / "vendor" / "common" / "money.proto").write_text(_MONEY)
+    result = run("derive", "--to", "avro", str(tmp_path / "src" / "order.proto"))
+    assert result.exit_code == 2
+    assert 'import "common/money.proto" not found' in result.output and str(tmp_path / "src") in result.output
+    for option in ("-I", "--proto-path"):
+        result = run("derive", "--to", "avro", option, str(tmp_path / "vendor"), str(tmp_path / "src" / "order.proto"))
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["fields"][0]["type"][1]["name"] == "Money"
+    # from stdin, only -I directories are searched
+    result = run("derive", "--from", "protobuf", "--to", "avro", "-I", str(tmp_path / "vendor"), "-", input=_ORDER)
+    assert result.exit_code == 0, result.output
+
+
+def test_derive_reference_overrides_the_file(run, tmp_path):
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "money.proto").write_text(_MONEY)
+    (tmp_path / "order.proto").write_text(_ORDER)
+    (tmp_path / "money2.proto").write_text(_MONEY.replace("int64 cents", "string cents"))
+    result = run("derive", "--to", "json", "--reference", f"common/money.proto={tmp_path / 'money2.proto'}", str(tmp_path / "order.proto"))
+    assert result.exit_code == 0, result.output
+    assert '"string"' in result.output
