@@ -13,6 +13,7 @@ import datetime as _dt
 import decimal as _decimal
 import io
 import json
+import uuid
 import uuid as _uuid
 from typing import Any, Mapping
 
@@ -331,6 +332,9 @@ def _reason(exc: BaseException) -> str:
 
 
 def _encode_error(schema: AvroSchema, record: Any, exc: BaseException, _fallback: Any, retry: Any = None) -> RecordInvalid:
+    found = find_invalid(schema.expanded, record)
+    if found is not None:  # our own walk names fields the way the user wrote them
+        return RecordInvalid(found[1], path=found[0])
     path = getattr(exc, "schema_path", None)
     if path is not None:
         value = getattr(exc, "value", None)
@@ -361,6 +365,125 @@ def _encode_error(schema: AvroSchema, record: Any, exc: BaseException, _fallback
     except Exception:  # noqa: BLE001 - the validator itself choked; report the codec's reason
         pass
     return RecordInvalid(f"record does not fit Avro schema {schema.record_name or ''}: {exc}".rstrip(), path="$")
+
+
+_PYTHON_TYPES = {
+    "null": (type(None),), "boolean": (bool,), "string": (str,), "bytes": (bytes, bytearray),
+    "float": (int, float), "double": (int, float),
+}
+_INT_RANGES = {"int": (-(2**31), 2**31 - 1), "long": (-(2**63), 2**63 - 1)}
+_LOGICAL_TYPES: dict[str, tuple[type, ...]] = {
+    "decimal": (_decimal.Decimal,), "uuid": (str, uuid.UUID), "date": (_dt.date, int),
+    "time-millis": (_dt.time, int), "time-micros": (_dt.time, int),
+    "timestamp-millis": (_dt.datetime, int), "timestamp-micros": (_dt.datetime, int),
+    "local-timestamp-millis": (_dt.datetime, int), "local-timestamp-micros": (_dt.datetime, int),
+}
+
+
+def find_invalid(schema: Any, value: Any, path: str = "$") -> tuple[str, str] | None:
+    """The first place where ``value`` does not fit ``schema`` (expanded Avro JSON), as
+    ``(field path, reason)``, or None. Only called once a codec has refused a record,
+    to say where and why in the user's terms (fastavro names fields by record name)."""
+    named: dict[str, Any] = {}
+
+    def index(node: Any, namespace: str | None) -> None:
+        if isinstance(node, list):
+            for item in node:
+                index(item, namespace)
+        elif isinstance(node, dict):
+            kind = node.get("type")
+            if kind in ("record", "error", "enum", "fixed") and "name" in node:
+                full = _fullname(node["name"], node.get("namespace", namespace))
+                named[full] = named[node["name"]] = node
+                namespace = full.rpartition(".")[0] or None
+            for field in node.get("fields", []) or []:
+                index(field.get("type"), namespace)
+            for key in ("items", "values"):
+                if key in node:
+                    index(node[key], namespace)
+            if isinstance(kind, (dict, list)):
+                index(kind, namespace)
+
+    index(schema, None)
+
+    def shown(v: Any) -> str:
+        text = repr(v)
+        return text if len(text) <= 60 else text[:57] + "..."
+
+    def check(node: Any, v: Any, where: str) -> tuple[str, str] | None:
+        if isinstance(node, str):
+            if node in named:
+                return check(named[node], v, where)
+            if node in _INT_RANGES:
+                low, high = _INT_RANGES[node]
+                if isinstance(v, bool) or not isinstance(v, int):
+                    return where, f"expected an Avro {node} (an integer), got {shown(v)}"
+                if not low <= v <= high:
+                    return where, f"{v} is out of range for an Avro {node}"
+                return None
+            allowed = _PYTHON_TYPES.get(node)
+            if allowed is not None and (not isinstance(v, allowed) or (node in ("float", "double") and isinstance(v, bool))):
+                return where, f"expected an Avro {node}, got {shown(v)}"
+            return None
+        if isinstance(node, list):
+            problems = [check(branch, v, where) for branch in node]
+            if any(p is None for p in problems):
+                return None
+            kinds = ", ".join(b if isinstance(b, str) else str(b.get("name") or b.get("type")) for b in node)
+            return where, f"{shown(v)} matches no branch of the union [{kinds}]"
+        if not isinstance(node, dict):
+            return None
+        logical = node.get("logicalType")
+        if logical in _LOGICAL_TYPES:
+            if not isinstance(v, _LOGICAL_TYPES[logical]) or isinstance(v, bool):
+                return where, f"expected a {logical} value, got {shown(v)}"
+            return None
+        kind = node.get("type")
+        if kind in ("record", "error"):
+            if not isinstance(v, dict):
+                return where, f"expected a {node.get('name', 'record')} record (a mapping), got {shown(v)}"
+            for field in node.get("fields", []):
+                name = field["name"]
+                here = f"{where}.{name}"
+                if name not in v or v[name] is None:
+                    field_type = field.get("type")
+                    nullable = field_type == "null" or (isinstance(field_type, list) and "null" in field_type)
+                    if name not in v and ("default" in field or nullable):
+                        continue
+                    if v.get(name) is None and not nullable:
+                        return here, "missing required field" if name not in v else "null in a field that is not nullable"
+                    continue
+                problem = check(field.get("type"), v[name], here)
+                if problem is not None:
+                    return problem
+            return None
+        if kind == "enum":
+            if v not in node.get("symbols", []):
+                return where, f"{shown(v)} is not one of the {node.get('name')} symbols {', '.join(node.get('symbols', []))}"
+            return None
+        if kind == "fixed":
+            if not isinstance(v, (bytes, bytearray)) or len(v) != node.get("size"):
+                return where, f"expected {node.get('size')} bytes (fixed {node.get('name')}), got {shown(v)}"
+            return None
+        if kind == "array":
+            if not isinstance(v, (list, tuple)):
+                return where, f"expected an array, got {shown(v)}"
+            for position, item in enumerate(v):
+                problem = check(node.get("items"), item, f"{where}[{position}]")
+                if problem is not None:
+                    return problem
+            return None
+        if kind == "map":
+            if not isinstance(v, dict):
+                return where, f"expected a map, got {shown(v)}"
+            for key, item in v.items():
+                problem = check(node.get("values"), item, f"{where}.{key}")
+                if problem is not None:
+                    return problem
+            return None
+        return check(kind, v, where)
+
+    return check(schema, value, path)
 
 
 # -- logical types in Python, around a cavro schema without them -------------------------

@@ -467,3 +467,20 @@ def avro_reference_decode(client, data):
     from confluent_kafka.serialization import MessageField, SerializationContext
 
     return AvroDeserializer(client)(data, SerializationContext("t", MessageField.VALUE))
+
+
+@pytest.mark.parametrize("change, path, reason", [
+    (lambda r: r.pop("status"), "$.status", "missing required field"),
+    (lambda r: r.__setitem__("status", "LOST"), "$.status", "not one of the Status symbols NEW, PAID"),
+    (lambda r: r.__setitem__("items", [{"sku": "A", "qty": 1}, 7]), "$.items[1]", "expected a Item record"),
+    (lambda r: r.__setitem__("id", True), "$.id", "expected an Avro long"),
+    (lambda r: r.__setitem__("note", 5), "$.note", "matches no branch of the union [null, string]"),
+])
+def test_errors_name_the_field_as_the_user_wrote_it(avro, change, path, reason):
+    schema = avro.parse_schema(json.dumps(ORDER))
+    record = order()
+    change(record)
+    with pytest.raises(serde.RecordInvalid) as info:
+        avro.encode(schema, record)
+    assert info.value.path == path
+    assert reason in info.value.reason

@@ -426,11 +426,20 @@ def test_interop_both_directions(pb, client, path, message, build, expected):
     value = serde.deserializer("protobuf", registry=client)(theirs, ctx(topic))
     assert value == expected
     as_message = serde.deserializer("protobuf", registry=client, as_message=True)(theirs, ctx(topic))
-    assert as_message.DESCRIPTOR.full_name == message and as_message.SerializeToString() == generated.SerializeToString()
-    # same schema id, same message: identical bytes
+    assert as_message.DESCRIPTOR.full_name == message
+    assert as_message.SerializeToString(deterministic=True) == generated.SerializeToString(deterministic=True)
+    # same schema id, same message: identical bytes (Protobuf leaves the order of map
+    # entries to the implementation, so a message with a map is compared parsed back)
     ours = serde.serializer("protobuf", registry=client, use_schema_id=schema_id, auto_register=False, message=message)
-    assert ours(expected, ctx(topic)) == theirs
-    assert ours(generated, ctx(topic)) == theirs
+    has_map = any(f.message_type is not None and f.message_type.GetOptions().map_entry
+                  for f in generated.DESCRIPTOR.fields)
+    header = len(theirs) - len(generated.SerializeToString())  # magic, id, message indexes
+    for data in (ours(expected, ctx(topic)), ours(generated, ctx(topic))):
+        assert data[:header] == theirs[:header]
+        if has_map:
+            assert cls.FromString(data[header:]) == generated
+        else:
+            assert data == theirs
     # serde -> confluent: serde registers .proto text with references registered first
     versions = register_imports(client)
     refs = [SchemaReference("common/money.proto", "common/money.proto", versions["common/money.proto"])]
