@@ -5,7 +5,10 @@ Producer, and the one place where their errors become serde errors (:class:`Kafk
 
 * the consumer never auto-commits; for each partition a :class:`PartitionTracker` keeps
   the offsets in flight, and offset N+1 is committed only once every record ≤ N of that
-  partition has been acknowledged by the broker, on the target or the dead-letter topic;
+  partition has been acknowledged by the broker, on the target or the dead-letter topic.
+  Records are acknowledged per consumed batch (:class:`_Batch`, one delivery callback for
+  the batch): a batch's last offset in each partition becomes committable once all its
+  records are acknowledged, and never if the broker refused one of them;
 * records are processed one after another in consumption order and produced by one
   idempotent producer (``enable.idempotence``, ``acks=all``), so order within a source
   partition is kept on each target partition;
@@ -180,7 +183,7 @@ class _Batch:
         self.gateway = gateway
         self.left = 0  # produced and not yet reported (may dip below 0 before sealing)
         self.sealed = False  # every record of the batch has been produced
-        self.ends: list[tuple[PartitionTracker, int]] = []  # (tracker, last offset produced)
+        self.ends: list[tuple[tuple[str, int], PartitionTracker, int]] = []  # (partition, tracker, last offset produced)
         self.out: dict[tuple[str, bool], int] = {}  # (topic, dead letter) -> records produced
         self.stamps: list[int] = []  # source timestamps (ms) of the records produced
         self.failed: list[str] | None = None  # topics of records the broker refused
@@ -206,17 +209,17 @@ class _Batch:
         self.failed.append(topic)
         gateway = self.gateway
         if gateway._fatal is None:
-            where = ", ".join(f"{t}[{p}]" for t, p in {(t.topic, t.partition) for t, _ in self.ends}) or "the source"
+            where = ", ".join(f"{t}[{p}]@{o}" for (t, p), _, o in self.ends) or "the source"
             gateway._fatal = KafkaError(
-                f"could not deliver a record from {where} to {topic}: {err.str()}"
-                " (its offset is not committed; it is read again on restart)"
+                f"could not deliver a record of the batch ending at {where} to {topic}: {err.str()}"
+                " (its offsets are not committed; they are read again on restart)"
             )
 
     def _complete(self) -> None:
         metrics = self.gateway.metrics
         out = self.out
         if self.failed is None:
-            for tracker, offset in self.ends:
+            for _, tracker, offset in self.ends:
                 tracker.ack(offset)
         else:  # nothing of this batch becomes committable; count what did arrive
             for topic in self.failed:
@@ -721,7 +724,7 @@ class Gateway:
                     if tracker is None:
                         tracker = trackers[key] = PartitionTracker()
                     tracker.add(end - 1)
-                    batch.ends.append((tracker, end - 1))
+                    batch.ends.append((key, tracker, end - 1))
                 self._in_flight += produced
                 batch.seal(produced)
 

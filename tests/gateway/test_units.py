@@ -153,3 +153,87 @@ def test_secrets_are_scrubbed_from_text():
     assert "kafka-pw" not in text and "reg-pw" not in text and "url-pw" not in text
     assert "https://***@reg:8081/subjects" in text
     assert "url-pw" not in repr(config)
+
+
+def test_fast_converters_match_process_and_raise_for_the_full_path(tmp_path):
+    """The gateway's header-less fast path gives the bytes process() gives; what it cannot
+    convert raises, so the loop hands that record to process() (dead letter, policy)."""
+    path = str(tmp_path / "r.db")
+    avsc = json.dumps({"type": "record", "name": "R", "fields": [{"name": "a", "type": "int"},
+                                                                 {"name": "b", "type": ["null", "string"]}]})
+    data = _config({"source": {"topic": "in", "value": {"format": "avro"}},
+                    "target": {"topic": "out", "value": {"format": "json", "derive": True}}}, registry={"path": path})
+    with EmbeddedRegistry(path) as registry:
+        ser = serde.serializer("avro", avsc, registry)
+        from confluent_kafka.serialization import MessageField, SerializationContext
+
+        good = ser({"a": 1, "b": "x"}, SerializationContext("in", MessageField.VALUE))
+    pipeline = Pipeline(parse_config(data))
+    pipeline.prepare()
+    route, kconv, vconv = pipeline.fast("in")
+    assert route.target_topic == "out" and kconv is None  # keys pass through
+    first = vconv(good)  # the writer schema is fetched (the slow frame path)
+    full = pipeline.process(SourceRecord("in", 0, 0, b"k", good))
+    assert first == vconv(good) == full.value and vconv(None) is None  # then the inlined frame path
+    bad = good[:5] + b"\xff"
+    with pytest.raises(Exception):
+        vconv(bad)  # truncated: process() dead-letters it
+    assert pipeline.process(SourceRecord("in", 0, 1, None, bad)).dead_letter
+    assert pipeline.fast("nope") is None
+
+    binary = Pipeline(parse_config(_config()))
+    binary.prepare()
+    _, _, convert = binary.fast("in")
+    assert convert(b"42") == binary.process(SourceRecord("in", 0, 0, None, b"42")).value == (42).to_bytes(8, "big")
+    with pytest.raises(Exception):
+        convert(b"x")
+
+
+def test_metrics_latencies_match_one_by_one():
+    from serde.gateway.metrics import Metrics
+
+    one, many = Metrics(), Metrics()
+    now = 1_000_000.0
+    stamps = [int(now * 1000) - ms for ms in (3, 30, 700, 4000, -50)]
+    for stamp in stamps:
+        one.latency(now - stamp / 1000.0)
+    many.latencies(now, stamps)
+    assert many._buckets == one._buckets and many.latency_count == one.latency_count == 5
+    assert many.latency_sum == pytest.approx(one.latency_sum) and many.latency_max == one.latency_max
+
+
+def test_batch_acknowledges_its_offsets_only_when_every_record_is_delivered():
+    from types import SimpleNamespace
+
+    from serde.gateway.kafka import _Batch
+    from serde.gateway.metrics import Metrics
+
+    class Err:
+        def str(self) -> str:
+            return "refused"
+
+    msg = SimpleNamespace(topic=lambda: "out")
+    gateway = SimpleNamespace(metrics=Metrics(), _in_flight=3, _fatal=None)
+    tracker = PartitionTracker()
+    tracker.add(7)
+    batch = _Batch(gateway)
+    batch.ends.append((("in", 0), tracker, 7))
+    batch.out[("out", False)] = 3
+    batch.on_delivery(None, msg)  # acks may come before the batch is sealed
+    batch.seal(3)
+    batch.on_delivery(None, msg)
+    assert tracker.committable is None
+    batch.on_delivery(None, msg)
+    assert tracker.committable == 8 and gateway.metrics.records_out == {"out": 3} and gateway._in_flight == 0
+
+    failed_tracker = PartitionTracker()
+    failed_tracker.add(9)
+    failing = _Batch(gateway)
+    failing.ends.append((("in", 1), failed_tracker, 9))
+    failing.out[("out", False)] = 2
+    failing.seal(2)
+    failing.on_delivery(Err(), msg)
+    failing.on_delivery(None, msg)
+    assert failed_tracker.committable is None  # never committed past a record the broker refused
+    assert gateway.metrics.records_out == {"out": 4}
+    assert isinstance(gateway._fatal, serde.KafkaError) and "in[1]@9 to out: refused" in str(gateway._fatal)
