@@ -8,7 +8,7 @@ import click
 
 from serde._convert import FILE_FORMATS, FRAMINGS, ConversionReport, convert as run_conversion
 
-from .options import read_text, registry_option
+from .options import read_schema, registry_option
 
 _EXTENSIONS = {".avro": "avro", ".csv": "csv", ".json": "json", ".ndjson": "json", ".jsonl": "json",
                ".pb": "protobuf", ".protobuf": "protobuf", ".bin": "binary"}
@@ -30,6 +30,8 @@ def _guess(path: str, given: str | None, which: str) -> str:
 @click.option("--to", "to_format", type=click.Choice(FILE_FORMATS), help="Output format (default: from the file extension).")
 @click.option("--schema", "schema_file", type=click.Path(dir_okay=False), help="Schema of the input records: .avsc, JSON Schema or .proto (CSV and JSON may go without; Avro files carry theirs).")
 @click.option("--to-schema", "to_schema_file", type=click.Path(dir_okay=False), help="Target schema. Default: derived from the input schema, or inferred from the first 1000 records.")
+@click.option("-I", "--proto-path", "proto_path", multiple=True, type=click.Path(file_okay=False),
+              help="Where the imports of a .proto schema are looked for (beside it and in its parents first). Repeatable.")
 @click.option("--message", help="Protobuf message of the input (needed when the .proto has several top-level messages).")
 @click.option("--to-message", help="Protobuf message of the output.")
 @click.option("--input-framing", type=click.Choice(FRAMINGS), default="none", show_default=True, help="Read Confluent-framed messages: base64 lines, or varint-delimited.")
@@ -46,7 +48,7 @@ def _guess(path: str, given: str | None, which: str) -> str:
 @click.option("--print-schema", is_flag=True, help="Print the target schema to stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary or progress on stderr.")
 def convert(input: str, output: str, from_format: str | None, to_format: str | None, schema_file: str | None,
-            to_schema_file: str | None, message: str | None, to_message: str | None, input_framing: str,
+            to_schema_file: str | None, proto_path: tuple[str, ...], message: str | None, to_message: str | None, input_framing: str,
             output_framing: str, registry: str | None, topic: str | None, subject: str | None, codec: str,
             delimiter: str, null_marker: str, on_error: str, dead_letter: str | None, max_errors: int | None,
             print_schema: bool, quiet: bool) -> None:
@@ -79,7 +81,8 @@ def convert(input: str, output: str, from_format: str | None, to_format: str | N
 
     report = run_conversion(
         input, output, from_format=from_format, to_format=to_format,
-        schema=read_text(schema_file, "schema"), to_schema=read_text(to_schema_file, "target schema"),
+        schema=read_schema(schema_file, "schema", proto_path),  # type: ignore[arg-type]
+        to_schema=read_schema(to_schema_file, "target schema", proto_path),  # type: ignore[arg-type]
         message=message, to_message=to_message, input_framing=input_framing, output_framing=output_framing,
         registry=registry, topic=topic, subject=subject, codec=codec, on_error=on_error, dead_letter=dead_letter,
         max_errors=max_errors, progress=progress if show_progress else None, delimiter=delimiter, null_marker=null_marker,

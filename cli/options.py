@@ -36,3 +36,16 @@ def compose(*decorators: Callable[[Any], Any]) -> Callable[[Any], Any]:
         return fn
 
     return apply
+
+
+def read_schema(path: str | None, what: str, proto_path: tuple[str, ...] = ()) -> object:
+    """A schema file's text; a .proto file comes with the texts of its imports, found
+    beside it, in its parents or in the --proto-path folders."""
+    text = read_text(path, what)
+    if text is None or path is None or not path.endswith(".proto"):
+        return text
+    from serde import SchemaSource
+    from serde._proto_files import load_proto_imports
+
+    imports = load_proto_imports(Path(path), [Path(p) for p in proto_path])
+    return SchemaSource(text, imports) if imports else text

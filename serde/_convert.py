@@ -117,11 +117,15 @@ def _message_of(schema: Any) -> str | None:
 
 # -- schema handling ----------------------------------------------------------------------
 
-def parse_for(format_name: str, text: str, *, schema_type: str | None = None, message: str | None = None,
+def parse_for(format_name: str, text: str | SchemaSource, *, schema_type: str | None = None, message: str | None = None,
               references: dict[str, str] | None = None, **options: Any) -> ParsedSchema:
     """Parse ``text`` as a schema for ``format_name`` (CSV takes any record schema)."""
     fmt = get_format(format_name)
-    source = SchemaSource(text, references or {})
+    if isinstance(text, SchemaSource):
+        source = SchemaSource(text.text, {**text.references, **(references or {})})
+        text = text.text
+    else:
+        source = SchemaSource(text, references or {})
     if format_name == "csv":
         return fmt.parse_schema(source, record_type=schema_type or detect_schema_type(text), message=message, **options)
     if format_name == "protobuf" and message:
@@ -639,8 +643,8 @@ def convert(
     *,
     from_format: str,
     to_format: str,
-    schema: str | None = None,
-    to_schema: str | None = None,
+    schema: str | SchemaSource | None = None,
+    to_schema: str | SchemaSource | None = None,
     message: str | None = None,
     to_message: str | None = None,
     input_framing: str = "none",
@@ -659,7 +663,8 @@ def convert(
 ) -> ConversionReport:
     """Convert records from ``input`` in ``from_format`` to ``output`` in ``to_format``.
 
-    Schemas are text. Without ``to_schema`` the target schema is derived from the
+    Schemas are text, or :class:`SchemaSource` (text plus the texts of its imports or
+    references by name). Without ``to_schema`` the target schema is derived from the
     source schema (or inferred from the first records of an untyped source). Values
     are coerced into the target's types where that is unambiguous. ``on_error``:
     ``fail`` raises at the first bad record (and removes a partly written output

@@ -1100,7 +1100,7 @@ def _ambiguous(schema: ProtobufSchema) -> ConfigError:
     if not top:
         return ConfigError("the Protobuf schema defines no message")
     return ConfigError(
-        f"the Protobuf schema has {len(top)} top-level messages; choose one with message=... "
+        f"the Protobuf schema has {len(top)} top-level messages; choose one with message= (--message on the command line) "
         f"(candidates: {', '.join(schema.message_names)})"
     )
 

@@ -105,3 +105,26 @@ def test_help_explains_the_encodings():
     result = run("convert", "--help")
     assert result.exit_code == 0
     assert "varint length-delimited" in result.output and "--on-error" in result.output
+
+
+def test_proto_schema_imports_are_found_beside_it_and_with_proto_path(tmp_path):
+    (tmp_path / "common").mkdir()
+    (tmp_path / "common" / "money.proto").write_text(
+        'syntax = "proto3";\npackage shop;\nmessage Money { string currency = 1; int64 units = 2; }\n')
+    (tmp_path / "order.proto").write_text(
+        'syntax = "proto3";\npackage shop;\nimport "common/money.proto";\n'
+        'message Order { int64 id = 1; shop.Money total = 2; }\n')
+    source = tmp_path / "in.ndjson"
+    source.write_text('{"id": 1, "total": {"currency": "EUR", "units": 5}}\n')
+    pb = tmp_path / "out.pb"
+    assert run("convert", source, pb, "--to-schema", tmp_path / "order.proto", "--to-message", "shop.Order").exit_code == 0
+    back = run("convert", pb, "-", "--schema", tmp_path / "order.proto", "--message", "shop.Order", "--to", "json", "-q")
+    assert back.exit_code == 0 and json.loads(back.stdout) == {"id": 1, "total": {"currency": "EUR", "units": 5}}
+    moved = tmp_path / "elsewhere"
+    moved.mkdir()
+    (moved / "order.proto").write_text((tmp_path / "order.proto").read_text())
+    missing = run("convert", source, tmp_path / "o2.pb", "--to-schema", moved / "order.proto")
+    assert missing.exit_code == 2 and "common/money.proto" in missing.stderr
+    found = run("convert", source, tmp_path / "o3.pb", "--to-schema", moved / "order.proto", "-I", tmp_path,
+                "--to-message", "shop.Order")
+    assert found.exit_code == 0, found.stderr
