@@ -108,7 +108,9 @@ def test_help_explains_the_encodings():
 
 
 def test_proto_schema_imports_are_found_beside_it_and_with_proto_path(tmp_path):
-    (tmp_path / "common").mkdir()
+    root = tmp_path
+    tmp_path = root / "src"
+    (tmp_path / "common").mkdir(parents=True)
     (tmp_path / "common" / "money.proto").write_text(
         'syntax = "proto3";\npackage shop;\nmessage Money { string currency = 1; int64 units = 2; }\n')
     (tmp_path / "order.proto").write_text(
@@ -120,7 +122,7 @@ def test_proto_schema_imports_are_found_beside_it_and_with_proto_path(tmp_path):
     assert run("convert", source, pb, "--to-schema", tmp_path / "order.proto", "--to-message", "shop.Order").exit_code == 0
     back = run("convert", pb, "-", "--schema", tmp_path / "order.proto", "--message", "shop.Order", "--to", "json", "-q")
     assert back.exit_code == 0 and json.loads(back.stdout) == {"id": 1, "total": {"currency": "EUR", "units": 5}}
-    moved = tmp_path / "elsewhere"
+    moved = root / "elsewhere"
     moved.mkdir()
     (moved / "order.proto").write_text((tmp_path / "order.proto").read_text())
     missing = run("convert", source, tmp_path / "o2.pb", "--to-schema", moved / "order.proto")
