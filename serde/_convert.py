@@ -368,6 +368,13 @@ class Reader:
             except StopIteration:
                 return
             except Exception as exc:  # noqa: BLE001 - a corrupt block ends the file: fatal
+                from fastavro.read import SchemaResolutionError
+
+                if isinstance(exc, SchemaResolutionError):
+                    reason = str(exc).split(":", 1)[0]
+                    raise SchemaParseError(f"record {number}: the given --schema cannot read this file's writer "
+                                           f"schema ({reason}); convert without --schema, or give a schema the "
+                                           "writer's data resolves to") from exc
                 raise DecodeError(f"record {number}: corrupt Avro container data: {exc}") from exc
             yield Item(f"record {number}", None, record, None)
 
@@ -683,6 +690,10 @@ def convert(
         raise ConfigError(f"unknown on_error {on_error!r}; use one of {', '.join(ON_ERROR)}")
     if on_error == "dead-letter" and dead_letter is None:
         raise ConfigError("on_error='dead-letter' needs a dead_letter file")
+    if max_errors is not None and (isinstance(max_errors, bool) or not isinstance(max_errors, int) or max_errors < 0):
+        raise ConfigError(f"max_errors must be a count (an integer of 0 or more), not {max_errors!r}")
+    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
+        raise ConfigError(f"workers must be a positive integer, not {workers!r}")
     if (input_framing != "none" or output_framing != "none") and registry is None:
         from .registry.client import default_registry_location
 

@@ -192,3 +192,18 @@ def test_progress_is_reported_with_records_and_bytes(tmp_path, monkeypatch):
     assert seen, "no progress was reported"
     assert all(read > 0 for read, _ in seen)
     assert "records/s" not in report.summary() or "MiB/s" in report.summary()
+
+
+def test_avro_reader_schema_that_cannot_read_the_file_is_named(tmp_path):
+    out = tmp_path / "rows.avro"
+    serde.convert(ndjson(tmp_path, GOOD), out, from_format="json", to_format="avro", to_schema=SCHEMA)
+    other = json.dumps({"type": "record", "name": "Row", "fields": [{"name": "zzz", "type": "string"}]})
+    with pytest.raises(serde.SchemaParseError, match="cannot read this file's writer schema.*zzz"):
+        serde.convert(out, tmp_path / "o.ndjson", from_format="avro", to_format="json", schema=other)
+
+
+@pytest.mark.parametrize("option, value", [("max_errors", "3"), ("max_errors", -1), ("workers", 0), ("workers", True)])
+def test_count_options_must_be_counts(tmp_path, option, value):
+    with pytest.raises(serde.ConfigError, match=option):
+        serde.convert(ndjson(tmp_path, GOOD), tmp_path / "o.avro", from_format="json", to_format="avro",
+                      to_schema=SCHEMA, **{option: value})
