@@ -939,7 +939,10 @@ def _source_model(schema: ParsedSchema | None, sample: list[Item], framing: str)
     records = [item.record for item in sample if item.error is None and isinstance(item.record, dict)]
     if not records:
         return None
-    return infer(records)
+    # CSV cells are text to be read (numbers, timestamps...), even inside nested columns
+    from .formats.csv import CsvSchema
+
+    return infer(records, text=True) if isinstance(schema, CsvSchema) else infer(records)
 
 
 def _make_coercer(source: ParsedSchema | None, target: ParsedSchema | None, framing: str,

@@ -343,8 +343,31 @@ def _is_text(t: m.Type) -> bool:
 
 
 def untyped_model(header: Sequence[str], name: str = "Row") -> m.Record:
-    """The model for CSV with no schema: every column is nullable text."""
-    return m.Record(name, tuple(m.Field(h, m.Optional(m.Scalar(m.STRING)), None, True) for h in header))
+    """The model for CSV with no schema: every column is nullable text, and dotted
+    column names (``shipping.city``, as serde writes nested records) nest again, unless
+    a name is both a column and a prefix (then the columns stay as they are)."""
+    text = m.Optional(m.Scalar(m.STRING))
+    paths = [h.split(".") for h in header]
+    prefixes = {tuple(p[:i]) for p in paths for i in range(1, len(p))}
+    if any(tuple(p) in prefixes for p in paths) or any("" in p for p in paths):
+        return m.Record(name, tuple(m.Field(h, text, None, True) for h in header))
+
+    def build(record_name: str, rows: list[list[str]]) -> m.Record:
+        fields: list[m.Field] = []
+        groups: dict[str, list[list[str]]] = {}
+        for path in rows:
+            if len(path) == 1:
+                fields.append(m.Field(path[0], text, None, True))
+            else:
+                if path[0] not in groups:
+                    groups[path[0]] = []
+                    fields.append(m.Field(path[0], m.Scalar(m.ANY), None, False))  # placeholder, in column order
+                groups[path[0]].append(path[1:])
+        return m.Record(record_name, tuple(
+            m.Field(f.name, build(f.name[:1].upper() + f.name[1:], groups[f.name]), None, False)
+            if f.name in groups else f for f in fields))
+
+    return build(name, paths)
 
 
 class CsvFormat(Format):

@@ -207,3 +207,13 @@ def test_count_options_must_be_counts(tmp_path, option, value):
     with pytest.raises(serde.ConfigError, match=option):
         serde.convert(ndjson(tmp_path, GOOD), tmp_path / "o.avro", from_format="json", to_format="avro",
                       to_schema=SCHEMA, **{option: value})
+
+
+def test_serdes_own_flattened_csv_infers_back_to_nested_records(tmp_path):
+    source = tmp_path / "in.csv"
+    source.write_text("id,ship.city,ship.zip\n1,Oslo,0150\n2,Bergen,\n")
+    report = serde.convert(source, tmp_path / "o.avro", from_format="csv", to_format="avro")
+    fields = {f["name"]: f["type"] for f in json.loads(report.target_schema)["fields"]}
+    assert fields["id"] == "long"
+    assert fields["ship"]["type"] == "record"
+    assert [f["name"] for f in fields["ship"]["fields"]] == ["city", "zip"]
