@@ -1,8 +1,9 @@
 """The ``serde`` command: assembles the subcommands and maps errors to exit codes.
 
-Exit codes: 0 success; 1 records or schemas that failed (incompatible schemas,
-rejected records) or a registry/broker error; 2 usage errors and invalid schemas.
-Only this module exits.
+Exit codes: 0 success; 1 a failed run (a bad record under the fail policy, an
+incompatible schema, a registry or broker error); 2 usage errors and invalid schemas;
+100 a conversion that finished but rejected records (--on-error skip/dead-letter).
+Errors are mapped here; commands only choose 100.
 """
 from __future__ import annotations
 

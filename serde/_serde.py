@@ -263,7 +263,7 @@ class Deserializer:
             expected = self._format.schema_type
             if expected and registered.schema_type != expected:
                 raise DecodeError(
-                    f"schema id {schema_id} is a {registered.schema_type} schema, but this is a {self._format.name} deserializer"
+                    f"schema id {schema_id} holds a {registered.schema_type} schema, which the {self._format.name} deserializer cannot read"
                 )
             resolved = self._registry.resolve_references(registered.references) if registered.references else {}
             options = dict(self._parse_options)

@@ -83,7 +83,7 @@ class Registry:
     def register(self, subject: str, schema_type: str, text: str, references: Sequence[SchemaReference] = (), normalize: bool = False) -> int:
         schema = _confluent_schema(schema_type, text, references)
         return self.call(
-            f"registering a {schema_type} schema under subject {subject!r}",
+            f"registering the {schema_type} schema under subject {subject!r}",
             self.client.register_schema,
             subject,
             schema,

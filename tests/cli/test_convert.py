@@ -52,11 +52,11 @@ def test_bad_record_exits_1_naming_line_field_reason(tmp_path):
     assert not (tmp_path / "out.avro").exists()
 
 
-def test_skip_exits_1_with_summary_when_records_were_rejected(tmp_path):
+def test_skip_exits_100_with_summary_when_records_were_rejected(tmp_path):
     bad = tmp_path / "bad.ndjson"
     bad.write_text(ORDERS.read_text().splitlines()[0] + "\n{\"order_id\": \"x\"}\n")
     result = run("convert", bad, tmp_path / "out.avro", "--to-schema", ORDER_AVSC, "--on-error", "skip")
-    assert result.exit_code == 1
+    assert result.exit_code == 100
     assert "2 read, 1 written, 1 rejected" in result.stderr
     assert "rejected: line 2" in result.stderr
     assert (tmp_path / "out.avro").exists()
@@ -67,7 +67,7 @@ def test_dead_letter_option_implies_the_policy(tmp_path):
     bad.write_text('{"order_id": "x"}\n')
     dead = tmp_path / "dead.ndjson"
     result = run("convert", bad, tmp_path / "out.avro", "--to-schema", ORDER_AVSC, "--dead-letter", dead)
-    assert result.exit_code == 1
+    assert result.exit_code == 100
     assert json.loads(dead.read_text())["input"] == '{"order_id": "x"}'
 
 
