@@ -61,6 +61,37 @@ def json_dumps(value: Any, option: int = 0) -> bytes:
     return data
 
 
+def _nan_can_hide(schema: Any) -> bool:
+    """Whether a null written for a NaN could pass this schema somewhere: anywhere the
+    type is open, or allows both null and a number."""
+    if schema is True or schema == {}:
+        return True
+    if not isinstance(schema, dict):
+        return False
+    kind = schema.get("type")
+    if kind is None and not any(k in schema for k in ("enum", "const")):
+        if not any(k in schema for k in ("$ref", "allOf", "anyOf", "oneOf", "properties", "items", "prefixItems")):
+            return True
+    kinds = set(kind) if isinstance(kind, list) else {kind}
+    if "null" in kinds and kinds & {"number", "integer"}:
+        return True
+    if "object" in kinds and schema.get("additionalProperties", True) is True and "unevaluatedProperties" not in schema:
+        return True  # unlisted properties may hold anything
+    if "array" in kinds and "items" not in schema and "prefixItems" not in schema:
+        return True
+    for key, value in schema.items():
+        if key in ("properties", "patternProperties", "definitions", "$defs", "dependentSchemas"):
+            if isinstance(value, dict) and any(_nan_can_hide(v) for v in value.values()):
+                return True
+        elif key in ("items", "additionalProperties", "not", "contains", "unevaluatedProperties", "unevaluatedItems"):
+            if isinstance(value, (dict, bool)) and value is not False and _nan_can_hide(value):
+                return True
+        elif key in ("allOf", "anyOf", "oneOf", "prefixItems"):
+            if isinstance(value, list) and any(_nan_can_hide(v) for v in value):
+                return True
+    return False
+
+
 def _has_non_finite(value: Any) -> bool:
     if isinstance(value, float):
         return not math.isfinite(value)
@@ -161,8 +192,12 @@ class JsonFormat(Format):
 
         assert isinstance(schema, JsonSchema)
         dumps = orjson.dumps
+        fast_loads = orjson.loads
         validator = schema.validator
-        loads = json_loads
+        # orjson writes NaN as null. Where the schema cannot take a null in place of a
+        # number, validation catches it; only where it can (or where anything goes)
+        # must each record be searched for NaN, which costs a walk of the record.
+        nan_can_hide = _nan_can_hide(schema.document) if validate else True
 
         # Records holding values JSON has no type for (Decimal, datetime, UUID) are
         # checked in the form actually written, where those are text. Once one record
@@ -171,9 +206,10 @@ class JsonFormat(Format):
         check_written = [False]
 
         def encode_record(record: Any) -> bytes:
+            loads = fast_loads  # orjson refuses integers it cannot read back exactly
             try:
                 data = dumps(record, default=_default, option=_UTC_Z)
-                if b"null" in data and _has_non_finite(record):
+                if nan_can_hide and b"null" in data and _has_non_finite(record):
                     raise TypeError("NaN and Infinity have no JSON representation")
             except TypeError as exc:
                 if "64-bit" not in str(exc):
@@ -182,6 +218,7 @@ class JsonFormat(Format):
                     data = json_dumps(record)
                 except (TypeError, ValueError) as again:
                     raise RecordInvalid(f"not JSON serializable: {again}", path="$") from exc
+                loads = json_loads
             if validate:
                 if not check_written[0]:
                     try:
@@ -191,6 +228,8 @@ class JsonFormat(Format):
                         pass
                 written = loads(data)
                 if not validator.is_valid(written):
+                    if _has_non_finite(record):
+                        raise RecordInvalid("NaN and Infinity have no JSON representation", path="$")
                     raise _first_error(validator, written, RecordInvalid)
                 check_written[0] = True
             return data
