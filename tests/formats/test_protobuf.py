@@ -573,7 +573,8 @@ def test_well_known_types_as_python_values(fmt):
     assert fmt.decode(schema, data) == record
     raw = fmt.decoder(schema, well_known_types=False)(data)
     assert raw["retries"] == {"value": 2**40} and raw["by_region"]["eu"] == {"seconds": 1704164645, "nanos": 6000}
-    assert fmt.encoder(schema, well_known_types=False)(raw) == data
+    # a Struct is a map: its entries' order on the wire follows the dict, so compare values
+    assert fmt.decode(schema, fmt.encoder(schema, well_known_types=False)(raw)) == record
     assert fmt.decode(schema, fmt.encode(schema, {}))["retries"] is None  # unset wrapper: None, not 0
 
 
