@@ -14,7 +14,6 @@ import datetime as dt
 import decimal
 import json
 import math
-import re
 import uuid
 from typing import Any, Mapping
 from urllib.parse import urljoin
@@ -27,7 +26,10 @@ _UTC_Z = 1 << 7  # orjson.OPT_UTC_Z (kept as a constant: orjson loads lazily): "
 _DEFAULT_BASE = "https://schemas.serde.invalid/root.json"  # never fetched: the retriever answers
 
 
-_LONG_DIGITS = re.compile(rb"\d{19}")
+# A run of 19+ digits, found with two C-speed byte operations (every digit becomes "0",
+# then a substring search): a regular expression took 6 us on a 500-byte record.
+_DIGITS_TO_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_NINETEEN_DIGITS = b"0" * 19
 
 
 def json_loads(data: bytes | str) -> Any:
@@ -37,7 +39,7 @@ def json_loads(data: bytes | str) -> Any:
     import orjson
 
     raw = data.encode("utf-8") if isinstance(data, str) else data
-    if _LONG_DIGITS.search(raw):
+    if _NINETEEN_DIGITS in raw.translate(_DIGITS_TO_ZERO):
         return json.loads(raw)
     return orjson.loads(raw)
 
