@@ -42,7 +42,7 @@ def _topic(ctx: Any) -> str:
 # is a typo that would otherwise be silently ignored. Plugin formats are not checked.
 _FORMAT_OPTIONS = {
     "avro": {"reference_codec"},
-    "json": {"validate_formats"},
+    "json": {"validate_formats", "check_nan"},
     "protobuf": {"message", "well_known_types", "as_message"},
     "csv": {"record_type", "delimiter", "null_marker", "quotechar", "message"},
     "binary": {"encoding"},

@@ -94,6 +94,32 @@ def _nan_can_hide(schema: Any) -> bool:
     return False
 
 
+def _number_possible(schema: Any) -> bool:
+    """Whether a float may appear anywhere the schema describes (with validation off, a
+    NaN can only come through where a number can)."""
+    if not isinstance(schema, dict):
+        return schema is not False
+    kind = schema.get("type")
+    kinds = set(kind) if isinstance(kind, list) else {kind}
+    if "number" in kinds or (kind is None and not any(k in schema for k in ("enum", "const", "$ref"))):
+        return True
+    if "object" in kinds and schema.get("additionalProperties", True) is True:
+        return True
+    if "array" in kinds and "items" not in schema and "prefixItems" not in schema:
+        return True
+    for key, value in schema.items():
+        if key in ("properties", "patternProperties", "definitions", "$defs"):
+            if isinstance(value, dict) and any(_number_possible(v) for v in value.values()):
+                return True
+        elif key in ("items", "additionalProperties"):
+            if isinstance(value, dict) and _number_possible(value):
+                return True
+        elif key in ("allOf", "anyOf", "oneOf", "prefixItems"):
+            if isinstance(value, list) and any(_number_possible(v) for v in value):
+                return True
+    return False
+
+
 def _has_non_finite(value: Any) -> bool:
     if isinstance(value, float):
         return not math.isfinite(value)
@@ -189,7 +215,12 @@ class JsonFormat(Format):
         title = document.get("title") if isinstance(document, dict) else None
         return JsonSchema(source.text, source.references, title if isinstance(title, str) else None, document, validator)
 
-    def encoder(self, schema: ParsedSchema, *, validate: bool = True, **options: Any) -> Encoder:
+    def encoder(self, schema: ParsedSchema, *, validate: bool = True, check_nan: bool | None = None,
+                **options: Any) -> Encoder:
+        """``check_nan`` (default: where the schema could let it through) searches each
+        record for NaN/Infinity, which orjson would write as null; a caller that knows its
+        records hold no floats (say, read with an Avro schema without float or double)
+        can turn it off."""
         import orjson
 
         assert isinstance(schema, JsonSchema)
@@ -199,7 +230,10 @@ class JsonFormat(Format):
         # orjson writes NaN as null. Where the schema cannot take a null in place of a
         # number, validation catches it; only where it can (or where anything goes)
         # must each record be searched for NaN, which costs a walk of the record.
-        nan_can_hide = _nan_can_hide(schema.document) if validate else True
+        if check_nan is None:
+            nan_can_hide = _nan_can_hide(schema.document) if validate else _number_possible(schema.document)
+        else:
+            nan_can_hide = check_nan
 
         # Records holding values JSON has no type for (Decimal, datetime, UUID) are
         # checked in the form actually written, where those are text. Once one record

@@ -321,6 +321,13 @@ class _Target:
             strategy = lambda topic, is_key, record_name: subject  # noqa: E731
         if derived_from is not None:
             text = _derive(derived_from[0], derived_from[1], spec.registry_type, derived_from[2])
+            # A JSON Schema derived from the writer schema describes exactly what values read
+            # with that schema become, so validating each record again would only cost time
+            # (half the JSON encode on the Avro -> JSON route); tests/translate prove the mapping.
+            if spec.format == "json" and derived_from[0] in ("AVRO", "PROTOBUF"):
+                extra["validate"] = False
+                # and NaN (written as null by orjson) can only come from a float field
+                extra["check_nan"] = any(word in derived_from[1] for word in ("double", "float"))
             serializer = Serializer(fmt, text, self._registry, auto_register=spec.auto_register,
                                     subject_name_strategy=strategy, **extra)
         elif spec.schema is not None:

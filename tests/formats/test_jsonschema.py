@@ -102,3 +102,13 @@ def test_schema_that_is_not_an_object_is_refused(js):
 
 def test_title_is_the_record_name(js):
     assert js.parse_schema(json.dumps(PERSON)).record_name == "Person"
+
+
+def test_nan_check_follows_the_schema_and_can_be_turned_off(js):
+    open_schema = js.parse_schema(json.dumps({"type": "object"}))
+    with pytest.raises(serde.RecordInvalid, match="NaN"):
+        js.encoder(open_schema, validate=False)({"x": float("nan")})
+    assert js.encoder(open_schema, validate=False, check_nan=False)({"x": float("nan")}) == b'{"x":null}'
+    closed = js.parse_schema(json.dumps({"type": "object", "properties": {"n": {"type": "integer"}, "s": {"type": ["string", "null"]}},
+                                         "additionalProperties": False}))
+    assert js.encoder(closed, validate=False)({"n": 1, "s": None}) == b'{"n":1,"s":null}'
