@@ -14,6 +14,7 @@ import csv
 import datetime as dt
 import decimal
 import io
+import logging
 import os
 import sys
 import uuid
@@ -51,8 +52,36 @@ def _pairs(values: tuple[str, ...], what: str) -> list[tuple[str, str]]:
     return out
 
 
+class _OncePerMessage(logging.Filter):
+    """librdkafka repeats a failing connection's message every retry (hundreds of lines
+    before our own error says the same): let each distinct message through once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._seen: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if text in self._seen:
+            return False
+        self._seen.add(text)
+        return True
+
+
+def _client_logger() -> logging.Logger:
+    logger = logging.getLogger("serde.kafka.client")
+    if not logger.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("kafka: %(message)s"))
+        logger.addHandler(handler)
+        logger.addFilter(_OncePerMessage())
+        logger.propagate = False
+        logger.setLevel(logging.WARNING)
+    return logger
+
+
 def _kafka_settings(bootstrap: str, conf: tuple[str, ...]) -> dict[str, Any]:
-    settings: dict[str, Any] = {"bootstrap.servers": bootstrap}
+    settings: dict[str, Any] = {"bootstrap.servers": bootstrap, "logger": _client_logger()}
     settings.update(_pairs(conf, "-X"))
     return settings
 

@@ -188,3 +188,18 @@ def test_secrets_are_not_logged(tmp_path):
                             cwd=str(ROOT), capture_output=True, text=True, timeout=30)
     assert result.returncode == 1
     assert "hunter2" not in result.stderr and "'sasl.password': '***'" in result.stderr
+
+
+def test_an_unreachable_broker_is_one_clear_line_not_a_flood():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    serde_cli = Path(sys.executable).with_name("serde")
+    result = subprocess.run([str(serde_cli), "produce", "t", "--format", "json", "--bootstrap", "127.0.0.1:9"],
+                            input=b'{"a": 1}\n', capture_output=True, timeout=60, cwd=root)
+    assert result.returncode == 1
+    lines = result.stderr.decode().splitlines()
+    assert lines[-1].startswith("error: cannot reach Kafka at 127.0.0.1:9")
+    assert len(lines) <= 5, lines
