@@ -15,10 +15,8 @@ import datetime as dt
 import decimal
 import io
 import logging
-import os
 import sys
 import uuid
-from pathlib import Path
 from typing import Any, Callable, Iterator
 
 import click

@@ -58,7 +58,6 @@ def schema_for(fmt: str) -> str | None:
 
 
 def write_base(tmp_path):
-    ndjson = tmp_path / "base.ndjson"
     with open(tmp_path / "base.avro", "wb") as out:
         import fastavro
 
