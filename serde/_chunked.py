@@ -165,10 +165,14 @@ def _csv_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], N
         line = first_line + chunk.count(b"\n", 0, exc.start)
         _reject(job, result, DecodeError(f"not UTF-8 text: {exc.reason}", location=f"line {line}"), None)
         return
-    lines = text.splitlines(keepends=True)
+    # split on line feeds only: str.splitlines also breaks at U+2028, U+0085 and form
+    # feeds, which the csv module keeps inside unquoted cells
+    parts = text.split("\n")
+    lines = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        lines.append(parts[-1])
     reader = csv.reader(lines, delimiter=schema.delimiter, quotechar=schema.quotechar, strict=True)
     width = len(schema.columns)
-    null = schema.null_marker
     order = job.csv_order
     lane = job.avro_lane if order is None else None
     lane_encode = job.lane_encode
@@ -196,7 +200,7 @@ def _csv_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], N
         if not row:
             if width != 1:
                 continue  # a blank line between rows carries nothing
-            row = [null]  # a one-column null is a blank line
+            row = [""]  # one column: a blank line is an unquoted empty cell (null when the marker is "")
         result.read += 1
         if lane is not None and len(row) == width and (schema.quoted_null not in raw_text or schema.null_marker not in row):
             try:

@@ -124,6 +124,13 @@ def _to_bytes(value: Any, path: str) -> Any:
 
 
 def parse_timestamp(value: Any, path: str, micros: bool = False) -> dt.datetime:
+    try:
+        return _parse_timestamp(value, path, micros)
+    except (OverflowError, OSError):
+        raise RecordInvalid(f"{value!r} is out of the range of timestamps", path=path) from None
+
+
+def _parse_timestamp(value: Any, path: str, micros: bool = False) -> dt.datetime:
     if isinstance(value, dt.datetime):
         return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
     if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -133,7 +140,7 @@ def parse_timestamp(value: Any, path: str, micros: bool = False) -> dt.datetime:
     if isinstance(value, str):
         text = value.strip()
         if text.lstrip("-").isdigit():
-            return parse_timestamp(int(text), path, micros)
+            return _parse_timestamp(int(text), path, micros)
         try:
             parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError:
@@ -145,6 +152,13 @@ def parse_timestamp(value: Any, path: str, micros: bool = False) -> dt.datetime:
 
 
 def _to_date(value: Any, path: str) -> Any:
+    try:
+        return _date(value, path)
+    except (OverflowError, OSError):
+        raise RecordInvalid(f"{value!r} is out of the range of dates", path=path) from None
+
+
+def _date(value: Any, path: str) -> Any:
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
@@ -166,6 +180,8 @@ def _to_time(value: Any, path: str) -> Any:
     if isinstance(value, dt.time):
         return value
     if isinstance(value, int) and not isinstance(value, bool):
+        if not 0 <= value < 86_400_000:
+            raise RecordInvalid(f"{value} milliseconds is not a time of day", path=path)
         return (dt.datetime.min + dt.timedelta(milliseconds=value)).time()
     if isinstance(value, str):
         try:
@@ -284,8 +300,17 @@ def matches(t: m.Type, value: Any) -> bool:
         return value is None or matches(t.type, value)
     if isinstance(t, m.Array):
         return isinstance(value, (list, tuple))
-    if isinstance(t, (m.Map, m.Record)):
+    if isinstance(t, m.Map):
         return isinstance(value, dict)
+    if isinstance(t, m.Record):
+        # a dict is this record only if it has no key the record lacks and every field
+        # without a default: in a union of records, the one the data actually is
+        if not isinstance(value, dict):
+            return False
+        names = {f.name for f in t.fields}
+        if not names.issuperset(value):
+            return False
+        return all(f.name in value for f in t.fields if not f.has_default and not isinstance(f.type, m.Optional))
     if isinstance(t, m.Union_):
         return any(matches(x, value) for x in t.types)
     return False

@@ -318,7 +318,7 @@ class Reader:
             if not row:
                 if len(header) != 1:
                     continue  # a blank line between rows carries nothing
-                row = [schema.null_marker]  # a one-column null is a blank line
+                row = [""]  # one column: a blank line is an unquoted empty cell (null when the marker is "")
             if len(row) != len(header):
                 out.seek(0)
                 out.truncate()
@@ -552,7 +552,7 @@ class Writer:
 
         def write(record: Any) -> None:
             row = to_row(record)
-            if single_column and row[0] == "" and type(row[0]) is str:
+            if single_column and row[0] == "" and type(row[0]) is str and schema.null_marker == "":
                 text.write("\r\n")  # csv.writer would quote it: a null is a blank line
             elif needs_custom_quoting(row):
                 text.write(format_row(row, schema.delimiter, schema.quotechar) + "\r\n")

@@ -19,7 +19,7 @@ Type mapping (docs/schema-translation.md has the details and the one-way cases):
     Field default         field default                      "default"                                          annotation {"default": ...}
     Optional(T)           ["null", T] ([T, "null"] when the  not required (default null) or                     optional scalar; message field; repeated/map/
                           default is not null)               type [T, "null"] / anyOf [T, {"type": "null"}]     oneof + annotation {"optional": true}
-    Union_(A, B)          [A, B]                             oneOf [A, B]                                       oneof <field> { A <field>_a; B <field>_b; }
+    Union_(A, B)          [A, B]                             anyOf [A, B]                                       oneof <field> { A <field>_a; B <field>_b; }
     Enum(Name, symbols)   enum (default kept)                type string + enum, title Name, x-enum-default     enum, zero value <NAME>_UNSPECIFIED added unless
                                                                                                                 the default is the first symbol
     Array(T)              array                              array + items                                      repeated T

@@ -210,7 +210,7 @@ class _Reader:
     def _choice(self, schema: dict, keyword: str, doc: Any, path: str, hint: str) -> m.Type:
         branches = schema[keyword]
         types = [self.read(b, doc, f"{path}", hint) for b in branches]
-        return _choice_of(types, path, check_overlap=keyword == "anyOf", keyword=keyword)
+        return _choice_of(types, path, check_overlap=False, keyword=keyword)
 
     def _all_of(self, schema: dict, doc: Any, path: str, hint: str) -> m.Type:
         parts = [self.read(p, doc, path, hint) for p in schema["allOf"]]
@@ -300,7 +300,10 @@ class _Writer:
         if isinstance(t, m.Optional):
             return _nullable(self.write(t.type, path))
         if isinstance(t, m.Union_):
-            return {"oneOf": [self.write(u, path) for u in t.types]}
+            # anyOf, not oneOf: a union takes a value by its first fitting branch (as Avro
+            # does), and with oneOf a value fitting two branches ([int, long], records of
+            # similar shape) would be refused
+            return {"anyOf": [self.write(u, path) for u in t.types]}
         if isinstance(t, (m.Record, m.Enum)):
             if root:
                 return self._named(t, path)
@@ -370,6 +373,6 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
     kind = schema.get("type")
     if isinstance(kind, str) and "$ref" not in schema and "enum" not in schema:
         return dict(schema, type=[kind, "null"])
-    if "oneOf" in schema and len(schema) == 1:
-        return {"oneOf": [*schema["oneOf"], {"type": "null"}]}
+    if "anyOf" in schema and len(schema) == 1:
+        return {"anyOf": [*schema["anyOf"], {"type": "null"}]}
     return {"anyOf": [schema, {"type": "null"}]}

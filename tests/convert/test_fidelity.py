@@ -135,3 +135,56 @@ def test_csv_byte_order_mark_is_not_part_of_the_first_column(tmp_path):
     assert json.loads(out.read_text()) == {"s": "x", "t": "y", "b": ""}
     serde.convert(source, out, from_format="csv", to_format="json")
     assert list(json.loads(out.read_text())) == ["s", "t", "b"]
+
+
+def test_unusual_line_breaks_inside_csv_cells_survive(tmp_path):
+    schema = json.dumps({"type": "record", "name": "S", "fields": [{"name": "id", "type": "long"}, {"name": "t", "type": "string"}]})
+    source = tmp_path / "in.ndjson"
+    source.write_text(json.dumps({"id": 1, "t": "a\u2028b\u0085c\x0cd\re"}) + "\n")
+    serde.convert(source, tmp_path / "m.csv", from_format="json", to_format="csv", to_schema=schema)
+    serde.convert(tmp_path / "m.csv", tmp_path / "back.ndjson", from_format="csv", to_format="json", schema=schema)
+    assert json.loads((tmp_path / "back.ndjson").read_text()) == {"id": 1, "t": "a\u2028b\u0085c\x0cd\re"}
+
+
+@pytest.mark.parametrize("null_marker", ["", "NULL"])
+@pytest.mark.parametrize("kind, values", [
+    (["null", "string"], ["", None, "x"]), ("string", ["", "NULL", "x"]),
+    (["null", "bytes"], [b"", None, b"a"]), ("bytes", [b"", b"a"]),
+])
+def test_single_column_csv_keeps_empty_and_null_apart(tmp_path, null_marker, kind, values):
+    import fastavro
+
+    schema = {"type": "record", "name": "R", "fields": [{"name": "v", "type": kind}]}
+    base = tmp_path / "b.avro"
+    with open(base, "wb") as out:
+        fastavro.writer(out, fastavro.parse_schema(schema), [{"v": v} for v in values])
+    serde.convert(base, tmp_path / "m.csv", from_format="avro", to_format="csv", null_marker=null_marker)
+    serde.convert(tmp_path / "m.csv", tmp_path / "back.avro", from_format="csv", to_format="avro",
+                  schema=json.dumps(schema), null_marker=null_marker)
+    with open(tmp_path / "back.avro", "rb") as stream:
+        assert [r["v"] for r in fastavro.reader(stream)] == values
+
+
+def test_a_union_of_records_picks_the_record_the_data_is(tmp_path):
+    schema = json.dumps({"type": "record", "name": "U", "fields": [{"name": "v", "type": [
+        {"type": "record", "name": "A", "fields": [{"name": "x", "type": "long"}]},
+        {"type": "record", "name": "B", "fields": [{"name": "x", "type": "long"}, {"name": "y", "type": "string"}]}]}]})
+    source = tmp_path / "in.ndjson"
+    source.write_text('{"v": {"x": 1, "y": "z"}}\n')
+    out = tmp_path / "o.ndjson"
+    json_schema = serde.translate.derive("AVRO", schema, "JSON") if hasattr(serde, "translate") else None
+    from serde.translate import derive
+
+    serde.convert(source, out, from_format="json", to_format="json", to_schema=derive("AVRO", schema, "JSON"))
+    assert json.loads(out.read_text()) == {"v": {"x": 1, "y": "z"}}
+
+
+def test_out_of_range_timestamps_are_record_errors_not_crashes(tmp_path):
+    schema = json.dumps({"type": "record", "name": "T", "fields": [
+        {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-millis"}}]})
+    source = tmp_path / "in.ndjson"
+    source.write_text('{"ts": 1e300}\n{"ts": 253402300800000}\n{"ts": 0}\n')
+    report = serde.convert(source, tmp_path / "o.avro", from_format="json", to_format="avro", to_schema=schema,
+                           on_error="skip")
+    assert (report.written, report.rejected) == (1, 2)
+    assert all("out of the range" in e or "timestamp" in e for e in report.errors)
