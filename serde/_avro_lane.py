@@ -21,6 +21,7 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 _EPOCH_DAY = dt.date(1970, 1, 1).toordinal()
 _MILLI = dt.timedelta(milliseconds=1)
 _MICRO = dt.timedelta(microseconds=1)
+_HEX = "0123456789abcdefABCDEF"
 _LANE_TYPES = ("decimal", "uuid", "date", "time-millis", "timestamp-millis", "timestamp-micros")
 
 
@@ -137,9 +138,13 @@ def text_to_physical(t: m.Type) -> Callable[[str], Any] | None:
     if t.kind == m.UUID:
         def uuid_text(text: str) -> str:
             if len(text) == 36 and text[8] == text[13] == text[18] == text[23] == "-":
-                int(text[:8] + text[9:13] + text[14:18] + text[19:23] + text[24:], 16)  # valid hex or ValueError
+                digits = text[:8] + text[9:13] + text[14:18] + text[19:23] + text[24:]
+                if digits.strip(_HEX):  # int(x, 16) would also take "+", "_" and spaces
+                    raise ValueError(text)
                 return text.lower()
-            return str(uuid.UUID(text))
+            from ._coerce import strict_uuid
+
+            return str(strict_uuid(text))
 
         return uuid_text
     if t.kind == m.DATE:

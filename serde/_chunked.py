@@ -235,6 +235,8 @@ def _json_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], 
 
     decode = job.json_decode or json_loads
     coerce = job.coerce
+    if first_line == 1 and chunk.startswith(b"\xef\xbb\xbf"):
+        chunk = chunk[3:]  # a UTF-8 byte-order mark is not part of the first record
     for index, line in enumerate(chunk.split(b"\n")):
         if not line.strip():
             continue

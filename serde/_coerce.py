@@ -191,12 +191,27 @@ def _to_time(value: Any, path: str) -> Any:
     raise _fail(path, value, "a time of day")
 
 
+def strict_uuid(text: str) -> uuid.UUID:
+    """A UUID from its usual spellings (with or without hyphens, braces or urn:uuid:);
+    uuid.UUID itself also takes "+", "_" and inner spaces, which are not UUIDs."""
+    digits = text.strip()
+    if digits[:9].lower() == "urn:uuid:":
+        digits = digits[9:]
+    if digits[:1] == "{" and digits[-1:] == "}":
+        digits = digits[1:-1]
+    if len(digits) == 36 and digits[8] == digits[13] == digits[18] == digits[23] == "-":
+        digits = digits.replace("-", "")
+    if len(digits) != 32 or digits.strip("0123456789abcdefABCDEF"):
+        raise ValueError(f"{text!r} is not a UUID")
+    return uuid.UUID(hex=digits)
+
+
 def _to_uuid(value: Any, path: str) -> Any:
     if isinstance(value, uuid.UUID):
         return value
     if isinstance(value, str):
         try:
-            return uuid.UUID(value.strip())
+            return strict_uuid(value)
         except ValueError:
             raise _fail(path, value, "a UUID") from None
     if isinstance(value, bytes) and len(value) == 16:
@@ -459,12 +474,15 @@ def _text_uuid(text: str) -> uuid.UUID:
     # uuid.UUID(text) is pure Python and slow; the canonical 36-character form is what
     # CSV carries, so build it directly (anything else goes through uuid.UUID).
     if len(text) == 36 and text[8] == "-" and text[13] == "-" and text[18] == "-" and text[23] == "-":
-        value = int(text[:8] + text[9:13] + text[14:18] + text[19:23] + text[24:], 16)
+        digits = text[:8] + text[9:13] + text[14:18] + text[19:23] + text[24:]
+        if digits.strip("0123456789abcdefABCDEF"):
+            raise ValueError(f"{text!r} is not a UUID")
+        value = int(digits, 16)
         result = _UUID_NEW(uuid.UUID)
         _UUID_SET(result, "int", value)
         _UUID_SET(result, "is_safe", _SAFE_UNKNOWN)
         return result
-    return uuid.UUID(text)
+    return strict_uuid(text)
 
 
 def text_parser(t: m.Type) -> Callable[[str], Any]:

@@ -247,6 +247,8 @@ class Reader:
 
         decode = get_format("json").decoder(self.schema) if self.schema is not None else None
         for number, line in enumerate(self.stream, 1):
+            if number == 1 and line.startswith(b"\xef\xbb\xbf"):
+                line = line[3:]  # a UTF-8 byte-order mark is not part of the first record
             if not line.strip():
                 continue
             raw = line.rstrip(b"\r\n")
@@ -869,7 +871,7 @@ def _convert_chunked(in_stream: BinaryIO, reader: Reader, report: ConversionRepo
             job.to_physical = typed_to_physical(schema.model)  # type: ignore[union-attr]
             job.lane_encode = _lane_encoder(target)
         if not header:
-            return
+            stream = io.BytesIO(b"")  # empty input: still write an (empty) output
     elif reader.schema is not None:
         job.json_decode = get_format("json").decoder(reader.schema)
     chunks = _chunked.split_records(stream, quote if reader.format_name == "csv" else None, first_line)

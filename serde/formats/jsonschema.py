@@ -230,10 +230,15 @@ class JsonFormat(Format):
         # orjson writes NaN as null. Where the schema cannot take a null in place of a
         # number, validation catches it; only where it can (or where anything goes)
         # must each record be searched for NaN, which costs a walk of the record.
-        if check_nan is None:
-            nan_can_hide = _nan_can_hide(schema.document) if validate else _number_possible(schema.document)
-        else:
+        if check_nan is not None:
             nan_can_hide = check_nan
+        elif not validate:
+            nan_can_hide = True  # nothing checks the record against the schema: always look
+        else:
+            # a null may stand for a NaN only where the schema lets both null and a number
+            # through (type lists, anyOf/oneOf branches, or open parts of the schema)
+            text = json.dumps(schema.document)
+            nan_can_hide = _nan_can_hide(schema.document) or ('"null"' in text and '"number"' in text)
 
         # Records holding values JSON has no type for (Decimal, datetime, UUID) are
         # checked in the form actually written, where those are text. Once one record

@@ -327,7 +327,8 @@ class _Target:
             if spec.format == "json" and derived_from[0] in ("AVRO", "PROTOBUF"):
                 extra["validate"] = False
                 # and NaN (written as null by orjson) can only come from a float field
-                extra["check_nan"] = any(word in derived_from[1] for word in ("double", "float"))
+                extra["check_nan"] = bool(derived_from[2]) or any(
+                    word in derived_from[1] for word in ("double", "float", "Struct", "Value", "google.protobuf"))
             serializer = Serializer(fmt, text, self._registry, auto_register=spec.auto_register,
                                     subject_name_strategy=strategy, **extra)
         elif spec.schema is not None:

@@ -188,3 +188,48 @@ def test_out_of_range_timestamps_are_record_errors_not_crashes(tmp_path):
                            on_error="skip")
     assert (report.written, report.rejected) == (1, 2)
     assert all("out of the range" in e or "timestamp" in e for e in report.errors)
+
+
+def test_ndjson_byte_order_mark_is_skipped(tmp_path):
+    source = tmp_path / "in.ndjson"
+    source.write_bytes(b'\xef\xbb\xbf{"a": 1}\n{"a": 2}\n')
+    out = tmp_path / "o.ndjson"
+    serde.convert(source, out, from_format="json", to_format="json")
+    assert [json.loads(x) for x in out.read_text().splitlines()] == [{"a": 1}, {"a": 2}]
+
+
+def test_empty_typed_csv_replaces_the_output_with_an_empty_file(tmp_path):
+    schema = json.dumps({"type": "record", "name": "S", "fields": [{"name": "id", "type": "long"}]})
+    source = tmp_path / "e.csv"
+    source.write_bytes(b"")
+    out = tmp_path / "o.avro"
+    out.write_text("STALE")
+    report = serde.convert(source, out, from_format="csv", to_format="avro", schema=schema)
+    assert report.read == 0
+    import fastavro
+
+    with open(out, "rb") as stream:
+        assert list(fastavro.reader(stream)) == []
+
+
+@pytest.mark.parametrize("cell", ["-f8fad5b-d9cb-469f-a165-70867728950e", "+f8fad5b-d9cb-469f-a165-70867728950e",
+                                  "0f8f_d5b-d9cb-469f-a165-70867728950e", " f8fad5b-d9cb-469f-a165-70867728950e"])
+def test_malformed_uuid_text_is_refused_in_the_avro_lane(tmp_path, cell):
+    schema = json.dumps({"type": "record", "name": "S", "fields": [
+        {"name": "u", "type": {"type": "string", "logicalType": "uuid"}}]})
+    source = tmp_path / "in.csv"
+    source.write_text(f"u\n{cell}\n")
+    with pytest.raises(serde.DecodeError, match="UUID"):
+        serde.convert(source, tmp_path / "o.avro", from_format="csv", to_format="avro", schema=schema)
+
+
+def test_nan_behind_an_anyof_null_branch_is_refused():
+    js = get_format("json")
+    schema = js.parse_schema(json.dumps({"type": "object", "additionalProperties": False, "properties": {
+        "a": {"anyOf": [{"type": "number"}, {"type": "null"}]}, "b": {"type": "array", "items": {"type": ["number", "null"]}}}}))
+    for record in ({"a": float("nan")}, {"b": [1.0, float("inf")]}):
+        with pytest.raises(serde.RecordInvalid, match="NaN"):
+            js.encode(schema, record)
+    with pytest.raises(serde.RecordInvalid, match="NaN"):
+        js.encoder(js.parse_schema('{"type": "object", "properties": {"n": {"type": "integer"}}}'), validate=False)(
+            {"n": float("nan")})
