@@ -73,9 +73,12 @@ def format_cell(value: Any, null_marker: str) -> str:
         return value.isoformat()
     if isinstance(value, (bytes, bytearray, memoryview)):
         return base64.b64encode(bytes(value)).decode("ascii")
-    import orjson
+    from .jsonschema import json_dumps
 
-    return orjson.dumps(value, default=_json_default).decode("utf-8")
+    try:  # JSON text cells: exact big integers, and NaN refused rather than written as null
+        return json_dumps(value).decode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise RecordInvalid(f"cannot be written as JSON text: {exc}", path="$") from None
 
 
 def _json_quote(text: str) -> str:
@@ -85,11 +88,12 @@ def _json_quote(text: str) -> str:
 
 
 def _json_cell(value: Any) -> str:
-    import orjson
+    from .jsonschema import json_dumps
 
-    from .jsonschema import _default
-
-    return orjson.dumps(value, default=_default, option=orjson.OPT_UTC_Z).decode("utf-8")
+    try:
+        return json_dumps(value).decode("utf-8")
+    except (TypeError, ValueError) as exc:
+        raise RecordInvalid(f"cannot be written as JSON text: {exc}", path="$") from None
 
 
 def _union_cell(coerce: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
@@ -277,12 +281,17 @@ class CsvSchema(ParsedSchema):
                 continue
             # Check the value against the column type so we never write a row
             # that cannot be read back.
-            if isinstance(column.type, m.Union_):
-                value = column.parse(value if not isinstance(value, str) else _json_quote(value), f"$.{column.name}")
-                cell = _json_cell(value)
-            else:
-                value = column.parse(value, f"$.{column.name}")
-                cell = format_cell(value, null)
+            try:
+                if isinstance(column.type, m.Union_):
+                    value = column.parse(value if not isinstance(value, str) else _json_quote(value), f"$.{column.name}")
+                    cell = _json_cell(value)
+                else:
+                    value = column.parse(value, f"$.{column.name}")
+                    cell = format_cell(value, null)
+            except RecordInvalid as exc:
+                if exc.path == "$":
+                    exc.path = f"$.{column.name}"
+                raise
             if cell == null:
                 # a value whose text is the null marker ("" by default) is written
                 # quoted, which is how a reader tells it from a null
