@@ -215,8 +215,13 @@ def _csv_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], N
         try:
             if len(row) != (width if order is None else len(order)):
                 raise DecodeError(f"expected {width} columns, got {len(row)}")
-            record = row_to_record([row[i] for i in order] if order is not None else row,
-                                   raw_text if order is None else None)
+            if order is not None:
+                from .formats.csv import reordered
+
+                in_order, quoted = reordered(schema, row, raw_text, order)
+                record = row_to_record(in_order, None, quoted)
+            else:
+                record = row_to_record(row, raw_text)
             if to_physical is not None:
                 record = to_physical(record)
             if coerce is not None:

@@ -335,8 +335,13 @@ class Reader:
                 except (ValueError, TypeError, ArithmeticError, SerdeError):
                     pass  # the general way below parses it, or says what is wrong
             try:
-                record = schema.row_to_record([row[i] for i in order] if order is not None else row,
-                                              raw_text if order is None else None)
+                if order is not None:
+                    from .formats.csv import reordered
+
+                    in_order, quoted = reordered(schema, row, raw_text, order)
+                    record = schema.row_to_record(in_order, None, quoted)
+                else:
+                    record = schema.row_to_record(row, raw_text)
                 if self.avro_lane:
                     record = to_physical(record)
             except SerdeError as exc:

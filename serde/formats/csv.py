@@ -177,6 +177,16 @@ def _fast_row_parser(columns: list[Column], null_marker: str,
     return namespace["parse_row"]  # type: ignore[no-any-return]
 
 
+def reordered(schema: "CsvSchema", row: Sequence[str], raw: str, order: list[int]) -> tuple[list[str], list[bool] | None]:
+    """A row whose header has the schema's columns in another order, in schema order,
+    with the quoting of its cells (to tell quoted null-marker text from a null)."""
+    quoted = None
+    if schema.quoted_null in raw and schema.null_marker in row:
+        flags = quoted_flags(raw, schema.delimiter, schema.quotechar)
+        quoted = [flags[i] if i < len(flags) else False for i in order]
+    return [row[i] for i in order], quoted
+
+
 class CsvSchema(ParsedSchema):
     """A record schema seen as CSV columns. ``schema_type`` is the record schema's
     (so framed CSV registers it), ``record`` the parsed record schema."""
@@ -207,12 +217,12 @@ class CsvSchema(ParsedSchema):
         self.quoted_null = quotechar + null_marker.replace(quotechar, quotechar * 2) + quotechar
 
     # -- rows <-> records ----------------------------------------------------------------
-    def row_to_record(self, row: Sequence[str], raw: str | None = None) -> dict[str, Any]:
+    def row_to_record(self, row: Sequence[str], raw: str | None = None, quoted: list[bool] | None = None) -> dict[str, Any]:
         """The record of one row. ``raw`` is the row's text: with the empty null marker
         it tells an empty string (``""``, quoted) from a null (nothing)."""
         if len(row) != self._width:
             raise DecodeError(f"expected {len(self.columns)} columns ({', '.join(self.header)}), got {len(row)}")
-        if raw is None or self.quoted_null not in raw or self.null_marker not in row:
+        if quoted is None and (raw is None or self.quoted_null not in raw or self.null_marker not in row):
             # the common row: no quoted empty cell to tell from a null, so the generated
             # straight-line parser does it all; any failure re-runs the explaining loop
             try:
@@ -220,8 +230,7 @@ class CsvSchema(ParsedSchema):
             except (ValueError, TypeError, ArithmeticError, SerdeError):
                 pass
         null = self.null_marker
-        quoted: list[bool] | None = None
-        if raw is not None and self.quoted_null in raw and null in row:
+        if quoted is None and raw is not None and self.quoted_null in raw and null in row:
             quoted = quoted_flags(raw, self.delimiter, self.quotechar)
         values = []
         for index, (column, text) in enumerate(zip(self.columns, row)):

@@ -233,3 +233,13 @@ def test_nan_behind_an_anyof_null_branch_is_refused():
     with pytest.raises(serde.RecordInvalid, match="NaN"):
         js.encoder(js.parse_schema('{"type": "object", "properties": {"n": {"type": "integer"}}}'), validate=False)(
             {"n": float("nan")})
+
+
+def test_reordered_csv_header_keeps_quoted_empty_apart_from_null(tmp_path):
+    schema = json.dumps({"type": "record", "name": "S", "fields": [
+        {"name": "id", "type": "long"}, {"name": "t", "type": ["null", "string"]}]})
+    source = tmp_path / "in.csv"
+    source.write_text('t,id\n"",1\n,2\n')
+    out = tmp_path / "o.ndjson"
+    serde.convert(source, out, from_format="csv", to_format="json", schema=schema)
+    assert [json.loads(x) for x in out.read_text().splitlines()] == [{"id": 1, "t": ""}, {"id": 2, "t": None}]
