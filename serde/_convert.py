@@ -983,6 +983,11 @@ def _make_coercer(source: ParsedSchema | None, target: ParsedSchema | None, fram
     # annotations say which): check the value as the logical type, then write its text.
     physical = _coerce.build(_protobuf_physical(target_model))
     unfold = _oneof_unfolder(target, target_model)
+    # records may also name a oneof's members themselves (as Protobuf's JSON does)
+    fold_members = _oneof_folder(target)
+    if fold_members is not None:
+        coerce_logical = logical
+        logical = lambda value, path: coerce_logical(fold_members(value), path)  # noqa: E731
     if unfold is None:
         return lambda value, path: physical(logical(value, path), path)
     return lambda value, path: unfold(physical(logical(value, path), path))
@@ -1033,11 +1038,15 @@ def _oneof_folder(source: ParsedSchema | None) -> Callable[[Any], Any] | None:
             if node is None:
                 continue
             value = None
+            found = False
             for member in members:
-                member_value = node.pop(member, None)
-                if member_value is not None and value is None:
-                    value = member_value
-            node[name] = value
+                if member in node:
+                    found = True
+                    member_value = node.pop(member)
+                    if member_value is not None and value is None:
+                        value = member_value
+            if found or name not in node:
+                node[name] = value
         return record
 
     return fold

@@ -249,7 +249,8 @@ class _Reader:
             if t not in types:
                 types.append(t)
         union: m.Type = types[0] if len(types) == 1 else m.Union_(tuple(types))
-        if note.get("optional"):
+        # a oneof can be unset: it is optional unless serde wrote it from a required union
+        if note.get("optional") or not note.get("required"):
             union = m.Optional(union)
         return m.Field(o.name, union, note.get("default"), "default" in note, doc)
 
@@ -519,8 +520,8 @@ class _Writer:
             note["default"] = f.default
         t, nullable = m.unwrap_optional(f.type)
         if isinstance(t, m.Union_):
-            if nullable:
-                note["optional"] = True
+            # a oneof may always be unset; a union that may not is marked required
+            note["optional" if nullable else "required"] = True
             lines = _comment_lines(f.doc, note, "  ")
             lines.append(f"  oneof {f.name} {{")
             used: set[str] = set()

@@ -243,3 +243,15 @@ def test_reordered_csv_header_keeps_quoted_empty_apart_from_null(tmp_path):
     out = tmp_path / "o.ndjson"
     serde.convert(source, out, from_format="csv", to_format="json", schema=schema)
     assert [json.loads(x) for x in out.read_text().splitlines()] == [{"id": 1, "t": ""}, {"id": 2, "t": None}]
+
+
+def test_protobuf_oneof_unset_or_named_by_member_converts(tmp_path):
+    proto = 'syntax = "proto3";\npackage o;\nmessage M { int64 id = 1; oneof choice { string text = 2; int64 num = 3; } }\n'
+    source = tmp_path / "in.ndjson"
+    source.write_text('{"id": 1, "text": "a"}\n{"id": 2}\n{"id": 3, "num": 5}\n')
+    pb = tmp_path / "o.pb"
+    serde.convert(source, pb, from_format="json", to_format="protobuf", to_schema=proto)
+    out = tmp_path / "o.ndjson"
+    serde.convert(pb, out, from_format="protobuf", to_format="json", schema=proto)
+    assert [json.loads(x) for x in out.read_text().splitlines()] == [
+        {"id": 1, "choice": "a"}, {"id": 2, "choice": None}, {"id": 3, "choice": 5}]

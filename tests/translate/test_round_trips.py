@@ -95,7 +95,7 @@ message Address { string city = 1; }
     assert types["home"] == m.Optional(address)
     assert types["since"] == m.Optional(m.Scalar(m.TIMESTAMP_MILLIS))
     assert types["nickname"] == m.Optional(m.Scalar(m.STRING))
-    assert types["contact"] == m.Union_((m.Scalar(m.STRING), address))
+    assert types["contact"] == m.Optional(m.Union_((m.Scalar(m.STRING), address)))  # a native oneof may be unset
     assert types["points"] == m.Scalar(m.INT64) and types["visits"] == m.Scalar(m.INT64)
     for middle in TYPES:
         text = from_model(model, middle)
