@@ -95,15 +95,10 @@ def _fullname(name: str, namespace: str | None) -> str:
     return f"{namespace}.{name}"
 
 
-def _inline_references(schema: Any, references: Mapping[str, Any]) -> Any:
-    """Return ``schema`` with every named type that is defined only in a reference
-    inlined at its first use, so a single-schema codec can handle it.
-
-    ``references`` maps reference name -> parsed JSON of the referenced schema. A
-    reference's own types are indexed by full name (the Confluent convention is that
-    the reference name is the type's full name, but we index by the definitions).
-    """
-    library: dict[str, Any] = {}
+def _named_types(schema: Any) -> dict[str, Any]:
+    """Every named type (record, error, enum, fixed) defined in ``schema``, by full name
+    (the first definition of a name wins)."""
+    found: dict[str, Any] = {}
 
     def index(node: Any, namespace: str | None) -> None:
         if isinstance(node, list):
@@ -113,7 +108,7 @@ def _inline_references(schema: Any, references: Mapping[str, Any]) -> Any:
             kind = node.get("type")
             if kind in ("record", "error", "enum", "fixed") and "name" in node:
                 full = _fullname(node["name"], node.get("namespace", namespace))
-                library.setdefault(full, node)
+                found.setdefault(full, node)
                 namespace = full.rpartition(".")[0] or None
             for field in node.get("fields", []) or []:
                 index(field.get("type"), namespace)
@@ -123,8 +118,22 @@ def _inline_references(schema: Any, references: Mapping[str, Any]) -> Any:
             if isinstance(kind, (dict, list)):
                 index(kind, namespace)
 
+    index(schema, None)
+    return found
+
+
+def _inline_references(schema: Any, references: Mapping[str, Any]) -> Any:
+    """Return ``schema`` with every named type that is defined only in a reference
+    inlined at its first use, so a single-schema codec can handle it.
+
+    ``references`` maps reference name -> parsed JSON of the referenced schema. A
+    reference's own types are indexed by full name (the Confluent convention is that
+    the reference name is the type's full name, but we index by the definitions).
+    """
+    library: dict[str, Any] = {}
     for ref in references.values():
-        index(ref, None)
+        for full, definition in _named_types(ref).items():
+            library.setdefault(full, definition)
 
     defined: set[str] = set()
 
@@ -384,27 +393,9 @@ def find_invalid(schema: Any, value: Any, path: str = "$") -> tuple[str, str] | 
     """The first place where ``value`` does not fit ``schema`` (expanded Avro JSON), as
     ``(field path, reason)``, or None. Only called once a codec has refused a record,
     to say where and why in the user's terms (fastavro names fields by record name)."""
-    named: dict[str, Any] = {}
-
-    def index(node: Any, namespace: str | None) -> None:
-        if isinstance(node, list):
-            for item in node:
-                index(item, namespace)
-        elif isinstance(node, dict):
-            kind = node.get("type")
-            if kind in ("record", "error", "enum", "fixed") and "name" in node:
-                full = _fullname(node["name"], node.get("namespace", namespace))
-                named[full] = named[node["name"]] = node
-                namespace = full.rpartition(".")[0] or None
-            for field in node.get("fields", []) or []:
-                index(field.get("type"), namespace)
-            for key in ("items", "values"):
-                if key in node:
-                    index(node[key], namespace)
-            if isinstance(kind, (dict, list)):
-                index(kind, namespace)
-
-    index(schema, None)
+    named = _named_types(schema)
+    for full, definition in list(named.items()):  # a use may also say the short name
+        named.setdefault(full.rpartition(".")[2], definition)
 
     def shown(v: Any) -> str:
         text = repr(v)

@@ -288,38 +288,34 @@ class JsonFormat(Format):
         fast_loads = orjson.loads
         translate = bytes.translate
 
-        def decode_record(data: bytes) -> Any:
+        def load(data: bytes) -> Any:
             try:
                 # json_loads inlined: the hot path of every JSON read
                 if type(data) is bytes and _NINETEEN_DIGITS not in translate(data, _DIGITS_TO_ZERO):
-                    value = fast_loads(data)
-                else:
-                    value = loads(data)
+                    return fast_loads(data)
+                return loads(data)
             except json.JSONDecodeError as exc:
                 raise DecodeError(f"invalid JSON: {exc}") from exc
-            for validator in validators:
-                if not validator.is_valid(value):
-                    raise _first_error(validator, value, ValidationError)
-            return value
 
-        if len(validators) == 1:
-            only = validators[0]
-            is_valid = only.is_valid
-
-            def decode_checked(data: bytes) -> Any:
-                try:
-                    if type(data) is bytes and _NINETEEN_DIGITS not in translate(data, _DIGITS_TO_ZERO):
-                        value = fast_loads(data)
-                    else:
-                        value = loads(data)
-                except json.JSONDecodeError as exc:
-                    raise DecodeError(f"invalid JSON: {exc}") from exc
-                if not is_valid(value):
-                    raise _first_error(only, value, ValidationError)
+        if len(validators) != 1:
+            def decode_record(data: bytes) -> Any:
+                value = load(data)
+                for validator in validators:
+                    if not validator.is_valid(value):
+                        raise _first_error(validator, value, ValidationError)
                 return value
 
-            return decode_checked
-        return decode_record
+            return decode_record
+        only = validators[0]
+        is_valid = only.is_valid
+
+        def decode_checked(data: bytes) -> Any:
+            value = load(data)
+            if not is_valid(value):
+                raise _first_error(only, value, ValidationError)
+            return value
+
+        return decode_checked
 
 
 def _first_error(validator: Any, value: Any, kind: type) -> Exception:
