@@ -4,12 +4,12 @@ Converting CSV to Avro the general way builds a Python ``datetime``, ``Decimal``
 ``UUID`` per cell, and the Avro codec then takes each apart again. This lane parses
 the text straight into what Avro writes (epoch milliseconds, days, unscaled decimal
 bytes, UUID text) and encodes with the schema's logical types removed, so the codec
-only packs primitives. The bytes are identical to the general path (tested); any cell
+only packs primitives: the codec schema serde.formats.avro keeps without them
+(``AvroSchema.logical``). The bytes are identical to the general path (tested); any cell
 the lane cannot take goes the general way, which also explains errors.
 """
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import decimal
 import uuid
@@ -22,28 +22,30 @@ _EPOCH_DAY = dt.date(1970, 1, 1).toordinal()
 _MILLI = dt.timedelta(milliseconds=1)
 _MICRO = dt.timedelta(microseconds=1)
 _HEX = "0123456789abcdefABCDEF"
-_LANE_TYPES = ("decimal", "uuid", "date", "time-millis", "timestamp-millis", "timestamp-micros")
 
 
-def strip_logical_types(schema: Any) -> Any:
-    """The Avro schema with the logical types this lane handles removed (a copy)."""
-    schema = copy.deepcopy(schema)
+# The logical types the lane writes itself, as (Avro type, logical type): exactly those
+# the model represents without loss and serde.formats.avro strips from its codec schema
+# (AvroSchema.logical). A schema with any other (time-micros, local timestamps, decimals
+# on fixed) goes the general way.
+LANE_LOGICAL_TYPES = frozenset({
+    ("bytes", "decimal"), ("string", "uuid"), ("long", "timestamp-millis"), ("long", "timestamp-micros"),
+    ("int", "date"), ("int", "time-millis"),
+})
 
-    def walk(node: Any) -> Any:
-        if isinstance(node, list):
-            return [walk(x) for x in node]
-        if not isinstance(node, dict):
-            return node
-        if node.get("logicalType") in _LANE_TYPES and node.get("type") != "fixed":
-            node = {k: v for k, v in node.items() if k not in ("logicalType", "precision", "scale")}
-        for key in ("type", "items", "values"):
-            if key in node and isinstance(node[key], (dict, list)):
-                node[key] = walk(node[key])
-        if "fields" in node:
-            node["fields"] = [dict(f, type=walk(f["type"])) for f in node["fields"]]
-        return node
 
-    return walk(schema)
+def fits_lane(schema: Any) -> bool:
+    """Whether every logical type in the (expanded) Avro schema is one the lane writes."""
+    if isinstance(schema, list):
+        return all(fits_lane(item) for item in schema)
+    if not isinstance(schema, dict):
+        return True
+    logical = schema.get("logicalType")
+    if logical is not None and (schema.get("type"), logical) not in LANE_LOGICAL_TYPES:
+        return False
+    children = [schema.get(key) for key in ("type", "items", "values") if isinstance(schema.get(key), (dict, list))]
+    children += [field.get("type") for field in schema.get("fields", []) or []]
+    return all(fits_lane(child) for child in children)
 
 
 def decimal_bytes(value: decimal.Decimal, precision: int, scale: int) -> bytes:

@@ -803,11 +803,9 @@ def _pump_items(items: Iterator[Item], report: ConversionReport, started: float,
 
 
 def _lane_encoder(target: Any) -> Callable[[Any], bytes]:
-    """cavro's encoder for the target schema without the lane's logical types."""
-    from ._avro_lane import strip_logical_types
-    from .formats.avro import _cavro, _cavro_options
-
-    return _cavro.Schema(strip_logical_types(target.expanded), options=_cavro_options()).binary_encode  # type: ignore[no-any-return]
+    """The encoder of the target's codec schema without the lane's logical types: the
+    one the Avro format itself keeps (AvroSchema.logical)."""
+    return target.logical[0].binary_encode  # type: ignore[no-any-return]
 
 
 def _position(stream: BinaryIO) -> int | None:
@@ -923,7 +921,12 @@ def _avro_lane_applies(reader: Reader, target: ParsedSchema | None, coerce: Any,
         return False
     if not isinstance(target, AvroSchema) or getattr(target, "_use_reference_codec", False):
         return False
-    from ._avro_lane import typed_to_physical
+    from ._avro_lane import fits_lane, typed_to_physical
+
+    # the lane writes primitives for the codec schema the Avro format strips; other
+    # logical types (time-micros, decimals on fixed...) would be written in the wrong unit
+    if not target.logical or not fits_lane(target.expanded):
+        return False
 
     try:
         typed_to_physical(reader.schema.model)

@@ -120,3 +120,16 @@ def test_invalid_utf8_is_named(tmp_path):
     source.write_bytes(b"id,text,at,amount\n1,\xff\xfe,2024-01-01T00:00:00Z,1.00\n")
     with pytest.raises(serde.DecodeError, match="line 2: not UTF-8"):
         serde.convert(source, tmp_path / "o.avro", from_format="csv", to_format="avro", schema=SCHEMA)
+
+
+@pytest.mark.parametrize("field_type, cell, expected", [
+    ({"type": "long", "logicalType": "time-micros"}, "01:02:03.456000", "01:02:03.456000"),
+    ({"type": "fixed", "name": "F", "size": 8, "logicalType": "decimal", "precision": 10, "scale": 2}, "12.34", "12.34"),
+])
+def test_logical_types_the_lane_does_not_write_go_the_general_way(tmp_path, field_type, cell, expected):
+    schema = json.dumps({"type": "record", "name": "T", "fields": [{"name": "v", "type": field_type}]})
+    source = tmp_path / "in.csv"
+    source.write_text(f"v\n{cell}\n")
+    out = tmp_path / "o.avro"
+    serde.convert(source, out, from_format="csv", to_format="avro", schema=schema, to_schema=schema)
+    assert str(records(out)[0]["v"]) == expected
