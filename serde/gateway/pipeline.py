@@ -232,6 +232,17 @@ class _Source:
         return key.schema_type, key.text, refs
 
 
+def _avro_json_transcoder(writer: tuple[str, str, dict[str, str]], prefix: bytes) -> Callable[[bytes], bytes | None] | None:
+    """The C transcoder from a framed Avro record to the framed JSON derived from its
+    writer schema, when it was built and takes this schema (serde._transcode)."""
+    from .. import _transcode
+
+    if not _transcode.available():
+        return None
+    program = _transcode.avro_json_program(get_format("avro").parse_schema(SchemaSource(writer[1], writer[2])))
+    return None if program is None else _transcode.avro_to_json(program, prefix)
+
+
 def _record_schema(spec: SideSpec, registry: Any) -> tuple[str, str]:
     """(schema type, text) of a csv side's record schema: given, or from its subject."""
     if spec.schema is not None:
@@ -244,14 +255,18 @@ def _record_schema(spec: SideSpec, registry: Any) -> tuple[str, str]:
 
 # -- the target side ----------------------------------------------------------------
 class _Encoding:
-    """One target schema: coerce then encode (framed, for registry formats)."""
+    """One target schema: coerce then encode (framed, for registry formats). ``native``,
+    when set, goes from the framed source bytes straight to the framed target bytes
+    (serde._transcode), or answers None for a record it leaves to coerce + encode."""
 
-    __slots__ = ("coerce", "encode", "schema")
+    __slots__ = ("coerce", "encode", "schema", "native")
 
-    def __init__(self, coerce: Callable[[Any], Any], encode: Callable[[Any], bytes], schema: ParsedSchema) -> None:
+    def __init__(self, coerce: Callable[[Any], Any], encode: Callable[[Any], bytes], schema: ParsedSchema,
+                 native: Callable[[bytes], bytes | None] | None = None) -> None:
         self.coerce = coerce
         self.encode = encode
         self.schema = schema
+        self.native = native
 
 
 class _Target:
@@ -369,7 +384,10 @@ class _Target:
                 except (SerdeError, ValueError):
                     return plain(_json_native(value))
 
-        return _Encoding(_identity if self._same_types(derived_from) else _coercer(parsed), encode, parsed)
+        native = None
+        if cached is not None and derived_from is not None and derived_from[0] == "AVRO" and spec.format == "json":
+            native = _avro_json_transcoder(derived_from, cached[0])
+        return _Encoding(_identity if self._same_types(derived_from) else _coercer(parsed), encode, parsed, native)
 
     def _same_types(self, derived_from: tuple[str, str, dict[str, str]] | None) -> bool:
         """True when decoded source values already have the target's Python types, so the
@@ -510,12 +528,25 @@ def _fast_side(source: _Source | None, target: _Target | None, topic: str) -> Ca
 
         return convert_coerced
     encoding_of = target.encoding
+    from_bytes = int.from_bytes
+    native: dict[int, Callable[[bytes], bytes | None]] = {}  # writer schema id -> transcoder
 
     def convert_registry(data: Any) -> Any:
         if data is None:
             return None
+        if native and data[:1] == b"\x00":
+            transcode = native.get(from_bytes(data[1:5], "big"))
+            if transcode is not None:
+                out = transcode(data)
+                if out is not None:
+                    return out
         value, schema_key = decode(data)
         encoding = encoding_of(schema_key)
+        if encoding.native is not None and data[:1] == b"\x00" and len(data) >= 5:
+            # later records of this writer schema go straight from bytes to bytes
+            schema_id = getattr(schema_key, "id", None)
+            if schema_id == from_bytes(data[1:5], "big"):
+                native[schema_id] = encoding.native
         value = encoding.coerce(value)
         return None if value is None else encoding.encode(value)
 

@@ -1,0 +1,151 @@
+"""Programs for the C transcoders in ``serde._speedups`` (optional, built from
+``serde/_speedups.c`` when a C compiler is there).
+
+A program is the schema as nested tuples of opcodes the C walker follows. It is built
+only for schemas whose every part the transcoder writes exactly as the Python path
+would; for anything else the builder returns None and the caller keeps the Python path.
+Per record the transcoder may still answer None (a value it does not take), and the
+caller then takes the Python path for that record: the output never depends on which
+path ran (tests/test_transcode.py compares them byte for byte).
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+try:
+    from . import _speedups
+except ImportError:  # built without a C compiler: the pure-Python path everywhere
+    _speedups = None  # type: ignore[assignment]
+
+__all__ = ["available", "avro_json_program", "avro_to_json"]
+
+# opcodes, as in serde/_speedups.c
+(A_NULL, A_BOOLEAN, A_INT, A_LONG, A_FLOAT, A_DOUBLE, A_BYTES, A_STRING, A_FIXED, A_ENUM,
+ A_RECORD, A_ARRAY, A_MAP, A_UNION, A_UUID, A_DATE, A_TIMESTAMP_MILLIS, A_TIMESTAMP_MICROS,
+ A_DECIMAL) = range(19)
+
+_PRIMITIVE_OPS = {"null": A_NULL, "boolean": A_BOOLEAN, "int": A_INT, "long": A_LONG, "float": A_FLOAT,
+                  "double": A_DOUBLE, "bytes": A_BYTES, "string": A_STRING}
+# the logical types serde.formats.avro converts in its own pass (AvroSchema.logical), as
+# the JSON encoder then writes them; time-millis/time-micros are left to the Python path
+_LOGICAL_OPS = {("string", "uuid"): A_UUID, ("int", "date"): A_DATE,
+                ("long", "timestamp-millis"): A_TIMESTAMP_MILLIS, ("long", "timestamp-micros"): A_TIMESTAMP_MICROS}
+
+
+def available() -> bool:
+    """Whether the C transcoders were built."""
+    return _speedups is not None
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _json_text(text: str) -> bytes:
+    import orjson
+
+    return orjson.dumps(text)
+
+
+def avro_json_program(schema: Any) -> tuple | None:
+    """The Avro -> JSON program of an AvroSchema, or None when the transcoder does not
+    write every part of it as the JSON encoder writes the decoded values."""
+    from .formats.avro import _fullname
+
+    has_logical = [False]
+    named: dict[str, tuple] = {}
+    building: set[str] = set()
+
+    def walk(node: Any, namespace: str | None, in_union: bool) -> tuple:
+        if isinstance(node, str):
+            if node in _PRIMITIVE_OPS:
+                return (_PRIMITIVE_OPS[node],)
+            for candidate in (_fullname(node, namespace), node):
+                if candidate in building:
+                    raise _Unsupported("recursive type")
+                if candidate in named:
+                    return named[candidate]
+            raise _Unsupported(f"unknown type {node}")
+        if isinstance(node, list):
+            branches = tuple(walk(item, namespace, True) for item in node)
+            non_null = [item for item in node if item != "null"]
+            if len(non_null) > 1 and any(_has_logical(branch) for item, branch in zip(node, branches) if item != "null"):
+                raise _Unsupported("a logical type in a union of several types")  # cavro converts those itself
+            return (A_UNION, branches)
+        if not isinstance(node, dict):
+            raise _Unsupported(repr(node))
+        kind = node.get("type")
+        if isinstance(kind, (dict, list)):
+            if "logicalType" in node:
+                raise _Unsupported("a logical type on a complex type")
+            return walk(kind, namespace, in_union)
+        logical = node.get("logicalType")
+        if logical is not None:
+            has_logical[0] = True
+            if (kind, logical) in _LOGICAL_OPS:
+                return (_LOGICAL_OPS[(kind, logical)],)
+            if (kind, logical) == ("bytes", "decimal"):
+                precision, scale = node.get("precision"), node.get("scale", 0)
+                if type(precision) is int and type(scale) is int and 0 <= scale <= precision and precision > 0:
+                    return (A_DECIMAL, precision, scale)
+            raise _Unsupported(f"logical type {logical} on {kind}")
+        if kind in _PRIMITIVE_OPS:
+            return (_PRIMITIVE_OPS[kind],)
+        if kind in ("record", "error", "enum", "fixed"):
+            full = _fullname(node["name"], node.get("namespace", namespace))
+            if kind == "enum":
+                program: tuple = (A_ENUM, tuple(_json_text(symbol) for symbol in node["symbols"]))
+            elif kind == "fixed":
+                program = (A_FIXED, int(node["size"]))
+            else:
+                inner_ns = full.rpartition(".")[0] or None
+                building.add(full)
+                fields = []
+                for i, field in enumerate(node.get("fields", [])):
+                    key = (b"," if i else b"") + _json_text(field["name"]) + b":"
+                    fields.append((key, walk(field["type"], inner_ns, False)))
+                building.discard(full)
+                program = (A_RECORD, tuple(fields))
+            named.setdefault(full, program)
+            return program
+        if kind == "array":
+            return (A_ARRAY, walk(node["items"], namespace, False))
+        if kind == "map":
+            return (A_MAP, walk(node["values"], namespace, False))
+        raise _Unsupported(f"type {kind!r}")
+
+    try:
+        program = walk(schema.expanded, None, False)
+    except (_Unsupported, KeyError, TypeError, ValueError):
+        return None
+    if has_logical[0] and not schema.logical:
+        return None  # cavro converts the logical types itself there; leave it to the Python path
+    return program
+
+
+_LOGICAL_CODES = frozenset(_LOGICAL_OPS.values()) | {A_DECIMAL}
+
+
+def _has_logical(program: tuple) -> bool:
+    op = program[0]
+    if op in _LOGICAL_CODES:
+        return True
+    if op == A_RECORD:
+        return any(_has_logical(field) for _, field in program[1])
+    if op == A_UNION:
+        return any(_has_logical(branch) for branch in program[1])
+    if op in (A_ARRAY, A_MAP):
+        return _has_logical(program[1])
+    return False
+
+
+def avro_to_json(program: tuple, prefix: bytes, start: int = 5) -> Callable[[bytes], bytes | None]:
+    """``transcode(data)``: prefix + the JSON of the Avro datum at ``data[start:]``, or
+    None for the Python path. Needs :func:`available`."""
+    assert _speedups is not None
+    native = _speedups.avro_to_json
+
+    def transcode(data: bytes) -> bytes | None:
+        return native(program, data, start, prefix)  # type: ignore[no-any-return]
+
+    return transcode
