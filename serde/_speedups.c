@@ -18,6 +18,8 @@
 #include <stdint.h>
 #include <string.h>
 #include <stdlib.h>
+#include <math.h>
+#include <float.h>
 
 /* -- an output buffer ------------------------------------------------------------------ */
 typedef struct {
@@ -482,9 +484,305 @@ static PyObject *avro_to_json(PyObject *self, PyObject *const *args, Py_ssize_t 
     return out;
 }
 
+
+/* -- CSV -> Avro ---------------------------------------------------------------------- */
+enum {
+    C_STRING, C_LONG, C_INT, C_DOUBLE, C_FLOAT, C_BOOLEAN, C_ENUM, C_UUID, C_DATE,
+    C_TIMESTAMP_MILLIS, C_DECIMAL,
+};
+
+static inline void put_varint(Buf *b, int64_t v) {  /* needs 10 bytes reserved */
+    uint64_t u = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    while (u > 0x7f) { b->data[b->len++] = (char)((u & 0x7f) | 0x80); u >>= 7; }
+    b->data[b->len++] = (char)u;
+}
+
+static inline int all_digits(const uint8_t *s, Py_ssize_t n) {
+    if (n <= 0) return 0;
+    for (Py_ssize_t i = 0; i < n; i++) if (s[i] < '0' || s[i] > '9') return 0;
+    return 1;
+}
+
+static inline int64_t number_at(const uint8_t *s, Py_ssize_t n) {
+    int64_t v = 0;
+    for (Py_ssize_t i = 0; i < n; i++) v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+/* -?[0-9]{1,18}: what int(text) reads the same way (no sign, spaces or "_" forms) */
+static int parse_int_text(const uint8_t *s, Py_ssize_t n, int64_t *out) {
+    int negative = n > 0 && s[0] == '-';
+    if (negative) { s++; n--; }
+    if (n > 18 || !all_digits(s, n)) return FALLBACK;
+    *out = negative ? -number_at(s, n) : number_at(s, n);
+    return OK;
+}
+
+/* -?digits(.digits)?([eE][+-]?digits)?: float(text) and strtod agree (both correctly rounded) */
+static int parse_float_text(const uint8_t *s, Py_ssize_t n, double *out) {
+    char tmp[64];
+    Py_ssize_t i = 0;
+    if (n <= 0 || n >= (Py_ssize_t)sizeof(tmp)) return FALLBACK;
+    if (s[i] == '-') i++;
+    Py_ssize_t start = i;
+    while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+    if (i == start) return FALLBACK;
+    if (i < n && s[i] == '.') {
+        Py_ssize_t frac = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        if (i == frac) return FALLBACK;
+    }
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
+        Py_ssize_t exp = i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        if (i == exp) return FALLBACK;
+    }
+    if (i != n) return FALLBACK;
+    memcpy(tmp, s, n);
+    tmp[n] = 0;
+    *out = PyOS_string_to_double(tmp, NULL, NULL);
+    if (*out == -1.0 && PyErr_Occurred()) { PyErr_Clear(); return FALLBACK; }
+    return OK;
+}
+
+static int days_in_month(int64_t y, int m) {
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0))) return 29;
+    return days[m - 1];
+}
+
+/* YYYY-MM-DD, a real day of years 1..9999: days since 1970-01-01 */
+static int parse_date_text(const uint8_t *s, Py_ssize_t n, int64_t *days) {
+    if (n != 10 || s[4] != '-' || s[7] != '-' || !all_digits(s, 4) || !all_digits(s + 5, 2) || !all_digits(s + 8, 2))
+        return FALLBACK;
+    int64_t y = number_at(s, 4);
+    int m = (int)number_at(s + 5, 2), d = (int)number_at(s + 8, 2);
+    if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return FALLBACK;
+    *days = days_from_civil(y, m, d);
+    return OK;
+}
+
+/* YYYY-MM-DDTHH:MM:SS[.f{1,6}][Z|+00:00]: UTC (a naive time is UTC, as the Python path
+ * reads it), as epoch milliseconds floored like (datetime - epoch) // 1 ms */
+static int parse_timestamp_millis_text(const uint8_t *s, Py_ssize_t n, int64_t *out) {
+    int64_t days;
+    if (n < 19 || s[10] != 'T' || parse_date_text(s, 10, &days) != OK) return FALLBACK;
+    if (s[13] != ':' || s[16] != ':' || !all_digits(s + 11, 2) || !all_digits(s + 14, 2) || !all_digits(s + 17, 2))
+        return FALLBACK;
+    int64_t hh = number_at(s + 11, 2), mm = number_at(s + 14, 2), ss = number_at(s + 17, 2);
+    if (hh > 23 || mm > 59 || ss > 59) return FALLBACK;
+    Py_ssize_t i = 19;
+    int64_t micros = 0;
+    if (i < n && s[i] == '.') {
+        Py_ssize_t start = ++i;
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+        Py_ssize_t count = i - start;
+        if (count < 1 || count > 6) return FALLBACK;
+        micros = number_at(s + start, count);
+        for (Py_ssize_t k = count; k < 6; k++) micros *= 10;
+    }
+    if (i < n) {
+        if (n - i == 1 && s[i] == 'Z') i++;
+        else if (n - i == 6 && memcmp(s + i, "+00:00", 6) == 0) i += 6;
+        else return FALLBACK;
+    }
+    int64_t total = ((days * 86400 + hh * 3600 + mm * 60 + ss) * 1000000) + micros;
+    *out = floor_div(total, 1000);
+    return OK;
+}
+
+static int put_avro_blob(Buf *b, const uint8_t *s, Py_ssize_t n) {
+    RESERVE(b, n + 10);
+    put_varint(b, n);
+    put(b, (const char *)s, n);
+    return OK;
+}
+
+/* one CSV cell as the Avro value of its column; quoted tells "" (text) from nothing (null) */
+static int csv_cell(PyObject *column, const uint8_t *s, Py_ssize_t n, int quoted, Buf *b) {
+    long op = op_arg(column, 0);
+    long null_index = op_arg(column, 1), value_index = op_arg(column, 2);
+    int64_t v;
+    RESERVE(b, 24);
+    if (n == 0 && !quoted) {
+        if (null_index >= 0) { put_varint(b, null_index); return OK; }
+        if (op != C_STRING) return FALLBACK;  /* the Python path explains the missing value */
+    } else if (n == 0 && op != C_STRING) {
+        return FALLBACK;
+    }
+    if (null_index >= 0) put_varint(b, value_index);
+    switch (op) {
+    case C_STRING:
+        return put_avro_blob(b, s, n);
+    case C_LONG:
+    case C_INT:
+        if (parse_int_text(s, n, &v) != OK) return FALLBACK;
+        if (op == C_INT && (v < INT32_MIN || v > INT32_MAX)) return FALLBACK;
+        put_varint(b, v);
+        return OK;
+    case C_DOUBLE:
+    case C_FLOAT: {
+        double d;
+        if (parse_float_text(s, n, &d) != OK) return FALLBACK;
+        if (op == C_DOUBLE) { memcpy(b->data + b->len, &d, 8); b->len += 8; return OK; }
+        /* beyond FLT_MAX (even if it would round to it) or not finite: the Python path's
+         * codec judges those (it refuses the first) */
+        if (!isfinite(d) || fabs(d) > FLT_MAX) return FALLBACK;
+        float f = (float)d;
+        memcpy(b->data + b->len, &f, 4); b->len += 4;
+        return OK;
+    }
+    case C_BOOLEAN:
+        if (n == 4 && memcmp(s, "true", 4) == 0) { putc_(b, 1); return OK; }
+        if (n == 5 && memcmp(s, "false", 5) == 0) { putc_(b, 0); return OK; }
+        return FALLBACK;
+    case C_ENUM: {
+        PyObject *symbols = PyTuple_GET_ITEM(column, 3);
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(symbols); i++) {
+            PyObject *symbol = PyTuple_GET_ITEM(symbols, i);
+            if (PyBytes_GET_SIZE(symbol) == n && memcmp(PyBytes_AS_STRING(symbol), s, n) == 0) {
+                put_varint(b, i);
+                return OK;
+            }
+        }
+        return FALLBACK;
+    }
+    case C_UUID:
+        if (!uuid_ok(s, n)) return FALLBACK;
+        RESERVE(b, 40);
+        put_varint(b, 36);
+        for (Py_ssize_t i = 0; i < 36; i++) putc_(b, (char)(s[i] >= 'A' && s[i] <= 'F' ? s[i] + 32 : s[i]));
+        return OK;
+    case C_DATE:
+        if (parse_date_text(s, n, &v) != OK) return FALLBACK;
+        put_varint(b, v);
+        return OK;
+    case C_TIMESTAMP_MILLIS:
+        if (parse_timestamp_millis_text(s, n, &v) != OK) return FALLBACK;
+        put_varint(b, v);
+        return OK;
+    case C_DECIMAL: {
+        /* -digits.{scale digits}: exactly the scale (other forms are quantized or refused by
+         * the Python path), within the precision */
+        long precision = op_arg(column, 3), scale = op_arg(column, 4);
+        int negative = s[0] == '-';
+        const uint8_t *digits = s + negative;
+        Py_ssize_t len = n - negative, whole = len;
+        if (scale > 0) {
+            whole = len - scale - 1;
+            if (whole < 1 || digits[whole] != '.' || !all_digits(digits + whole + 1, scale)) return FALLBACK;
+        }
+        if (!all_digits(digits, whole) || whole + scale > 18) return FALLBACK;
+        int64_t unscaled = number_at(digits, whole);
+        for (long i = 0; i < scale; i++) unscaled = unscaled * 10 + (digits[whole + 1 + i] - '0');
+        if (count_digits((uint64_t)unscaled) > precision) return FALLBACK;
+        if (negative) unscaled = -unscaled;
+        /* (n.bit_length() + 8) // 8 bytes, big-endian two's complement, as the Python path sizes them */
+        uint64_t magnitude = unscaled < 0 ? (uint64_t)0 - (uint64_t)unscaled : (uint64_t)unscaled;
+        int bits = 0;
+        while (magnitude >> bits && bits < 64) bits++;
+        int size = (bits + 8) / 8;
+        put_varint(b, size);
+        for (int i = size - 1; i >= 0; i--) putc_(b, (char)(i >= 8 ? (unscaled < 0 ? 0xff : 0) : ((uint64_t)unscaled >> (8 * i)) & 0xff));
+        return OK;
+    }
+    }
+    return FALLBACK;
+}
+
+PyDoc_STRVAR(csv_to_avro_doc,
+"csv_to_avro(program, data, prefix) -> bytes | None\n\n"
+"prefix + the Avro record of the one CSV row in data (comma-separated, '\"' quotes, an\n"
+"empty unquoted cell is null), or None when the Python path must take the record.");
+
+static PyObject *csv_to_avro(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 3 || !PyTuple_Check(args[0]) || !PyBytes_Check(args[1]) || !PyBytes_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "csv_to_avro(program: tuple, data: bytes, prefix: bytes)");
+        return NULL;
+    }
+    PyObject *program = args[0];
+    Py_ssize_t width = PyTuple_GET_SIZE(program);
+    const uint8_t *p = (const uint8_t *)PyBytes_AS_STRING(args[1]);
+    const uint8_t *end = p + PyBytes_GET_SIZE(args[1]);
+    /* one row and one line end at most; a byte-order mark and NUL bytes go the Python way */
+    if (end > p && end[-1] == '\n') end--;
+    if (end > p && end[-1] == '\r') end--;
+    if (end == p || (end - p >= 3 && p[0] == 0xef && p[1] == 0xbb && p[2] == 0xbf)) Py_RETURN_NONE;
+    for (const uint8_t *q = p; q < end;) {
+        if (*q < 0x80) { if (!*q) Py_RETURN_NONE; q++; continue; }
+        int k = utf8_seq(q, end);
+        if (!k) Py_RETURN_NONE;
+        q += k;
+    }
+    Buf b, cell;
+    buf_init(&b);
+    buf_init(&cell);
+    int rc = OK;
+    Py_ssize_t plen = PyBytes_GET_SIZE(args[2]);
+    if (plen + 16 > b.cap && buf_grow(&b, plen + 16) < 0) { rc = ERR; goto done; }
+    put(&b, PyBytes_AS_STRING(args[2]), plen);
+    Py_ssize_t column = 0;
+    for (;;) {
+        if (column >= width) { rc = FALLBACK; break; }
+        const uint8_t *text;
+        Py_ssize_t len;
+        int quoted = 0;
+        if (p < end && *p == '"') {
+            quoted = 1;
+            cell.len = 0;
+            p++;
+            for (;;) {
+                if (p >= end) { rc = FALLBACK; goto done; }  /* no closing quote */
+                if (*p == '"') {
+                    if (p + 1 < end && p[1] == '"') { p += 2; if (cell.len + 1 > cell.cap && buf_grow(&cell, 1) < 0) { rc = ERR; goto done; } putc_(&cell, '"'); continue; }
+                    p++;
+                    break;
+                }
+                const uint8_t *run = p;
+                while (p < end && *p != '"') p++;
+                if (cell.len + (p - run) > cell.cap && buf_grow(&cell, p - run) < 0) { rc = ERR; goto done; }
+                put(&cell, (const char *)run, p - run);
+            }
+            if (p < end && *p != ',') { rc = FALLBACK; break; }  /* text after the closing quote */
+            text = (const uint8_t *)cell.data;
+            len = cell.len;
+        } else {
+            text = p;
+            while (p < end && *p != ',') {
+                if (*p == '"' || *p == '\r' || *p == '\n') { rc = FALLBACK; goto done; }
+                p++;
+            }
+            len = p - text;
+        }
+        rc = csv_cell(PyTuple_GET_ITEM(program, column), text, len, quoted, &b);
+        if (rc != OK) break;
+        column++;
+        if (p >= end) break;
+        p++;  /* the delimiter; a row ending in one has an empty last cell */
+        if (p >= end) {
+            if (column >= width) { rc = FALLBACK; break; }
+            rc = csv_cell(PyTuple_GET_ITEM(program, column), p, 0, 0, &b);
+            column++;
+            break;
+        }
+    }
+    if (rc == OK && column != width) rc = FALLBACK;  /* too few columns: the Python path explains */
+done:;
+    PyObject *out = NULL;
+    if (rc == OK) out = PyBytes_FromStringAndSize(b.data, b.len);
+    buf_free(&b);
+    buf_free(&cell);
+    if (rc == ERR) return NULL;
+    if (rc == FALLBACK) Py_RETURN_NONE;
+    return out;
+}
+
 /* -- module ------------------------------------------------------------------------------ */
 static PyMethodDef methods[] = {
     {"avro_to_json", (PyCFunction)(void (*)(void))avro_to_json, METH_FASTCALL, avro_to_json_doc},
+    {"csv_to_avro", (PyCFunction)(void (*)(void))csv_to_avro, METH_FASTCALL, csv_to_avro_doc},
     {NULL, NULL, 0, NULL},
 };
 

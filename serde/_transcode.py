@@ -17,7 +17,7 @@ try:
 except ImportError:  # built without a C compiler: the pure-Python path everywhere
     _speedups = None  # type: ignore[assignment]
 
-__all__ = ["available", "avro_json_program", "avro_to_json"]
+__all__ = ["available", "avro_json_program", "avro_to_json", "csv_avro_program", "csv_to_avro"]
 
 # opcodes, as in serde/_speedups.c
 (A_NULL, A_BOOLEAN, A_INT, A_LONG, A_FLOAT, A_DOUBLE, A_BYTES, A_STRING, A_FIXED, A_ENUM,
@@ -137,6 +137,85 @@ def _has_logical(program: tuple) -> bool:
     if op in (A_ARRAY, A_MAP):
         return _has_logical(program[1])
     return False
+
+
+# CSV -> Avro column opcodes, as in serde/_speedups.c
+(C_STRING, C_LONG, C_INT, C_DOUBLE, C_FLOAT, C_BOOLEAN, C_ENUM, C_UUID, C_DATE, C_TIMESTAMP_MILLIS,
+ C_DECIMAL) = range(11)
+_CSV_PRIMITIVES = {"string": C_STRING, "long": C_LONG, "int": C_INT, "double": C_DOUBLE, "float": C_FLOAT,
+                   "boolean": C_BOOLEAN}
+_CSV_LOGICAL = {("string", "uuid"): C_UUID, ("int", "date"): C_DATE, ("long", "timestamp-millis"): C_TIMESTAMP_MILLIS}
+
+
+def csv_avro_program(csv_schema: Any, avro_schema: Any) -> tuple | None:
+    """The CSV -> Avro program for rows of ``csv_schema`` (a CsvSchema) written with
+    ``avro_schema``, the same record schema: one entry per column. None unless the record
+    is flat, every column a scalar (or a nullable one) the transcoder parses, and the
+    CSV dialect the default one (comma, double quote, empty cell = null)."""
+    from .formats.avro import _fullname
+
+    if (csv_schema.delimiter, csv_schema.quotechar, csv_schema.null_marker) != (",", '"', ""):
+        return None
+    record = avro_schema.expanded
+    if not isinstance(record, dict) or record.get("type") not in ("record", "error"):
+        return None
+    fields = record.get("fields", [])
+    if [c.path for c in csv_schema.columns] != [(f["name"],) for f in fields]:
+        return None  # nested records are flattened into several columns: the Python path
+    namespace = _fullname(record["name"], record.get("namespace")).rpartition(".")[0] or None
+    named: dict[str, Any] = {}
+    has_logical = False
+    program = []
+    for field in fields:
+        ftype = field["type"]
+        null_index = value_index = -1
+        if isinstance(ftype, list):
+            if len(ftype) != 2 or "null" not in ftype or ftype[0] == ftype[1]:
+                return None
+            null_index = ftype.index("null")
+            value_index = 1 - null_index
+            ftype = ftype[value_index]
+        if isinstance(ftype, str) and ftype not in _CSV_PRIMITIVES:
+            ftype = named.get(_fullname(ftype, namespace), named.get(ftype))
+        if isinstance(ftype, dict) and isinstance(ftype.get("type"), str) and ftype["type"] in _CSV_PRIMITIVES and set(ftype) == {"type"}:
+            ftype = ftype["type"]
+        if isinstance(ftype, str):
+            if ftype not in _CSV_PRIMITIVES:
+                return None
+            program.append((_CSV_PRIMITIVES[ftype], null_index, value_index))
+            continue
+        if not isinstance(ftype, dict):
+            return None
+        kind, logical = ftype.get("type"), ftype.get("logicalType")
+        if kind == "enum" and logical is None:
+            named[_fullname(ftype["name"], ftype.get("namespace", namespace))] = ftype
+            program.append((C_ENUM, null_index, value_index, tuple(sym.encode("utf-8") for sym in ftype["symbols"])))
+        elif (kind, logical) in _CSV_LOGICAL:
+            has_logical = True
+            program.append((_CSV_LOGICAL[(kind, logical)], null_index, value_index))
+        elif (kind, logical) == ("bytes", "decimal"):
+            precision, scale = ftype.get("precision"), ftype.get("scale", 0)
+            if not (type(precision) is int and type(scale) is int and 0 <= scale <= precision and precision > 0):
+                return None
+            has_logical = True
+            program.append((C_DECIMAL, null_index, value_index, precision, scale))
+        else:
+            return None
+    if has_logical and not avro_schema.logical:
+        return None  # cavro converts the logical types itself there
+    return tuple(program)
+
+
+def csv_to_avro(program: tuple, prefix: bytes) -> Callable[[bytes], bytes | None]:
+    """``transcode(data)``: prefix + the Avro record of the CSV row ``data``, or None for
+    the Python path. Needs :func:`available`."""
+    assert _speedups is not None
+    native = _speedups.csv_to_avro
+
+    def transcode(data: bytes) -> bytes | None:
+        return native(program, data, prefix)  # type: ignore[no-any-return]
+
+    return transcode
 
 
 def avro_to_json(program: tuple, prefix: bytes, start: int = 5) -> Callable[[bytes], bytes | None]:

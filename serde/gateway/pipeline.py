@@ -243,6 +243,18 @@ def _avro_json_transcoder(writer: tuple[str, str, dict[str, str]], prefix: bytes
     return None if program is None else _transcode.avro_to_json(program, prefix)
 
 
+def _csv_avro_transcoder(csv_side: tuple[str, str], target: ParsedSchema, prefix: bytes) -> Callable[[bytes], bytes | None] | None:
+    """The C transcoder from a CSV row to the framed Avro record of the same record
+    schema, when it was built and takes this schema (serde._transcode)."""
+    from .. import _transcode
+
+    if not _transcode.available() or csv_side[0] != "AVRO":
+        return None
+    csv_schema = get_format("csv").parse_schema(SchemaSource(csv_side[1]), record_type="AVRO")
+    program = _transcode.csv_avro_program(csv_schema, target)
+    return None if program is None else _transcode.csv_to_avro(program, prefix)
+
+
 def _record_schema(spec: SideSpec, registry: Any) -> tuple[str, str]:
     """(schema type, text) of a csv side's record schema: given, or from its subject."""
     if spec.schema is not None:
@@ -387,6 +399,10 @@ class _Target:
         native = None
         if cached is not None and derived_from is not None and derived_from[0] == "AVRO" and spec.format == "json":
             native = _avro_json_transcoder(derived_from, cached[0])
+        elif (cached is not None and spec.format == "avro" and self._source is not None
+              and self._source.spec.format == "csv" and self._source._static is not None
+              and self._same_types(derived_from)):
+            native = _csv_avro_transcoder(self._source._static, parsed, cached[0])
         return _Encoding(_identity if self._same_types(derived_from) else _coercer(parsed), encode, parsed, native)
 
     def _same_types(self, derived_from: tuple[str, str, dict[str, str]] | None) -> bool:
@@ -511,6 +527,18 @@ def _fast_side(source: _Source | None, target: _Target | None, topic: str) -> Ca
     if not with_schema:
         encoding = target.encoding(None)
         coerce, encode = encoding.coerce, encoding.encode
+        native_fixed = encoding.native
+        if native_fixed is not None:
+            def convert_native(data: Any) -> Any:
+                if data is None:
+                    return None
+                out = native_fixed(data)
+                if out is not None:
+                    return out
+                value = coerce(decode(data))  # the Python path: the same bytes, or the error
+                return None if value is None else encode(value)
+
+            return convert_native
         if coerce is _identity:
             def convert_plain(data: Any) -> Any:
                 if data is None:

@@ -189,6 +189,58 @@ def test_fast_converters_match_process_and_raise_for_the_full_path(tmp_path):
         convert(b"x")
 
 
+@pytest.mark.skipif(not __import__("serde._transcode", fromlist=["x"]).available(), reason="serde._speedups not built")
+def test_c_transcoders_give_what_process_gives_on_both_hot_routes(tmp_path):
+    """Avro -> derived JSON and CSV -> Avro go bytes to bytes in C after the first record of
+    a writer schema; every record, also those the transcoder leaves to Python, converts to
+    exactly what process() gives."""
+    import datetime as dt
+    import decimal
+    import uuid
+
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    path = str(tmp_path / "r.db")
+    avsc = json.dumps({"type": "record", "name": "R", "fields": [
+        {"name": "a", "type": "long"}, {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+        {"name": "id", "type": {"type": "string", "logicalType": "uuid"}},
+        {"name": "price", "type": {"type": "bytes", "logicalType": "decimal", "precision": 9, "scale": 2}},
+        {"name": "w", "type": "double"}, {"name": "b", "type": ["null", "string"]}]})
+    with EmbeddedRegistry(path) as registry:
+        ser = serde.serializer("avro", avsc, registry)
+        ctx = SerializationContext("in", MessageField.VALUE)
+        values = [ser({"a": i, "at": dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(milliseconds=i * 7),
+                       "id": uuid.UUID(int=i), "price": decimal.Decimal(i).scaleb(-2), "w": 1e-5 if i % 3 == 0 else i / 4,
+                       "b": None if i % 2 else f"é{i}\n"}, ctx) for i in range(60)]
+    pipeline = Pipeline(parse_config(_config({"source": {"topic": "in", "value": {"format": "avro"}},
+                                              "target": {"topic": "out", "value": {"format": "json", "derive": True}}},
+                                             registry={"path": path})))
+    pipeline.prepare()
+    route, _, vconv = pipeline.fast("in")
+    for offset, value in enumerate(values):  # 1e-05 is written "0.00001" by orjson: the Python path
+        assert vconv(value) == pipeline.process(SourceRecord("in", 0, offset, None, value)).value
+    target = route._value_target
+    assert [e.native is not None for e in target._derived.values()] == [True]
+
+    csv_schema = tmp_path / "row.avsc"
+    csv_schema.write_text(avsc)
+    pipeline = Pipeline(parse_config(_config({
+        "source": {"topic": "in", "value": {"format": "csv", "schema_file": str(csv_schema), "schema_type": "AVRO"}},
+        "target": {"topic": "out2", "value": {"format": "avro", "schema_file": str(csv_schema)}}}, registry={"path": path})))
+    pipeline.prepare()
+    route, _, vconv = pipeline.fast("in")
+    rows = [b"1,2024-01-01T00:00:00.007Z,00000000-0000-0000-0000-000000000001,0.01,0.25,x",
+            b'2,2024-01-01T00:00:00Z,00000000-0000-0000-0000-000000000002,12.30,1e-5,""',
+            b"3,2024-01-01 00:00:00Z,00000000-0000-0000-0000-000000000003,12.3,+7,",  # Python-path forms
+            b"4,1704067200000,00000000000000000000000000000004,5.00,NaN,y\r\n"]
+    for offset, row in enumerate(rows):
+        assert vconv(row) == pipeline.process(SourceRecord("in", 0, offset, None, row)).value
+    assert route._value_target._fixed.native is not None
+    with pytest.raises(Exception):
+        vconv(b"5,not a time,x,1,2,")  # refused by both paths: process() dead-letters it
+    assert pipeline.process(SourceRecord("in", 0, 9, None, b"5,not a time,x,1,2,")).dead_letter
+
+
 def test_metrics_latencies_match_one_by_one():
     from serde.gateway.metrics import Metrics
 
