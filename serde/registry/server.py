@@ -13,6 +13,7 @@ import socket
 import ssl
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from socketserver import ThreadingMixIn
 from typing import Any
@@ -54,6 +55,15 @@ class _Body:
 
     def readline(self, size: int = -1) -> bytes:  # pragma: no cover - the app never reads lines
         return self.read(size)
+
+
+class _ServerHandler(ServerHandler):
+    close_after = False
+
+    def cleanup_headers(self) -> None:
+        super().cleanup_headers()
+        if self.close_after:  # hop-by-hop: the app may not set it, the server does
+            self.headers["Connection"] = "close"
 
 
 class _Handler(WSGIRequestHandler):
@@ -98,16 +108,37 @@ class _Handler(WSGIRequestHandler):
                 self.close_connection = True
                 return
             body = _Body(self.rfile, length)
-            handler = ServerHandler(body, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
+            handler = _ServerHandler(body, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
             handler.http_version = "1.1"
             handler.request_handler = self
+            # a body too big to drain if the app refuses it: the answer says the connection
+            # closes, so the client does not send its next request into it
+            handler.close_after = length > self._DRAIN_LIMIT
             handler.run(self.server.get_app())
+            if handler.close_after:
+                self.close_connection = True
             if body.remaining > self._DRAIN_LIMIT:
-                self.close_connection = True  # not worth reading a huge rejected body
+                self._linger()  # not worth reading a huge rejected body
             elif body.remaining:
                 body.read(body.remaining)
         except (ConnectionError, ssl.SSLError, TimeoutError, OSError):
             self.close_connection = True
+
+    def _linger(self, seconds: float = 2.0) -> None:
+        """Close after a refused body without losing the answer: the client may still be
+        sending, and closing a socket with unread data makes the kernel reset the
+        connection, which can destroy the response before the client reads it (seen as
+        a flaky "connection reset" instead of the 42209 error). So: send everything,
+        half-close, and discard what still arrives for a moment (a "lingering close")."""
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_WR)
+            self.connection.settimeout(0.25)
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline and self.connection.recv(65536):
+                pass
+        except (OSError, ValueError):  # reset, timed out, or an SSL socket in a state that cannot
+            pass
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         if not self.quiet:

@@ -297,6 +297,7 @@ def test_keep_alive_survives_unread_bodies(tmp_path, users_file):
             # too big to drain: the server answers, then closes; the client reconnects
             resp = http.post("/subjects/s/versions", content=big, auth=auth, headers={"Content-Type": "application/json"})
             assert resp.json()["error_code"] == 42209
+            assert resp.headers["connection"] == "close"  # so the next request goes on a new connection
             assert http.get("/subjects", auth=auth).json() == ["s"]
         # a bad Content-Length or a chunked body is refused and the connection closed
         for header in (b"Content-Length: bogus", b"Transfer-Encoding: chunked"):
