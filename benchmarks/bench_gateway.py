@@ -15,7 +15,7 @@ Target topics use ``message.timestamp.type=LogAppendTime``: throughput is record
 (last append - first append), the steady rate, start-up and group join excluded; "wall"
 is from process start until a read_committed consumer saw every record.
 
-    python benchmarks/bench_gateway.py            # 40,000 records per contender (naive: 4,000)
+    python benchmarks/bench_gateway.py            # 100,000 records per contender (naive: 10,000)
     python benchmarks/bench_gateway.py --quick    # 8,000 (naive: 1,500)
     python benchmarks/bench_gateway.py --json
     python benchmarks/bench_gateway.py --repeat 3 # the median of 3 runs per contender (shared cores are noisy)
@@ -288,16 +288,68 @@ def fill_sources(bootstrap: str, registry_path: str, n: int, directory: Path) ->
         avro_values = [ser(r, ctx) for r in order_records(n)]
     producer = Producer({"bootstrap.servers": bootstrap, "linger.ms": 20, "batch.size": 1_000_000})
     now = int(time.time() * 1000)
+
+    def produce(topic: str, value: bytes, key: bytes) -> None:
+        while True:
+            try:
+                producer.produce(topic, value, key, timestamp=now)
+                return
+            except BufferError:  # the local queue is full: let deliveries drain it
+                producer.poll(0.1)
+
     for i, value in enumerate(avro_values):
-        producer.produce(avro_topic, value, str(i).encode(), timestamp=now)
-        if i % 10000 == 0:
-            producer.poll(0)
+        produce(avro_topic, value, str(i).encode())
     for i, line in enumerate(csv_lines(n, directory)):
-        producer.produce(csv_topic, line, str(i).encode(), timestamp=now)
-        if i % 10000 == 0:
-            producer.poll(0)
+        produce(csv_topic, line, str(i).encode())
     assert producer.flush(60) == 0
     return {"avro": avro_topic, "csv": csv_topic}
+
+
+def converter_costs(n: int) -> list[dict]:
+    """µs per record of each route's fast converter (what the gateway loop calls per
+    record, bytes in, bytes out), with serde's C transcoders and on the Python path, in
+    this process: no broker, so the conversion's own cost."""
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    import serde
+    from serde import _transcode
+    from serde.gateway.config import load_config
+    from serde.gateway.pipeline import Pipeline
+    from serde.registry import EmbeddedRegistry
+
+    out = []
+    with tempfile.TemporaryDirectory(prefix="bench-conv-") as tmp:
+        directory = Path(tmp)
+        registry = str(directory / "registry.db")
+        with EmbeddedRegistry(registry) as reg:
+            ser = serde.serializer("avro", AVSC.read_text().strip(), reg)
+            ctx = SerializationContext("src-avro", MessageField.VALUE)
+            inputs = {"avro-json": [ser(r, ctx) for r in order_records(n)], "csv-avro": csv_lines(n, directory)}
+        speedups = _transcode._speedups
+        for route, source in (("avro-json", "src-avro"), ("csv-avro", "src-csv")):
+            row = {"route": route.replace("-", ">")}
+            for mode in ("c", "python"):
+                _transcode._speedups = speedups if mode == "c" else None  # type: ignore[assignment]
+                config = gateway_config(directory, "127.0.0.1:9", registry, route, source,
+                                        f"out-{route}-{mode}", "at-least-once", f"{route}-{mode}")
+                pipeline = Pipeline(load_config(config))
+                pipeline.prepare()
+                _, _, convert = pipeline.fast(source)
+                data = inputs[route]
+                outputs = [convert(v) for v in data]  # the first record fetches the writer schema
+                best = float("inf")
+                for _ in range(5):
+                    started = time.perf_counter()
+                    for value in data:
+                        convert(value)
+                    best = min(best, time.perf_counter() - started)
+                row[mode] = best / len(data) * 1e6
+                row.setdefault("outputs", []).append(outputs)
+            _transcode._speedups = speedups  # type: ignore[assignment]
+            same = row.pop("outputs")
+            row["same_bytes"] = same[0] == same[1]
+            out.append(row)
+    return out
 
 
 def versions() -> dict:
@@ -338,6 +390,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="run each contender this many times and report the median run (default 1)")
     parser.add_argument("--only", help="run only contenders whose name contains this text (plus raw and naive)")
+    parser.add_argument("--converters", action="store_true",
+                        help="only time each route's per-record converter, C transcoder vs Python path (no broker)")
     # worker mode (internal)
     parser.add_argument("--worker", choices=["raw", "naive"], help=argparse.SUPPRESS)
     parser.add_argument("--source", help=argparse.SUPPRESS)
@@ -349,7 +403,21 @@ def main() -> None:
         (worker_raw if args.worker == "raw" else worker_naive)(args)
         return
 
-    n = args.records or (8_000 if args.quick else 40_000)
+    if args.converters:
+        from serde import _transcode
+
+        if not _transcode.available():
+            sys.exit("serde._speedups is not built (no C compiler at install time)")
+        rows = converter_costs(args.records or 20_000)
+        if args.json:
+            print(json.dumps({"versions": versions(), "converters": rows}, indent=2))
+        else:
+            print(f"{'route':10} {'C us/rec':>9} {'Python us/rec':>14} {'speedup':>8}  same bytes")
+            for row in rows:
+                print(f"{row['route']:10} {row['c']:>9.2f} {row['python']:>14.2f} {row['python'] / row['c']:>7.1f}x  "
+                      f"{row['same_bytes']}")
+        return
+    n = args.records or (8_000 if args.quick else 100_000)
     naive_n = max(500, n // 10) if not args.quick else 1_500
     broker = None
     if args.bootstrap is None:

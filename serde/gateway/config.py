@@ -10,7 +10,7 @@
 
     [gateway]                            # all optional
     group = "serde-gateway"              # consumer group id
-    max_in_flight = 1000                 # records produced but not yet acknowledged
+    max_in_flight = 10000                # records produced but not yet acknowledged
     commit_interval = 5.0                # seconds between offset commits
     shutdown_timeout = 30.0              # seconds to deliver in-flight records on shutdown
     startup_timeout = 15.0               # seconds to reach Kafka and the registry at start
@@ -155,7 +155,7 @@ class RouteConfig:
 @dataclass(frozen=True)
 class GatewaySettings:
     group: str = "serde-gateway"
-    max_in_flight: int = 1000
+    max_in_flight: int = 10000
     commit_interval: float = 5.0
     shutdown_timeout: float = 30.0
     startup_timeout: float = 15.0
