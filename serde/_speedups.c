@@ -241,6 +241,8 @@ static inline int64_t floor_div(int64_t a, int64_t b) {
 
 /* a UTC datetime as orjson writes it with OPT_UTC_Z: microseconds only when not zero */
 static int put_timestamp(Buf *b, int64_t v, int64_t per_second) {
+    /* far outside datetime's years 1..9999 in either unit; keeps the arithmetic below in range */
+    if (v < -((int64_t)1 << 62) || v > ((int64_t)1 << 62)) return FALLBACK;
     int64_t secs = floor_div(v, per_second);
     int64_t micros = (v - secs * per_second) * (1000000 / per_second);
     int64_t days = floor_div(secs, 86400);

@@ -179,6 +179,8 @@ def test_values_outside_what_the_python_types_hold_are_left_to_the_python_path()
     ms = {"type": "long", "logicalType": "timestamp-millis"}
     assert one(ms, _zigzag(253402300800000)) is None  # year 10000
     assert one(ms, _zigzag(-62135596800001)) is None  # before year 1
+    assert one(ms, _zigzag(-(2**63))) is None and one(ms, _zigzag(2**63 - 1)) is None
+    assert one({"type": "long", "logicalType": "timestamp-micros"}, _zigzag(-(2**63))) is None
     assert one({"type": "int", "logicalType": "date"}, _zigzag(2932897)) is None
     dec = {"type": "bytes", "logicalType": "decimal", "precision": 4, "scale": 2}
     assert one(dec, _zigzag(2) + (12345).to_bytes(2, "big")) is None  # 5 digits: the Python path rounds
