@@ -23,6 +23,7 @@ from .._types import SchemaSource
 from ._base import Decoder, Encoder, Format, ParsedSchema, as_source
 
 _UTC_Z = 1 << 7  # orjson.OPT_UTC_Z (kept as a constant: orjson loads lazily): "…T03:04:05Z", as Java writes it
+_PASSTHROUGH_DATETIME = 1 << 9  # orjson.OPT_PASSTHROUGH_DATETIME: datetime, date and time go to default=
 _DEFAULT_BASE = "https://schemas.serde.invalid/root.json"  # never fetched: the retriever answers
 
 
@@ -44,18 +45,23 @@ def json_loads(data: bytes | str) -> Any:
     return orjson.loads(raw)
 
 
-def json_dumps(value: Any, option: int = 0) -> bytes:
+def json_dumps(value: Any, option: int = 0, *, time_offset: bool = False) -> bytes:
     """orjson, or the standard library for integers beyond 64 bits (orjson refuses them).
-    Non-finite floats are refused: JSON has no NaN or Infinity (orjson would write null)."""
+    Non-finite floats are refused: JSON has no NaN or Infinity (orjson would write null).
+    ``time_offset`` writes times of day with an offset ("08:00:11Z"), as JSON Schema's
+    ``format: time`` (RFC 3339 full-time) requires; a time without one is UTC."""
     import orjson
 
     try:
-        data = orjson.dumps(value, default=_default, option=option | _UTC_Z)
+        if time_offset:
+            data = orjson.dumps(value, default=_default_temporal, option=option | _UTC_Z | _PASSTHROUGH_DATETIME)
+        else:
+            data = orjson.dumps(value, default=_default, option=option | _UTC_Z)
     except TypeError as exc:
         if "64-bit" not in str(exc):
             raise
-        data = json.dumps(value, default=_std_default, separators=(",", ":"), ensure_ascii=False,
-                          allow_nan=False).encode("utf-8")
+        data = json.dumps(value, default=_std_default_offset if time_offset else _std_default, separators=(",", ":"),
+                          ensure_ascii=False, allow_nan=False).encode("utf-8")
         if option & orjson.OPT_APPEND_NEWLINE:
             data += b"\n"
     if b"null" in data and _has_non_finite(value):
@@ -130,14 +136,35 @@ def _has_non_finite(value: Any) -> bool:
     return False
 
 
+def _temporal_text(value: dt.date | dt.time, time_offset: bool) -> str:
+    """A datetime, date or time as orjson writes it with OPT_UTC_Z ("…Z" for UTC, no
+    offset when naive), except that with ``time_offset`` a naive time gets "Z"."""
+    text = value.isoformat()
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return text
+    if value.tzinfo is None:
+        return text + "Z" if time_offset and isinstance(value, dt.time) else text
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def _std_default(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.timezone.utc)
-        text = value.isoformat()
-        return text[:-6] + "Z" if text.endswith("+00:00") else text
-    if isinstance(value, (dt.date, dt.time, uuid.UUID)):
-        return str(value) if isinstance(value, uuid.UUID) else value.isoformat()
+    if isinstance(value, (dt.date, dt.time)):
+        return _temporal_text(value, False)
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return _default(value)
+
+
+def _std_default_offset(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.time)):
+        return _temporal_text(value, True)
+    return _std_default(value)
+
+
+def _default_temporal(value: Any) -> Any:
+    # with OPT_PASSTHROUGH_DATETIME orjson hands datetime, date and time here
+    if isinstance(value, (dt.date, dt.time)):
+        return _temporal_text(value, True)
     return _default(value)
 
 
@@ -240,6 +267,13 @@ class JsonFormat(Format):
             text = json.dumps(schema.document)
             nan_can_hide = _nan_can_hide(schema.document) or ('"null"' in text and '"number"' in text)
 
+        # A schema with "format": "time" wants RFC 3339 full-time, which has an offset;
+        # orjson writes a naive time without one, so such schemas get their temporal
+        # values formatted here (slower, so only where a time format is asked for).
+        time_offset = '"format": "time"' in json.dumps(schema.document)
+        default = _default_temporal if time_offset else _default
+        option = _UTC_Z | _PASSTHROUGH_DATETIME if time_offset else _UTC_Z
+
         # Records holding values JSON has no type for (Decimal, datetime, UUID) are
         # checked in the form actually written, where those are text. Once one record
         # needed that, the rest of the stream (same source, same shapes) goes straight
@@ -249,14 +283,14 @@ class JsonFormat(Format):
         def encode_record(record: Any) -> bytes:
             loads = fast_loads  # orjson refuses integers it cannot read back exactly
             try:
-                data = dumps(record, default=_default, option=_UTC_Z)
+                data = dumps(record, default=default, option=option)
                 if nan_can_hide and b"null" in data and _has_non_finite(record):
                     raise TypeError("NaN and Infinity have no JSON representation")
             except TypeError as exc:
                 if "64-bit" not in str(exc):
                     raise RecordInvalid(f"not JSON serializable: {exc}", path="$") from exc
                 try:
-                    data = json_dumps(record)
+                    data = json_dumps(record, time_offset=time_offset)
                 except (TypeError, ValueError) as again:
                     raise RecordInvalid(f"not JSON serializable: {again}", path="$") from exc
                 loads = json_loads

@@ -255,3 +255,51 @@ def test_protobuf_oneof_unset_or_named_by_member_converts(tmp_path):
     serde.convert(pb, out, from_format="protobuf", to_format="json", schema=proto)
     assert [json.loads(x) for x in out.read_text().splitlines()] == [
         {"id": 1, "choice": "a"}, {"id": 2, "choice": None}, {"id": 3, "choice": 5}]
+
+
+def test_avro_times_of_day_reach_json_as_valid_rfc3339_times_and_come_back(tmp_path):
+    """The JSON Schema derived from an Avro time-millis/time-micros says format: time, which
+    needs an offset (RFC 3339 full-time): times were written without one and then refused
+    by their own schema. They are UTC ("Z"), and read back to the same Avro values."""
+    import datetime as dt
+
+    import fastavro
+
+    schema = {"type": "record", "name": "T", "fields": [
+        {"name": "ms", "type": {"type": "int", "logicalType": "time-millis"}},
+        {"name": "us", "type": {"type": "long", "logicalType": "time-micros"}},
+        {"name": "at", "type": {"type": "long", "logicalType": "timestamp-millis"}}]}
+    records = [{"ms": dt.time(8, 0, 11, 332000), "us": dt.time(23, 59, 59, 999999),
+                "at": dt.datetime(2024, 5, 1, 8, 0, 11, 332000, tzinfo=dt.timezone.utc)},
+               {"ms": dt.time(0, 0), "us": dt.time(12, 30, 1, 5), "at": dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)}]
+    base = tmp_path / "t.avro"
+    with open(base, "wb") as out:
+        fastavro.writer(out, fastavro.parse_schema(schema), records)
+    as_json = tmp_path / "t.ndjson"
+    serde.convert(base, as_json, from_format="avro", to_format="json")  # validated against the derived schema
+    lines = [json.loads(line) for line in as_json.read_text().splitlines()]
+    assert lines[0] == {"ms": "08:00:11.332000Z", "us": "23:59:59.999999Z", "at": "2024-05-01T08:00:11.332000Z"}
+    assert lines[1] == {"ms": "00:00:00Z", "us": "12:30:01.000005Z", "at": "1970-01-01T00:00:00Z"}
+    back = tmp_path / "back.avro"
+    serde.convert(as_json, back, from_format="json", to_format="avro", to_schema=json.dumps(schema))
+    with open(back, "rb") as f:
+        assert list(fastavro.reader(f)) == records
+
+
+def test_big_integer_json_writes_dates_and_times_as_the_usual_path_does():
+    """json_dumps falls back to the standard library for integers beyond 64 bits; the same
+    record without them goes through orjson: temporal values must read the same."""
+    import datetime as dt
+
+    from serde.formats.jsonschema import json_dumps
+
+    values = {"naive": dt.datetime(2024, 5, 1, 8, 0, 11, 332000), "utc": dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc),
+              "plus2": dt.datetime(2024, 5, 1, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+              "day": dt.date(2024, 5, 1), "time": dt.time(8, 0, 11)}
+    for time_offset in (False, True):
+        usual = json.loads(json_dumps(values, time_offset=time_offset))
+        big = json.loads(json_dumps({**values, "n": 2**70}, time_offset=time_offset))
+        assert big.pop("n") == 2**70
+        assert big == usual
+        assert usual["time"] == ("08:00:11Z" if time_offset else "08:00:11")
+        assert usual["naive"] == "2024-05-01T08:00:11.332000" and usual["utc"] == "2024-05-01T00:00:00Z"
