@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from serde._errors import ConfigError, SchemaParseError
+from serde import ConfigError, SchemaParseError
 from serde.compat import LEVELS, rules
 from serde.compat import _sources
 from serde.compat.report import PRINTERS, render

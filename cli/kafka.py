@@ -21,7 +21,7 @@ from typing import Any, Callable, Iterator
 
 import click
 
-from serde._errors import ConfigError, FramingError, KafkaError, RegistryError, SchemaNotFound, SerdeError
+from serde import ConfigError, FramingError, KafkaError, RegistryError, SchemaNotFound, SerdeError
 
 from .options import read_text, registry_option
 
@@ -119,7 +119,7 @@ def _encoder(part: str, topic: str, fmt: str, schema: str | None, schema_type: s
              subject: str | None, message: str | None, registry: str | None) -> Callable[[Any], bytes | None]:
     """value -> bytes for one side, coercing into the schema's types first."""
     from serde import get_format
-    from serde._types import SchemaSource
+    from serde import SchemaSource
     from serde.gateway.pipeline import _coercer, _json_native
 
     if fmt == "binary":
@@ -346,7 +346,7 @@ class _Decoder:
         self._by_format: dict[str, Any] = {}
         self._registry: Any = None
         from serde import get_format
-        from serde._types import SchemaSource
+        from serde import SchemaSource
 
         if fmt == "binary":
             f = get_format("binary")

@@ -5,7 +5,7 @@ import os
 
 import click
 
-from serde._errors import ConfigError
+from serde import ConfigError
 
 __all__ = ["registry"]
 
