@@ -280,7 +280,8 @@ static int count_digits(uint64_t u) { int n = 1; while (u >= 10) { u /= 10; n++;
 static int put_decimal_text(Buf *b, int64_t unscaled, int precision, int scale, int quoted) {
     uint64_t u = unscaled < 0 ? (uint64_t)0 - (uint64_t)unscaled : (uint64_t)unscaled;
     if (count_digits(u) > precision) return FALLBACK;  /* the Python path would round */
-    char tmp[24];
+    if (scale > 64) return FALLBACK;  /* tmp holds 20 digits and up to 65 zeros of padding */
+    char tmp[88];
     int n = 0;
     do { tmp[n++] = (char)('0' + u % 10); u /= 10; } while (u);
     while (n <= scale) tmp[n++] = '0';  /* at least one digit before the point */
@@ -301,6 +302,8 @@ enum {
     A_RECORD, A_ARRAY, A_MAP, A_UNION, A_UUID, A_DATE, A_TIMESTAMP_MILLIS, A_TIMESTAMP_MICROS,
     A_DECIMAL,
 };
+
+#define MAX_MAP_KEYS 64  /* bigger maps go the Python way (checking repeats stays cheap) */
 
 static inline long op_arg(PyObject *node, Py_ssize_t i) { return PyLong_AsLong(PyTuple_GET_ITEM(node, i)); }
 
@@ -395,6 +398,10 @@ static int avro_json(PyObject *node, Reader *r, Buf *b, int depth) {
         int is_map = op_arg(node, 0) == A_MAP;
         PyObject *item = PyTuple_GET_ITEM(node, 1);
         int first = 1;
+        /* a map's keys so far: the Python path reads a map into a dict, where a repeated
+         * key keeps its first place and its last value, so a repeat goes back there */
+        struct { const uint8_t *s; Py_ssize_t n; } keys[MAX_MAP_KEYS];
+        int nkeys = 0;
         RESERVE(b, 1);
         putc_(b, is_map ? '{' : '[');
         for (;;) {
@@ -406,7 +413,12 @@ static int avro_json(PyObject *node, Reader *r, Buf *b, int depth) {
                 if (!first) { RESERVE(b, 1); putc_(b, ','); }
                 first = 0;
                 if (is_map) {
-                    if (read_blob(r, &s, &n) != OK) return FALLBACK;
+                    if (read_blob(r, &s, &n) != OK || nkeys == MAX_MAP_KEYS) return FALLBACK;
+                    for (int k = 0; k < nkeys; k++)
+                        if (keys[k].n == n && memcmp(keys[k].s, s, n) == 0) return FALLBACK;
+                    keys[nkeys].s = s;
+                    keys[nkeys].n = n;
+                    nkeys++;
                     if ((rc = put_json_string(b, s, n)) != OK) return rc;
                     RESERVE(b, 1); putc_(b, ':');
                 }

@@ -209,10 +209,17 @@ def csv_avro_program(csv_schema: Any, avro_schema: Any) -> tuple | None:
 def csv_to_avro(program: tuple, prefix: bytes) -> Callable[[bytes], bytes | None]:
     """``transcode(data)``: prefix + the Avro record of the CSV row ``data``, or None for
     the Python path. Needs :func:`available`."""
+    import csv
+
     assert _speedups is not None
     native = _speedups.csv_to_avro
+    # Python's csv module refuses fields longer than this many characters; a row shorter
+    # in bytes has no such field, a longer one goes the Python way (which may refuse it)
+    field_limit = csv.field_size_limit()
 
     def transcode(data: bytes) -> bytes | None:
+        if len(data) > field_limit:
+            return None
         return native(program, data, prefix)  # type: ignore[no-any-return]
 
     return transcode

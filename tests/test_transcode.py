@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+import serde
+
 from serde import _transcode
 from serde._ocf import _long as _zigzag  # Avro's zigzag varint
 from serde.formats import get_format
@@ -435,3 +437,54 @@ def test_other_csv_dialects_get_no_program() -> None:
         csv_schema = CSV.parse_schema(text, record_type="AVRO", **options)
         assert _transcode.csv_avro_program(csv_schema, AVRO.parse_schema(text)) is None
     assert _transcode.csv_avro_program(CSV.parse_schema(text, record_type="AVRO"), AVRO.parse_schema(text)) == ((_transcode.C_LONG, -1, -1),)
+
+
+# -- found by an adversarial review ---------------------------------------------------------
+@needs_speedups
+@pytest.mark.parametrize("scale", [0, 18, 24, 30, 64, 100])
+def test_decimals_of_any_scale_match_or_go_the_python_way(scale: int) -> None:
+    # scales of 24 and more overran a fixed buffer (a crash at 64)
+    schema, encode, python, program = paths({"type": "record", "name": "R", "fields": [
+        {"name": "v", "type": {"type": "bytes", "logicalType": "decimal", "precision": 120, "scale": scale}}]})
+    for payload in (b"\x02\x01", b"\x02\xff", b"\x10" + (2**63 - 1).to_bytes(8, "big"), b"\x00"):
+        got = native(program, payload)
+        assert got is None or got == python(payload)
+        if scale <= 64:
+            assert got == python(payload)
+
+
+@needs_speedups
+def test_a_map_with_a_repeated_key_goes_the_python_way() -> None:
+    # the Python path reads a map into a dict: the first place and the last value of a repeat
+    schema, encode, python, program = paths({"type": "map", "values": "long"})
+    repeated = _zigzag(2) + _zigzag(1) + b"a" + _zigzag(1) + _zigzag(1) + b"a" + _zigzag(2) + b"\x00"
+    assert python(repeated) == b'{"a":2}'
+    assert native(program, repeated) is None
+    distinct = _zigzag(2) + _zigzag(1) + b"a" + _zigzag(1) + _zigzag(1) + b"b" + _zigzag(2) + b"\x00"
+    assert native(program, distinct) == python(distinct) == b'{"a":1,"b":2}'
+    many = _zigzag(65) + b"".join(_zigzag(len(k)) + k + _zigzag(1) for k in (f"k{i}".encode() for i in range(65))) + b"\x00"
+    assert native(program, many) is None and python(many).count(b":") == 65  # more keys than it checks
+
+
+@needs_speedups
+def test_a_cell_beyond_the_csv_field_limit_goes_the_python_way() -> None:
+    import csv as _csv
+
+    python, program = csv_paths({"type": "record", "name": "R", "fields": [{"name": "v", "type": "string"}]})
+    row = b"a" * (_csv.field_size_limit() + 1)
+    with pytest.raises(serde.DecodeError, match="field limit"):
+        python(row)
+    assert csv_native(program, row) is None
+    assert csv_native(program, b"a" * 1000) == python(b"a" * 1000)
+
+
+@needs_speedups
+@pytest.mark.parametrize("union", [["null", "string"], ["string", "null"]])
+@pytest.mark.parametrize("row", [b'""\r', b'""\r\n', b'""\n', b'""', b'x\r', b'"x"\r'])
+def test_a_quoted_empty_cell_before_a_lone_carriage_return_is_text(union: list, row: bytes) -> None:
+    # the Python path's quote detection took only \r\n and \n as line ends: '""\r' was null
+    python, program = csv_paths({"type": "record", "name": "R", "fields": [{"name": "v", "type": union}]})
+    expected = python(row)
+    assert csv_native(program, row) in (None, expected)
+    if row.startswith(b'""'):
+        assert expected == (b"\x02\x00" if union[0] == "null" else b"\x00\x00")  # "" (text), not null

@@ -342,7 +342,8 @@ def quoted_flags(raw: str, delimiter: str, quotechar: str) -> list[bool]:
         import re
 
         d, q = re.escape(delimiter), re.escape(quotechar)
-        pattern = re.compile(f"(?:({q})(?:[^{q}]|{q}{q})*{q}[^{d}\\r\\n]*|[^{d}\\r\\n]*)(?:{d}|\\r?\\n|$)")
+        # a record may end in \r\n, \n or a lone \r, as csv.reader reads it
+        pattern = re.compile(f"(?:({q})(?:[^{q}]|{q}{q})*{q}[^{d}\\r\\n]*|[^{d}\\r\\n]*)(?:{d}|\\r\\n?|\\n|$)")
         _FIELD_PATTERNS[(delimiter, quotechar)] = pattern
     flags = []
     position = 0
