@@ -29,10 +29,13 @@ needs_speedups = pytest.mark.skipif(not _transcode.available(), reason="serde._s
 def test_the_transcoders_are_built_where_there_is_a_c_compiler() -> None:
     # the build step is optional (setup.py), so a broken build would pass silently
     # without this: every test below would just skip
-    if shutil.which("cc") or shutil.which("gcc"):
-        assert _transcode.available(), "a C compiler is here, but serde._speedups did not build (pip install -v -e . says why)"
+    import sysconfig
+
+    headers = Path(sysconfig.get_paths()["include"], "Python.h").is_file()
+    if (shutil.which("cc") or shutil.which("gcc")) and headers:
+        assert _transcode.available(), "a C compiler and Python's headers are here, but serde._speedups did not build (pip install -v -e . says why)"
     else:
-        pytest.skip("no C compiler here: serde runs on its pure-Python path")
+        pytest.skip("no C compiler or no Python headers here: serde runs on its pure-Python path")
 
 ROOT = Path(__file__).resolve().parents[1]
 AVRO = get_format("avro")
