@@ -366,7 +366,7 @@ static int avro_json(PyObject *node, Reader *r, Buf *b, int depth) {
         return put_json_string(b, s, n);
     case A_FIXED:
         n = op_arg(node, 1);
-        if (r->end - r->p < n) return FALLBACK;
+        if (n < 0 || r->end - r->p < n) return FALLBACK;
         s = r->p; r->p += n;
         return put_base64(b, s, n);
     case A_ENUM: {

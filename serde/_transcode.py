@@ -32,6 +32,9 @@ _LOGICAL_OPS = {("string", "uuid"): A_UUID, ("int", "date"): A_DATE,
                 ("long", "timestamp-millis"): A_TIMESTAMP_MILLIS, ("long", "timestamp-micros"): A_TIMESTAMP_MICROS}
 
 
+_MAX_PRECISION = 10_000  # decimal precision/scale the C code takes (it holds them in a C int)
+
+
 def available() -> bool:
     """Whether the C transcoders were built."""
     return _speedups is not None
@@ -86,7 +89,7 @@ def avro_json_program(schema: Any) -> tuple | None:
                 return (_LOGICAL_OPS[(kind, logical)],)
             if (kind, logical) == ("bytes", "decimal"):
                 precision, scale = node.get("precision"), node.get("scale", 0)
-                if type(precision) is int and type(scale) is int and 0 <= scale <= precision and precision > 0:
+                if type(precision) is int and type(scale) is int and 0 <= scale <= precision and 0 < precision <= _MAX_PRECISION:
                     return (A_DECIMAL, precision, scale)
             raise _Unsupported(f"logical type {logical} on {kind}")
         if kind in _PRIMITIVE_OPS:
@@ -96,7 +99,10 @@ def avro_json_program(schema: Any) -> tuple | None:
             if kind == "enum":
                 program: tuple = (A_ENUM, tuple(_json_text(symbol) for symbol in node["symbols"]))
             elif kind == "fixed":
-                program = (A_FIXED, int(node["size"]))
+                size = node["size"]
+                if type(size) is not int or not 0 <= size <= 2**31:
+                    raise _Unsupported(f"fixed size {size!r}")
+                program = (A_FIXED, size)
             else:
                 inner_ns = full.rpartition(".")[0] or None
                 building.add(full)
@@ -195,7 +201,7 @@ def csv_avro_program(csv_schema: Any, avro_schema: Any) -> tuple | None:
             program.append((_CSV_LOGICAL[(kind, logical)], null_index, value_index))
         elif (kind, logical) == ("bytes", "decimal"):
             precision, scale = ftype.get("precision"), ftype.get("scale", 0)
-            if not (type(precision) is int and type(scale) is int and 0 <= scale <= precision and precision > 0):
+            if not (type(precision) is int and type(scale) is int and 0 <= scale <= precision and 0 < precision <= _MAX_PRECISION):
                 return None
             has_logical = True
             program.append((C_DECIMAL, null_index, value_index, precision, scale))

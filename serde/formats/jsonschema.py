@@ -14,6 +14,7 @@ import datetime as dt
 import decimal
 import json
 import math
+import re
 import uuid
 from typing import Any, Mapping
 from urllib.parse import urljoin
@@ -23,6 +24,7 @@ from .._types import SchemaSource
 from ._base import Decoder, Encoder, Format, ParsedSchema, as_source
 
 _UTC_Z = 1 << 7  # orjson.OPT_UTC_Z (kept as a constant: orjson loads lazily): "…T03:04:05Z", as Java writes it
+_TIME_FORMAT = re.compile(r'"format"\s*:\s*"time"')
 _PASSTHROUGH_DATETIME = 1 << 9  # orjson.OPT_PASSTHROUGH_DATETIME: datetime, date and time go to default=
 _DEFAULT_BASE = "https://schemas.serde.invalid/root.json"  # never fetched: the retriever answers
 
@@ -270,7 +272,7 @@ class JsonFormat(Format):
         # A schema with "format": "time" wants RFC 3339 full-time, which has an offset;
         # orjson writes a naive time without one, so such schemas get their temporal
         # values formatted here (slower, so only where a time format is asked for).
-        time_offset = '"format": "time"' in json.dumps(schema.document)
+        time_offset = any(_TIME_FORMAT.search(text) for text in (json.dumps(schema.document), *schema.references.values()))
         default = _default_temporal if time_offset else _default
         option = _UTC_Z | _PASSTHROUGH_DATETIME if time_offset else _UTC_Z
 

@@ -397,7 +397,10 @@ class _Target:
                     return plain(_json_native(value))
 
         native = None
-        if cached is not None and derived_from is not None and derived_from[0] == "AVRO" and spec.format == "json":
+        if (cached is not None and derived_from is not None and derived_from[0] == "AVRO" and spec.format == "json"
+                and self._source is not None and self._source.spec.format == "avro"):
+            # framed Avro records only: a CSV source typed by an Avro schema derives from
+            # "AVRO" too, but its bytes are CSV rows
             native = _avro_json_transcoder(derived_from, cached[0])
         elif (cached is not None and spec.format == "avro" and self._source is not None
               and self._source.spec.format == "csv" and self._source._static is not None

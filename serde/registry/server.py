@@ -112,7 +112,9 @@ class _Handler(WSGIRequestHandler):
             handler.http_version = "1.1"
             handler.request_handler = self
             # a body too big to drain if the app refuses it: the answer says the connection
-            # closes, so the client does not send its next request into it
+            # closes, so the client does not send its next request into it. Decided before
+            # the app runs (the header goes out with its answer), so a big body it accepts
+            # closes the connection too: one reconnect per registration over 1 MiB.
             handler.close_after = length > self._DRAIN_LIMIT
             handler.run(self.server.get_app())
             if handler.close_after:

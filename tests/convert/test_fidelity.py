@@ -303,3 +303,13 @@ def test_big_integer_json_writes_dates_and_times_as_the_usual_path_does():
         assert big == usual
         assert usual["time"] == ("08:00:11Z" if time_offset else "08:00:11")
         assert usual["naive"] == "2024-05-01T08:00:11.332000" and usual["utc"] == "2024-05-01T00:00:00Z"
+
+
+def test_a_time_format_in_a_referenced_json_schema_gets_an_offset_too():
+    import datetime as dt
+
+    js = get_format("json")
+    schema = js.parse_schema(serde.SchemaSource(
+        '{"type": "object", "properties": {"t": {"$ref": "time.json"}}}',
+        {"time.json": '{"type": "string", "format": "time"}'}))
+    assert js.encode(schema, {"t": dt.time(8, 0, 11)}) == b'{"t":"08:00:11Z"}'

@@ -190,7 +190,33 @@ def test_fast_converters_match_process_and_raise_for_the_full_path(tmp_path):
 
 
 @pytest.mark.skipif(not __import__("serde._transcode", fromlist=["x"]).available(), reason="serde._speedups not built")
-def test_c_transcoders_give_what_process_gives_on_both_hot_routes(tmp_path):
+class _CountingSpeedups:
+    """serde._speedups with a count of the records each transcoder answered."""
+
+    def __init__(self, real):
+        self.answered = {"avro_to_json": 0, "csv_to_avro": 0}
+        for name in self.answered:
+            setattr(self, name, self._counting(name, getattr(real, name)))
+
+    def _counting(self, name, function):
+        def call(*args):
+            out = function(*args)
+            self.answered[name] += out is not None
+            return out
+
+        return call
+
+
+@pytest.fixture()
+def counting_speedups(monkeypatch):
+    from serde import _transcode
+
+    counting = _CountingSpeedups(_transcode._speedups)
+    monkeypatch.setattr(_transcode, "_speedups", counting)
+    return counting
+
+
+def test_c_transcoders_give_what_process_gives_on_both_hot_routes(tmp_path, counting_speedups):
     """Avro -> derived JSON and CSV -> Avro go bytes to bytes in C after the first record of
     a writer schema; every record, also those the transcoder leaves to Python, converts to
     exactly what process() gives."""
@@ -221,6 +247,10 @@ def test_c_transcoders_give_what_process_gives_on_both_hot_routes(tmp_path):
         assert vconv(value) == pipeline.process(SourceRecord("in", 0, offset, None, value)).value
     target = route._value_target
     assert [e.native is not None for e in target._derived.values()] == [True]
+    # the fast converter's records after the first (which fetches the writer schema; its w
+    # is 1e-05 anyway) but the 20 whose w is 1e-05 (written "0.00001" by orjson, an exponent
+    # form in C, so left to Python); process() is always the Python path
+    assert counting_speedups.answered["avro_to_json"] == 40
 
     csv_schema = tmp_path / "row.avsc"
     csv_schema.write_text(avsc)
@@ -236,9 +266,29 @@ def test_c_transcoders_give_what_process_gives_on_both_hot_routes(tmp_path):
     for offset, row in enumerate(rows):
         assert vconv(row) == pipeline.process(SourceRecord("in", 0, offset, None, row)).value
     assert route._value_target._fixed.native is not None
+    assert counting_speedups.answered["csv_to_avro"] == 2  # rows 1 and 2; 3 and 4 are Python-path forms
     with pytest.raises(Exception):
         vconv(b"5,not a time,x,1,2,")  # refused by both paths: process() dead-letters it
     assert pipeline.process(SourceRecord("in", 0, 9, None, b"5,not a time,x,1,2,")).dead_letter
+
+
+@pytest.mark.skipif(not __import__("serde._transcode", fromlist=["x"]).available(), reason="serde._speedups not built")
+def test_a_csv_source_with_a_derived_json_target_is_not_read_as_avro(tmp_path, counting_speedups):
+    """A CSV source typed by an Avro schema derives its JSON target from "AVRO" text, but
+    its records are CSV rows: the Avro -> JSON transcoder must not touch them (it read the
+    row b"123452" from its sixth byte as Avro and wrote {"v":25})."""
+    schema = tmp_path / "v.avsc"
+    schema.write_text(json.dumps({"type": "record", "name": "V", "fields": [{"name": "v", "type": "long"}]}))
+    pipeline = Pipeline(parse_config(_config({
+        "source": {"topic": "in", "value": {"format": "csv", "schema_file": str(schema), "schema_type": "AVRO"}},
+        "target": {"topic": "out", "value": {"format": "json", "derive": True}}}, registry={"path": str(tmp_path / "r.db")})))
+    pipeline.prepare()
+    _, _, vconv = pipeline.fast("in")
+    for offset, row in enumerate([b"123452", b"7", b"-1\r\n"]):
+        expected = pipeline.process(SourceRecord("in", 0, offset, None, row)).value
+        assert vconv(row) == expected
+        assert json.loads(expected[5:]) == {"v": int(row)}
+    assert counting_speedups.answered == {"avro_to_json": 0, "csv_to_avro": 0}
 
 
 def test_metrics_latencies_match_one_by_one():
