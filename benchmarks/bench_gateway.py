@@ -143,7 +143,7 @@ def worker_naive(args: argparse.Namespace) -> None:
 
 # -- the driver ---------------------------------------------------------------------------
 def gateway_config(directory: Path, bootstrap: str, registry: str, route: str, source: str, target: str,
-                   delivery: str, name: str) -> Path:
+                   delivery: str, name: str, max_in_flight: int | None = None) -> Path:
     sale_avsc = directory / "sale.avsc"
     if not sale_avsc.exists():
         import bench_csv_to_avro as c2a
@@ -167,6 +167,7 @@ group = "bench-{uuid.uuid4().hex[:10]}"
 delivery = "{delivery}"
 commit_interval = 1.0
 status_interval = 0
+{f"max_in_flight = {max_in_flight}" if max_in_flight else ""}
 [[routes]]
 name = "bench"
 dead_letter_topic = "{target}.dlq"
@@ -215,7 +216,7 @@ def run_contender(spec: dict, ctx: dict) -> dict:
     from tests.kafka.broker import create_topic
 
     bootstrap, directory = ctx["bootstrap"], ctx["dir"]
-    target = f"bench-{spec['name'].replace(' ', '-').replace('>', '').replace(',', '')}-{uuid.uuid4().hex[:6]}"
+    target = f"bench-{spec['name'].replace(' ', '-').replace('>', '').replace(',', '').replace('=', '')}-{uuid.uuid4().hex[:6]}"
     create_topic(bootstrap, target, PARTITIONS, config={"message.timestamp.type": "LogAppendTime"})
     create_topic(bootstrap, target + ".dlq", 1)
     source = ctx["sources"][spec["source"]]
@@ -232,7 +233,7 @@ def run_contender(spec: dict, ctx: dict) -> dict:
         else:
             for i in range(spec["processes"]):
                 config = gateway_config(directory, bootstrap, ctx["registry"], spec["route"], source, target,
-                                        spec["delivery"], f"{target}-{i}")
+                                        spec["delivery"], f"{target}-{i}", spec.get("max_in_flight"))
                 log = directory / f"{target}-{i}.log"
                 logs.append(log)
                 with open(log, "wb") as err:
@@ -256,6 +257,19 @@ def run_contender(spec: dict, ctx: dict) -> dict:
     span = max(last - first, 1) / 1000.0
     return {"name": spec["name"], "records": n, "msgs_per_s": n / span, "span_s": span,
             "wall_s": done - started}
+
+
+def in_flight_variants(specs: list[dict], values: list[int]) -> list[dict]:
+    """Each gateway contender once per max_in_flight value (labelled, one after the other),
+    so the values are compared within one run on one broker."""
+    out = []
+    for spec in specs:
+        if spec["kind"] != "gateway":
+            out.append(spec)
+            continue
+        for value in values:
+            out.append(dict(spec, name=f"{spec['name']} mif={value}", max_in_flight=value))
+    return out
 
 
 def contenders(n: int, naive_n: int) -> list[dict]:
@@ -390,6 +404,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=1,
                         help="run each contender this many times and report the median run (default 1)")
     parser.add_argument("--only", help="run only contenders whose name contains this text (plus raw and naive)")
+    parser.add_argument("--max-in-flight", metavar="N[,N...]",
+                        help="run each gateway contender with these gateway.max_in_flight values (default: the gateway's)")
     parser.add_argument("--converters", action="store_true",
                         help="only time each route's per-record converter, C transcoder vs Python path (no broker)")
     # worker mode (internal)
@@ -434,7 +450,10 @@ def main() -> None:
             sources = fill_sources(bootstrap, registry, n, directory)
             ctx = {"bootstrap": bootstrap, "dir": directory, "registry": registry, "sources": sources}
             results = []
-            for spec in contenders(n, naive_n):
+            specs = contenders(n, naive_n)
+            if args.max_in_flight:
+                specs = in_flight_variants(specs, [int(v) for v in args.max_in_flight.split(",")])
+            for spec in specs:
                 if args.only and spec["kind"] == "gateway" and args.only not in spec["name"]:
                     continue
                 runs = [run_contender(spec, ctx) for _ in range(max(1, args.repeat))]
