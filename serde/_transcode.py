@@ -59,7 +59,7 @@ def avro_json_program(schema: Any) -> tuple | None:
     named: dict[str, tuple] = {}
     building: set[str] = set()
 
-    def walk(node: Any, namespace: str | None, in_union: bool) -> tuple:
+    def walk(node: Any, namespace: str | None) -> tuple:
         if isinstance(node, str):
             if node in _PRIMITIVE_OPS:
                 return (_PRIMITIVE_OPS[node],)
@@ -70,7 +70,7 @@ def avro_json_program(schema: Any) -> tuple | None:
                     return named[candidate]
             raise _Unsupported(f"unknown type {node}")
         if isinstance(node, list):
-            branches = tuple(walk(item, namespace, True) for item in node)
+            branches = tuple(walk(item, namespace) for item in node)
             non_null = [item for item in node if item != "null"]
             if len(non_null) > 1 and any(_has_logical(branch) for item, branch in zip(node, branches) if item != "null"):
                 raise _Unsupported("a logical type in a union of several types")  # cavro converts those itself
@@ -81,7 +81,7 @@ def avro_json_program(schema: Any) -> tuple | None:
         if isinstance(kind, (dict, list)):
             if "logicalType" in node:
                 raise _Unsupported("a logical type on a complex type")
-            return walk(kind, namespace, in_union)
+            return walk(kind, namespace)
         logical = node.get("logicalType")
         if logical is not None:
             has_logical[0] = True
@@ -109,19 +109,19 @@ def avro_json_program(schema: Any) -> tuple | None:
                 fields = []
                 for i, field in enumerate(node.get("fields", [])):
                     key = (b"," if i else b"") + _json_text(field["name"]) + b":"
-                    fields.append((key, walk(field["type"], inner_ns, False)))
+                    fields.append((key, walk(field["type"], inner_ns)))
                 building.discard(full)
                 program = (A_RECORD, tuple(fields))
             named.setdefault(full, program)
             return program
         if kind == "array":
-            return (A_ARRAY, walk(node["items"], namespace, False))
+            return (A_ARRAY, walk(node["items"], namespace))
         if kind == "map":
-            return (A_MAP, walk(node["values"], namespace, False))
+            return (A_MAP, walk(node["values"], namespace))
         raise _Unsupported(f"type {kind!r}")
 
     try:
-        program = walk(schema.expanded, None, False)
+        program = walk(schema.expanded, None)
     except (_Unsupported, KeyError, TypeError, ValueError):
         return None
     if has_logical[0] and not schema.logical:
