@@ -32,6 +32,7 @@ from . import _coerce
 from . import _model as m
 from ._errors import ConfigError, DecodeError, SchemaParseError, SerdeError
 from ._types import SchemaSource
+from ._wire import varint
 from .formats import ParsedSchema, get_format
 from .formats.binary import VALUE_FIELD
 
@@ -163,15 +164,6 @@ def _read_varint(stream: BinaryIO) -> int | None:
             raise DecodeError("malformed varint length prefix")
 
 
-def _write_varint(n: int) -> bytes:
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
-
-
 def _framed_chunks(stream: BinaryIO, framing: str) -> Iterator[tuple[str, bytes | None, bytes | DecodeError]]:
     """(location, raw, payload-or-error) for base64 lines or varint-delimited messages."""
     if framing == "base64":
@@ -193,7 +185,7 @@ def _framed_chunks(stream: BinaryIO, framing: str) -> Iterator[tuple[str, bytes 
             return
         number += 1
         data = stream.read(length)
-        position = stream.tell() if stream.seekable() else offset + length + len(_write_varint(length))
+        position = stream.tell() if stream.seekable() else offset + length + len(varint(length))
         if len(data) != length:
             raise DecodeError(f"record {number} (offset {offset}): truncated: {len(data)} of {length} bytes")
         yield f"record {number} (offset {offset})", data, data
@@ -512,7 +504,7 @@ class Writer:
 
         def write_delimited(record: Any) -> None:
             data = serializer(record, ctx) or b""
-            stream.write(_write_varint(len(data)) + data)
+            stream.write(varint(len(data)) + data)
 
         return write_delimited
 
@@ -623,7 +615,7 @@ class Writer:
 
         def write_delimited(record: Any) -> None:
             data = encode(record)
-            stream.write(_write_varint(len(data)) + data)
+            stream.write(varint(len(data)) + data)
 
         return write_delimited
 

@@ -13,19 +13,15 @@ import zlib
 from typing import BinaryIO, Callable
 
 from ._errors import ConfigError
+from ._wire import _zigzag, varint
 
 MAGIC = b"Obj\x01"
 BLOCK_BYTES = 64 * 1024
 
 
 def _long(n: int) -> bytes:
-    n = (n << 1) ^ (n >> 63)
-    out = bytearray()
-    while n > 0x7F:
-        out.append((n & 0x7F) | 0x80)
-        n >>= 7
-    out.append(n)
-    return bytes(out)
+    """An Avro long: zigzag, then a varint."""
+    return varint(_zigzag(n))
 
 
 def _bytes(b: bytes) -> bytes:

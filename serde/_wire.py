@@ -82,18 +82,24 @@ def _read_id(data: bytes, where: str) -> tuple[SchemaId, int]:
     raise FramingError(f"unknown magic byte {magic:#04x} in {where}: not a Confluent Schema Registry frame")
 
 
-# -- Protobuf message indexes -------------------------------------------------------
+# -- varints: Protobuf message indexes, Avro longs, length prefixes -------------------
 
 def _zigzag(n: int) -> int:
     return (n << 1) ^ (n >> 63)
 
 
-def _write_varint(n: int, out: bytearray) -> None:
-    n = _zigzag(n) & 0xFFFFFFFFFFFFFFFF
+def varint(n: int) -> bytes:
+    """A non-negative integer as a base-128 varint (Protobuf's, and Avro's after zigzag)."""
+    out = bytearray()
     while n > 0x7F:
         out.append((n & 0x7F) | 0x80)
         n >>= 7
     out.append(n)
+    return bytes(out)
+
+
+def _write_varint(n: int, out: bytearray) -> None:
+    out += varint(_zigzag(n) & 0xFFFFFFFFFFFFFFFF)
 
 
 def _read_varint(data: bytes, offset: int) -> tuple[int, int]:
