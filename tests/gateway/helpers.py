@@ -45,6 +45,23 @@ startup_timeout = 10
 """
 
 
+def numbers_route(src: str, dst: str, dlq: str, *, name: str = "numbers", keys: bool = True) -> str:
+    """The tests' usual route: numbers as text in, as 8-byte longs (binary) out, bad text
+    to the dead-letter topic; keys, with ``keys``, read and written as strings."""
+    key = '\nkey = { format = "binary", type = "string" }' if keys else ""
+    return f"""
+[[routes]]
+name = "{name}"
+dead_letter_topic = "{dlq}"
+[routes.source]
+topic = "{src}"{key}
+value = {{ format = "binary", type = "string" }}
+[routes.target]
+topic = "{dst}"{key}
+value = {{ format = "binary", type = "long" }}
+"""
+
+
 def write_config(tmp_path: Path, text: str, name: str = "gateway.toml") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")

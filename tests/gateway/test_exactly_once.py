@@ -18,6 +18,7 @@ from .helpers import (
     feeder,
     kafka_toml,
     kill,
+    numbers_route,
     produce,
     read_committed,
     read_topic,
@@ -38,19 +39,8 @@ status_interval = 1
 [kafka.producer]
 "transaction.timeout.ms" = {txn_timeout_ms}
 """
-    return write_config(tmp_path, kafka_toml(bootstrap, registry_path, group=group, extra=extra) + f"""
-[[routes]]
-name = "numbers"
-dead_letter_topic = "{dlq}"
-[routes.source]
-topic = "{src}"
-key = {{ format = "binary", type = "string" }}
-value = {{ format = "binary", type = "string" }}
-[routes.target]
-topic = "{dst}"
-key = {{ format = "binary", type = "string" }}
-value = {{ format = "binary", type = "long" }}
-""", name)
+    return write_config(tmp_path, kafka_toml(bootstrap, registry_path, group=group, extra=extra)
+                        + numbers_route(src, dst, dlq), name)
 
 
 def _records(total: int) -> tuple[list[bytes], list[tuple[bytes, bytes]]]:

@@ -23,6 +23,7 @@ from .helpers import (
     headers_of,
     kafka_toml,
     kill,
+    numbers_route,
     produce,
     read_all,
     read_topic,
@@ -314,20 +315,8 @@ value = {{ format = "avro", schema = '{v1}' }}
 
 
 def _binary_route(tmp_path, bootstrap, registry_path, src, dst, dlq, group):
-    return write_config(tmp_path, kafka_toml(bootstrap, registry_path, group=group,
-                                             extra="max_in_flight = 50") + f"""
-[[routes]]
-name = "numbers"
-dead_letter_topic = "{dlq}"
-[routes.source]
-topic = "{src}"
-key = {{ format = "binary", type = "string" }}
-value = {{ format = "binary", type = "string" }}
-[routes.target]
-topic = "{dst}"
-key = {{ format = "binary", type = "string" }}
-value = {{ format = "binary", type = "long" }}
-""")
+    return write_config(tmp_path, kafka_toml(bootstrap, registry_path, group=group, extra="max_in_flight = 50")
+                        + numbers_route(src, dst, dlq))
 
 
 def test_graceful_shutdown_on_sigterm(tmp_path, kafka_bootstrap, make_topic, registry_path):

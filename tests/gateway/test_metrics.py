@@ -10,7 +10,7 @@ import pytest
 
 from serde.gateway.metrics import Metrics
 
-from .helpers import gateway_thread, http_get, kafka_toml, produce, read_topic, write_config
+from .helpers import gateway_thread, http_get, kafka_toml, numbers_route, produce, read_topic, write_config
 
 pytestmark = pytest.mark.kafka
 
@@ -28,17 +28,8 @@ def _samples(text: str) -> dict[str, float]:
 def test_metrics_match_what_was_processed(tmp_path, kafka_bootstrap, make_topic, delivery):
     src, dst, dlq = make_topic(prefix="m-src"), make_topic(prefix="m-dst"), make_topic(prefix="m-dlq")
     extra = f'delivery = "{delivery}"\nmetrics_port = 0\ninstance_id = "{uuid.uuid4().hex[:6]}"'
-    config = write_config(tmp_path, kafka_toml(kafka_bootstrap, str(tmp_path / "r.db"), extra=extra) + f"""
-[[routes]]
-name = "nums"
-dead_letter_topic = "{dlq}"
-[routes.source]
-topic = "{src}"
-value = {{ format = "binary", type = "string" }}
-[routes.target]
-topic = "{dst}"
-value = {{ format = "binary", type = "long" }}
-""")
+    config = write_config(tmp_path, kafka_toml(kafka_bootstrap, str(tmp_path / "r.db"), extra=extra)
+                          + numbers_route(src, dst, dlq, name="nums", keys=False))
     sent_at = int(time.time() * 1000)
     records = [(None, str(i).encode()) for i in range(10)] + [(None, b"x"), (None, b"y"), (None, b"1.5")]
     with gateway_thread(config) as gw:

@@ -17,22 +17,12 @@ import pytest
 import serde
 from serde.gateway import Gateway, Pipeline, parse_config
 
-from .helpers import ROOT, SERDE, gateway_thread, kafka_toml, kill, produce, read_topic, start_process, wait_for_log, write_config
+from .helpers import (ROOT, SERDE, gateway_thread, kafka_toml, kill, numbers_route, produce, read_topic, start_process,
+                      wait_for_log, write_config)
 from .secure import SCRAM_PASSWORD
 
 pytestmark = pytest.mark.kafka
 
-ROUTE = """
-[[routes]]
-name = "nums"
-dead_letter_topic = "{dlq}"
-[routes.source]
-topic = "{src}"
-value = {{ format = "binary", type = "string" }}
-[routes.target]
-topic = "{dst}"
-value = {{ format = "binary", type = "long" }}
-"""
 
 
 def _topics(secure, prefix: str) -> tuple[str, str, str]:
@@ -56,7 +46,7 @@ def test_sasl_scram_sha_256(tmp_path, secure_broker, monkeypatch):
     settings = {k: v for k, v in secure_broker.sasl_conf().items() if k != "bootstrap.servers"}
     settings["sasl.password"] = "${KAFKA_PASSWORD}"
     config = write_config(tmp_path, _secure_toml(secure_broker.sasl, tmp_path, settings)
-                          + ROUTE.format(src=src, dst=dst, dlq=dlq))
+                          + numbers_route(src, dst, dlq, name="nums", keys=False))
     produce(secure_broker.plaintext, src, [(None, str(i).encode()) for i in range(5)] + [(None, b"x")])
     log = tmp_path / "gateway.log"
     proc = start_process(config, log)
@@ -78,7 +68,7 @@ def test_sasl_wrong_password_is_a_clear_error_without_the_password(tmp_path, sec
     src, dst, dlq = _topics(secure_broker, "scram-bad")
     settings = {k: v for k, v in secure_broker.sasl_conf("Wrong-Pass-999").items() if k != "bootstrap.servers"}
     config = write_config(tmp_path, _secure_toml(secure_broker.sasl, tmp_path, settings, startup=3)
-                          + ROUTE.format(src=src, dst=dst, dlq=dlq))
+                          + numbers_route(src, dst, dlq, name="nums", keys=False))
     result = subprocess.run([SERDE, "gateway", "run", str(config), "--log-level", "debug"], cwd=str(ROOT),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1
@@ -91,7 +81,7 @@ def test_tls(tmp_path, secure_broker):
     src, dst, dlq = _topics(secure_broker, "tls")
     settings = {k: v for k, v in secure_broker.ssl_conf().items() if k != "bootstrap.servers"}
     config = write_config(tmp_path, _secure_toml(secure_broker.ssl, tmp_path, settings)
-                          + ROUTE.format(src=src, dst=dst, dlq=dlq))
+                          + numbers_route(src, dst, dlq, name="nums", keys=False))
     produce(secure_broker.plaintext, src, [(b"k", b"42")])
     with gateway_thread(config) as gw:
         assert gw.consumer_conf["security.protocol"] == "SSL"
@@ -109,7 +99,7 @@ def test_tls(tmp_path, secure_broker):
 def test_tls_without_the_ca_fails_clearly(tmp_path, secure_broker):
     src, dst, dlq = _topics(secure_broker, "tls-bad")
     config = write_config(tmp_path, _secure_toml(secure_broker.ssl, tmp_path, {"security.protocol": "SSL"}, startup=3)
-                          + ROUTE.format(src=src, dst=dst, dlq=dlq))
+                          + numbers_route(src, dst, dlq, name="nums", keys=False))
     result = subprocess.run([SERDE, "gateway", "run", str(config)], cwd=str(ROOT), capture_output=True, text=True,
                             timeout=60)
     assert result.returncode == 1
