@@ -44,18 +44,9 @@ from serde._errors import (
     VersionNotFound,
 )
 
-__all__ = ["COMPATIBILITY_LEVELS", "MODES", "SCHEMA_TYPES", "SchemaRequest", "Store", "api_error"]
+__all__ = ["MODES", "SCHEMA_TYPES", "SchemaRequest", "Store", "api_error"]
 
 SCHEMA_TYPES = ("AVRO", "JSON", "PROTOBUF")
-COMPATIBILITY_LEVELS = (
-    "BACKWARD",
-    "BACKWARD_TRANSITIVE",
-    "FORWARD",
-    "FORWARD_TRANSITIVE",
-    "FULL",
-    "FULL_TRANSITIVE",
-    "NONE",
-)
 MODES = ("READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT", "FORWARD")
 DEFAULT_COMPATIBILITY = "BACKWARD"
 DEFAULT_MODE = "READWRITE"
@@ -1056,7 +1047,9 @@ class Store:
         body = {k: v for k, v in update.items() if k in _CONFIG_KEYS and v is not None}
         body.pop("compatibilityLevel", None)
         if level is not None:
-            if not isinstance(level, str) or level.upper() not in COMPATIBILITY_LEVELS:
+            from serde.compat import LEVELS  # the seven levels the checks know (imported lazily, as check is)
+
+            if not isinstance(level, str) or level.upper() not in LEVELS:
                 raise api_error(
                     42203,
                     "Invalid compatibility level. Valid values are none, backward, forward, full, "
