@@ -23,7 +23,17 @@ from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from serde._errors import RegistryError
-from serde.registry._store import SCHEMA_TYPES, SchemaRequest, Store, api_error, serialized_proto
+from serde.registry._store import (
+    ASSOCIATION_LIMIT,
+    LIFECYCLES,
+    SCHEMA_TYPES,
+    AssociationRequest,
+    SchemaRequest,
+    Store,
+    api_error,
+    invalid_association,
+    serialized_proto,
+)
 
 __all__ = ["DEFAULT_MAX_BODY", "RegistryApp", "load_users"]
 
@@ -308,7 +318,7 @@ class RegistryApp:
             if seg[2] == "version":
                 return self._allow(m, ("GET",), lambda: {"version": SERVER_VERSION, "commitId": "serde"})
         if head == "associations":
-            raise api_error(404, "Associations are not supported by this registry")
+            return self._associations(req, seg[1:])
         raise api_error(404, "HTTP 404 Not Found")
 
     @staticmethod
@@ -512,6 +522,91 @@ class RegistryApp:
             mode = body.get("mode") if isinstance(body, dict) else None
             return {"mode": store.set_mode(subject, mode, force=req.flag("force"))}
         return self._allow(m, ("DELETE",), lambda: {"mode": store.delete_mode(subject)})
+
+    # ------------------------------------------------------------------ /associations
+
+    def _associations(self, req: _Request, seg: list[str]) -> Any:
+        """``AssociationsResource``: create, upsert, look up and delete topic-subject associations."""
+        m, n, store = req.method, len(seg), self.store
+        if n == 0:
+            return self._allow(m, ("POST",), lambda: self._write_association(req, None))
+        if seg[0] == "subjects" and n == 2:
+            return self._allow(m, ("GET",), lambda: self._association_page(req, store.associations_by_subject, seg[1]))
+        if seg[0] == "resources" and n == 2:
+            if m == "PUT":
+                return self._write_association(req, seg[1])
+            if m == "DELETE":
+                return self._delete_associations(req, seg[1])
+            return self._allow(
+                m,
+                ("GET", "PUT", "DELETE"),
+                lambda: self._association_page(req, store.associations_by_resource_id, seg[1]),
+            )
+        if seg[0] == "resources" and n == 3:
+            namespace, name = seg[1], seg[2]
+            return self._allow(
+                m,
+                ("GET",),
+                lambda: self._association_page(
+                    req, lambda n_, **kw: store.associations_by_resource_name(n_, namespace, **kw), name
+                ),
+            )
+        raise api_error(404, "HTTP 404 Not Found")
+
+    @staticmethod
+    def _association_filters(req: _Request) -> dict[str, Any]:
+        """resourceType (default ``topic``), associationType (repeatable), lifecycle.
+
+        Like JAX-RS, a query parameter that does not convert (a lifecycle other than STRONG
+        or WEAK, a non-integer offset or limit) answers 404.
+        """
+        lifecycle = req.query.get("lifecycle") or None
+        if lifecycle is not None and lifecycle not in LIFECYCLES:
+            raise api_error(404, "HTTP 404 Not Found")
+        return {
+            "resource_type": req.query.get("resourceType") or "topic",
+            "association_types": [t for t in req.query_lists.get("associationType", []) if t],
+            "lifecycle": lifecycle,
+        }
+
+    def _association_page(self, req: _Request, lookup: Callable[..., list[dict[str, Any]]], key: str) -> Any:
+        filters = self._association_filters(req)
+        try:
+            offset = int(req.query.get("offset") or 0)
+            limit = int(req.query.get("limit") or -1)
+        except ValueError:
+            raise api_error(404, "HTTP 404 Not Found") from None
+        if not 0 < limit <= ASSOCIATION_LIMIT:  # Confluent's normalizeSchemaLimit
+            limit = ASSOCIATION_LIMIT
+        offset = max(offset, 0)
+        return lookup(key, **filters)[offset : offset + limit]
+
+    def _write_association(self, req: _Request, resource_id: str | None) -> Any:
+        body = req.json()
+        if body is None:
+            raise invalid_association("request", "the request body cannot be empty")
+        request = AssociationRequest.from_body(body)
+        if resource_id is not None:  # PUT /associations/resources/{resourceId}
+            if request.resource_id is None:
+                request.resource_id = resource_id
+            elif request.resource_id != resource_id:
+                raise invalid_association(
+                    "resourceId", "Resource ID in the path parameter does not match the resource ID in the request body"
+                )
+        return self.store.create_or_update_association(
+            request, is_create=resource_id is None, dry_run=req.flag("dryRun")
+        )
+
+    def _delete_associations(self, req: _Request, resource_id: str) -> Any:
+        filters = self._association_filters(req)
+        self.store.delete_associations(
+            resource_id,
+            resource_type=filters["resource_type"],
+            association_types=filters["association_types"],
+            cascade_lifecycle=req.flag("cascadeLifecycle"),
+            dry_run=req.flag("dryRun"),
+        )
+        raise _Response(204, b"")
 
     def _delete_context(self, context: str) -> Any:
         if context not in (".", ":.:"):  # URL clients drop a bare "." segment; ":.:" names it too

@@ -44,7 +44,7 @@ from serde._errors import (
     VersionNotFound,
 )
 
-__all__ = ["MODES", "SCHEMA_TYPES", "SchemaRequest", "Store", "api_error"]
+__all__ = ["MODES", "SCHEMA_TYPES", "AssociationRequest", "SchemaRequest", "Store", "api_error"]
 
 SCHEMA_TYPES = ("AVRO", "JSON", "PROTOBUF")
 MODES = ("READWRITE", "READONLY", "READONLY_OVERRIDE", "IMPORT", "FORWARD")
@@ -380,6 +380,214 @@ def run_compat(
     return messages
 
 
+# --------------------------------------------------------------------------- associations
+#
+# Confluent's associations API (``AssociationsResource``): a Kafka resource (a topic, named by
+# namespace = Kafka cluster id, name and id) is associated with the subject holding its key or
+# value schemas. WEAK associations point at an existing subject; STRONG ones own the subject
+# ``:.<namespace>:<topic>-<key|value>``, are frozen, and are created together with its first
+# schema. The ASSOCIATED subject name strategy asks ``GET /associations/resources/{ns}/{name}``.
+
+RESOURCE_TYPES = ("topic",)
+ASSOCIATION_TYPES = ("key", "value")
+LIFECYCLES = ("STRONG", "WEAK")
+RESOURCE_WILDCARD = "-"
+ASSOCIATION_LIMIT = 1000  # schema.search.default.limit / max.limit: what a page holds at most
+_NAME_MAX_LENGTH = 256
+
+
+def invalid_association(prop: str, detail: str) -> RegistryError:
+    """Confluent's 42212 (``RestInvalidAssociationException``)."""
+    return api_error(
+        42212, f"The association specified an invalid value for property: '{prop}', detail: {detail}"
+    )
+
+
+def _check_name(name: object, prop: str) -> None:
+    """A resource name or namespace: 1-256 letters, digits, ``_`` and ``-`` (``RestValidation``)."""
+    if not isinstance(name, str) or not name:
+        raise invalid_association(prop, "cannot be null or empty")
+    if len(name) > _NAME_MAX_LENGTH:
+        raise invalid_association(prop, f"exceeds max length of {_NAME_MAX_LENGTH}")
+    for c in name:
+        if not (c in "_-" or (ord(c) <= 0xFFFF and (c.isalpha() or c.isdecimal()))):
+            raise invalid_association(prop, f"illegal character '{c}'")
+
+
+def _unqualified(subject: str) -> str:
+    """``:.:orders-value`` names the default context's ``orders-value``."""
+    return subject[3:] if subject.startswith(":.:") else subject
+
+
+def _optional(body: Mapping[str, Any], key: str, kind: type, prop: str | None = None) -> Any:
+    value = body.get(key)
+    if value is not None and (not isinstance(value, kind) or (kind is not bool and isinstance(value, bool))):
+        raise invalid_association(prop or key, f"must be a {'boolean' if kind is bool else 'string'}")
+    return value
+
+
+@dataclass
+class AssociationInfoRequest:
+    """One ``AssociationCreateOrUpdateInfo`` of a request."""
+
+    subject: str | None = None
+    association_type: str | None = None
+    lifecycle: str | None = None
+    frozen: bool | None = None
+    schema: SchemaRequest | None = None
+    normalize: bool | None = None
+
+    @classmethod
+    def from_body(cls, body: Any) -> "AssociationInfoRequest":
+        if not isinstance(body, dict):
+            raise invalid_association("associations", "each association must be a JSON object")
+        lifecycle = body.get("lifecycle")
+        if lifecycle is not None and lifecycle not in LIFECYCLES:
+            raise invalid_association("lifecycle", "must be STRONG or WEAK")
+        schema = body.get("schema")
+        if schema is not None and not isinstance(schema, dict):
+            raise invalid_association("schema", "must be a RegisterSchemaRequest object")
+        return cls(
+            subject=_optional(body, "subject", str),
+            association_type=_optional(body, "associationType", str),
+            lifecycle=lifecycle,
+            frozen=_optional(body, "frozen", bool),
+            schema=SchemaRequest.from_body(schema) if schema is not None else None,
+            normalize=_optional(body, "normalize", bool),
+        )
+
+    def apply_defaults(self, is_create: bool) -> None:
+        """A schema makes the association STRONG (and frozen); without one it is WEAK."""
+        if not is_create and self.schema is not None:
+            raise invalid_association(
+                "schema",
+                "cannot be provided when adding an association to an existing topic; "
+                "an association with a schema must be created with the topic",
+            )
+        if self.schema is not None:
+            if self.lifecycle == "WEAK":
+                raise invalid_association("lifecycle", "cannot be WEAK when schema is provided")
+            if self.frozen is False:
+                raise invalid_association("frozen", "cannot be false when a schema is provided")
+            self.lifecycle = "STRONG"
+        elif self.lifecycle is None:
+            self.lifecycle = "WEAK"
+        desired = self.lifecycle == "STRONG"
+        if self.frozen is not None and self.frozen != desired:
+            raise invalid_association(
+                "frozen", f"association with lifecycle of {self.lifecycle} cannot be frozen={str(self.frozen).lower()}"
+            )
+        self.frozen = desired
+
+    def validate(self, is_create: bool) -> None:
+        if self.subject is not None and (not self.subject or any(ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in self.subject)):
+            raise invalid_association("subject", "must not be empty")
+        if is_create:
+            self.apply_defaults(True)
+        if self.association_type:
+            if self.association_type not in ASSOCIATION_TYPES:
+                raise invalid_association("associationType", "must be either 'key' or 'value'")
+        else:
+            self.association_type = "value"
+        if self.lifecycle == "WEAK":
+            if self.schema is not None:
+                raise invalid_association("lifecycle", "cannot be WEAK when schema is provided")
+            if self.frozen is True:
+                raise invalid_association("frozen", "association with lifecycle of WEAK cannot be frozen")
+            if is_create and self.subject is None:
+                raise invalid_association("subject", "must be provided for WEAK associations")
+
+
+@dataclass
+class AssociationRequest:
+    """An ``AssociationCreateOrUpdateRequest`` body (``POST /associations``, ``PUT .../{resourceId}``)."""
+
+    resource_name: str | None = None
+    resource_namespace: str | None = None
+    resource_id: str | None = None
+    resource_type: str | None = None
+    associations: list[AssociationInfoRequest] = field(default_factory=list)
+
+    @classmethod
+    def from_body(cls, body: Any) -> "AssociationRequest":
+        if not isinstance(body, dict):
+            raise invalid_association("request", "the request body must be a JSON object")
+        infos = body.get("associations")
+        if infos is not None and not isinstance(infos, list):
+            raise invalid_association("associations", "must be a list")
+        return cls(
+            resource_name=_optional(body, "resourceName", str),
+            resource_namespace=_optional(body, "resourceNamespace", str),
+            resource_id=_optional(body, "resourceId", str),
+            resource_type=_optional(body, "resourceType", str),
+            associations=[AssociationInfoRequest.from_body(i) for i in infos or []],
+        )
+
+    def default_subject(self, association_type: str) -> str:
+        return f":.{self.resource_namespace}:{self.resource_name}-{association_type}"
+
+    def validate(self, is_create: bool, dry_run: bool) -> None:
+        """``AssociationCreateOrUpdateRequest.validate``: names, id, type, then each association."""
+        _check_name(self.resource_name, "resourceName")
+        _check_name(self.resource_namespace, "resourceNamespace")
+        if not dry_run and not self.resource_id:
+            raise invalid_association("resourceId", "cannot be null or empty")
+        if self.resource_type:
+            if self.resource_type not in RESOURCE_TYPES:
+                raise invalid_association("resourceType", "must be 'topic'")
+        else:
+            self.resource_type = "topic"
+        if not self.associations:
+            raise invalid_association("associations", "cannot be null or empty")
+        for info in self.associations:
+            info.validate(is_create)
+            assert info.association_type is not None
+            default = self.default_subject(info.association_type)
+            if is_create:
+                if info.subject is None:
+                    info.subject = default
+                if info.frozen is True and info.subject != default:
+                    raise invalid_association("subject", f"frozen associations must use subject '{default}'")
+                if info.lifecycle == "WEAK" and info.subject == default:
+                    raise invalid_association("subject", f"WEAK associations cannot use subject '{default}'")
+
+
+def _association_entity(row: Sequence[Any]) -> dict[str, Any]:
+    """A row as Confluent's ``Association``: ``frozen`` only where it differs from the lifecycle's."""
+    guid, name, namespace, rid, rtype, atype, subject, lifecycle, frozen, create_ts, update_ts = row
+    out: dict[str, Any] = {
+        "subject": _unqualified(subject),
+        "guid": guid,
+        "resourceName": name,
+        "resourceNamespace": namespace,
+        "resourceId": rid,
+        "resourceType": rtype,
+        "associationType": atype,
+        "lifecycle": lifecycle,
+    }
+    if bool(frozen) != (lifecycle == "STRONG"):
+        out["frozen"] = bool(frozen)
+    out["createTs"] = create_ts
+    out["updateTs"] = update_ts
+    out["_frozen"] = bool(frozen)  # private: dropped from responses
+    return out
+
+
+def _most_recent_resource(associations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Only the associations of the most recently updated resource among those sharing a name."""
+    if not associations:
+        return associations
+    latest = max(associations, key=lambda a: (a["updateTs"], a["createTs"], a["resourceId"]))
+    return [a for a in associations if a["resourceId"] == latest["resourceId"]]
+
+
+_ASSOCIATION_COLUMNS = (
+    "guid, resource_name, resource_namespace, resource_id, resource_type, association_type,"
+    " subject, lifecycle, frozen, create_ts, update_ts"
+)
+_ASSOCIATION_ORDER = " ORDER BY resource_name, resource_namespace, resource_type, association_type, subject"
+
+
 # --------------------------------------------------------------------------- the store
 
 _DDL = """
@@ -417,6 +625,22 @@ CREATE INDEX IF NOT EXISTS refs_target ON refs (subject, version);
 CREATE INDEX IF NOT EXISTS refs_source ON refs (schema_id);
 CREATE TABLE IF NOT EXISTS config (subject TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS modes (subject TEXT PRIMARY KEY, mode TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS associations (
+    guid TEXT PRIMARY KEY,
+    resource_name TEXT NOT NULL,
+    resource_namespace TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    resource_type TEXT NOT NULL,
+    association_type TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    lifecycle TEXT NOT NULL,
+    frozen INTEGER NOT NULL,
+    create_ts INTEGER NOT NULL,
+    update_ts INTEGER NOT NULL,
+    UNIQUE (resource_name, resource_namespace, resource_type, association_type, subject)
+);
+CREATE INDEX IF NOT EXISTS associations_subject ON associations (subject);
+CREATE INDEX IF NOT EXISTS associations_resource_id ON associations (resource_id);
 """
 
 
@@ -517,14 +741,14 @@ class Store:
                 pass
 
     def reset(self) -> None:
-        """Forget every schema, subject, config and mode, e.g. between tests.
+        """Forget every schema, subject, config, mode and association, e.g. between tests.
 
         Ids are not reused (clients cache schemas by id forever): the next id continues.
         """
         with self._write() as conn:
             top = conn.execute("SELECT coalesce(max(id), 0) FROM schemas").fetchone()[0]
             nxt = conn.execute("SELECT value FROM meta WHERE key = 'next_id'").fetchone()
-            for table in ("versions", "refs", "schemas", "config", "modes"):
+            for table in ("versions", "refs", "schemas", "config", "modes", "associations"):
                 conn.execute(f"DELETE FROM {table}")
             conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_id', ?)",
@@ -705,56 +929,66 @@ class Store:
         """Register ``req`` under ``subject``: ``{"id", "version", "guid", ...}``."""
         check_subject(subject)
         with self._write() as conn:
-            mode = self._check_writable(conn, subject)
-            importing = mode == "IMPORT"
-            if req.id is not None and not importing:
-                raise api_error(42205, "Subject is not in import mode: a schema id cannot be given")
-            cfg = self._effective_config(conn, subject)
-            normalize = normalize or bool(cfg.get("normalize"))
-            prep = self._prepare(conn, req, normalize, validate=not importing)
-            # the same schema already registered (live) under the subject?
-            column = "norm_hash" if normalize else "hash"
-            key = prep["norm_hash"] if normalize else prep["hash"]
-            row = conn.execute(
-                f"SELECT v.version, v.schema_id FROM versions v JOIN schemas s ON s.id = v.schema_id"
-                f" WHERE v.subject = ? AND v.deleted = 0 AND s.{column} = ? ORDER BY v.version DESC LIMIT 1",
-                (subject, key),
+            return self._register(conn, subject, req, normalize=normalize, force=force)
+
+    def _register(
+        self, conn: sqlite3.Connection, subject: str, req: SchemaRequest, *, normalize: bool, force: bool
+    ) -> dict[str, Any]:
+        mode = self._check_writable(conn, subject)
+        for ref in req.references:  # a topic-owned subject cannot be a reference target
+            if self._associations(conn, "subject = ? AND lifecycle = 'STRONG'", (ref["subject"],)):
+                raise api_error(
+                    42205, f"Subject '{ref['subject']}' has a strong association and cannot be referenced"
+                )
+        importing = mode == "IMPORT"
+        if req.id is not None and not importing:
+            raise api_error(42205, "Subject is not in import mode: a schema id cannot be given")
+        cfg = self._effective_config(conn, subject)
+        normalize = normalize or bool(cfg.get("normalize"))
+        prep = self._prepare(conn, req, normalize, validate=not importing)
+        # the same schema already registered (live) under the subject?
+        column = "norm_hash" if normalize else "hash"
+        key = prep["norm_hash"] if normalize else prep["hash"]
+        row = conn.execute(
+            f"SELECT v.version, v.schema_id FROM versions v JOIN schemas s ON s.id = v.schema_id"
+            f" WHERE v.subject = ? AND v.deleted = 0 AND s.{column} = ? ORDER BY v.version DESC LIMIT 1",
+            (subject, key),
+        ).fetchone()
+        if row is not None:
+            version, sid = row
+            if req.id is not None and req.id != sid:
+                raise api_error(42207, f"Overwrite new schema with id {req.id} is not permitted.")
+            return self._registered(conn, sid, subject, version)
+        if not importing and not force:
+            level = str(cfg.get("compatibilityLevel") or DEFAULT_COMPATIBILITY)
+            messages = self._compat_messages(conn, subject, req, prep, level)
+            if messages:
+                raise IncompatibleSchemaError(
+                    f'Schema being registered is incompatible with an earlier schema for subject "{subject}",'
+                    f" details: [{', '.join(messages)}]",
+                    messages=messages,
+                    status=409,
+                    code=409,
+                )
+        schema_id = self._schema_id(conn, req, prep)
+        top = conn.execute("SELECT max(version) FROM versions WHERE subject = ?", (subject,)).fetchone()[0]
+        next_version = (top or 0) + 1
+        if importing and req.version is not None:
+            taken = conn.execute(
+                "SELECT schema_id FROM versions WHERE subject = ? AND version = ?", (subject, req.version)
             ).fetchone()
-            if row is not None:
-                version, sid = row
-                if req.id is not None and req.id != sid:
-                    raise api_error(42207, f"Overwrite new schema with id {req.id} is not permitted.")
-                return self._registered(conn, sid, subject, version)
-            if not importing and not force:
-                level = str(cfg.get("compatibilityLevel") or DEFAULT_COMPATIBILITY)
-                messages = self._compat_messages(conn, subject, req, prep, level)
-                if messages:
-                    raise IncompatibleSchemaError(
-                        f'Schema being registered is incompatible with an earlier schema for subject "{subject}",'
-                        f" details: [{', '.join(messages)}]",
-                        messages=messages,
-                        status=409,
-                        code=409,
-                    )
-            schema_id = self._schema_id(conn, req, prep)
-            top = conn.execute("SELECT max(version) FROM versions WHERE subject = ?", (subject,)).fetchone()[0]
-            next_version = (top or 0) + 1
-            if importing and req.version is not None:
-                taken = conn.execute(
-                    "SELECT schema_id FROM versions WHERE subject = ? AND version = ?", (subject, req.version)
-                ).fetchone()
-                if taken and taken[0] != schema_id:
-                    raise api_error(42207, f"Version {req.version} of subject {subject} already holds another schema.")
-                if taken:
-                    return self._registered(conn, schema_id, subject, req.version)
-                next_version = req.version
-            # a soft-deleted version of the same schema is tombstoned
-            conn.execute("DELETE FROM versions WHERE subject = ? AND schema_id = ? AND deleted = 1", (subject, schema_id))
-            conn.execute(
-                "INSERT INTO versions (subject, version, schema_id, deleted, ts) VALUES (?, ?, ?, 0, ?)",
-                (subject, next_version, schema_id, int(time.time() * 1000)),
-            )
-            return self._registered(conn, schema_id, subject, next_version)
+            if taken and taken[0] != schema_id:
+                raise api_error(42207, f"Version {req.version} of subject {subject} already holds another schema.")
+            if taken:
+                return self._registered(conn, schema_id, subject, req.version)
+            next_version = req.version
+        # a soft-deleted version of the same schema is tombstoned
+        conn.execute("DELETE FROM versions WHERE subject = ? AND schema_id = ? AND deleted = 1", (subject, schema_id))
+        conn.execute(
+            "INSERT INTO versions (subject, version, schema_id, deleted, ts) VALUES (?, ?, ?, 0, ?)",
+            (subject, next_version, schema_id, int(time.time() * 1000)),
+        )
+        return self._registered(conn, schema_id, subject, next_version)
 
     def _registered(self, conn: sqlite3.Connection, sid: int, subject: str, version: int) -> dict[str, Any]:
         row = self._schema_row(conn, sid)
@@ -925,31 +1159,36 @@ class Store:
     def delete_subject(self, subject: str, *, permanent: bool = False) -> list[int]:
         with self._write() as conn:
             self._check_writable(conn, subject)
-            rows = self._versions(conn, subject, deleted=True)
-            if not rows:
-                raise api_error(40401, f"Subject '{subject}' not found.")
-            live = [r for r in rows if not r[2]]
-            if permanent and live:
+            if self._associations(conn, "subject = ?", (subject,)):
+                raise api_error(40904, f"An association already exists for subject '{subject}'")
+            return self._delete_subject(conn, subject, permanent=permanent)
+
+    def _delete_subject(self, conn: sqlite3.Connection, subject: str, *, permanent: bool) -> list[int]:
+        rows = self._versions(conn, subject, deleted=True)
+        if not rows:
+            raise api_error(40401, f"Subject '{subject}' not found.")
+        live = [r for r in rows if not r[2]]
+        if permanent and live:
+            raise api_error(
+                40405, f"Subject '{subject}' was not deleted first before being permanently deleted"
+            )
+        if not permanent and not live:
+            raise api_error(40404, f"Subject '{subject}' was soft deleted.Set permanent=true to delete permanently")
+        targets = rows if permanent else live
+        for version, _, _ in targets:
+            if self._referrers(conn, subject, version):
                 raise api_error(
-                    40405, f"Subject '{subject}' was not deleted first before being permanently deleted"
+                    42206,
+                    f"One or more references exist to the schema {{magic=1,keytype=SCHEMA,subject={subject},version={version}}}.",
                 )
-            if not permanent and not live:
-                raise api_error(40404, f"Subject '{subject}' was soft deleted.Set permanent=true to delete permanently")
-            targets = rows if permanent else live
-            for version, _, _ in targets:
-                if self._referrers(conn, subject, version):
-                    raise api_error(
-                        42206,
-                        f"One or more references exist to the schema {{magic=1,keytype=SCHEMA,subject={subject},version={version}}}.",
-                    )
-            if permanent:
-                conn.execute("DELETE FROM versions WHERE subject = ?", (subject,))
-                conn.execute("DELETE FROM config WHERE subject = ?", (subject,))
-                conn.execute("DELETE FROM modes WHERE subject = ?", (subject,))
-                self._drop_orphans(conn, {r[1] for r in rows})
-            else:
-                conn.execute("UPDATE versions SET deleted = 1 WHERE subject = ?", (subject,))
-            return [r[0] for r in targets]
+        if permanent:
+            conn.execute("DELETE FROM versions WHERE subject = ?", (subject,))
+            conn.execute("DELETE FROM config WHERE subject = ?", (subject,))
+            conn.execute("DELETE FROM modes WHERE subject = ?", (subject,))
+            self._drop_orphans(conn, {r[1] for r in rows})
+        else:
+            conn.execute("UPDATE versions SET deleted = 1 WHERE subject = ?", (subject,))
+        return [r[0] for r in targets]
 
     def delete_version(self, subject: str, version: object, *, permanent: bool = False) -> int:
         with self._write() as conn:
@@ -978,6 +1217,12 @@ class Store:
                 raise api_error(
                     40406, f"Subject '{subject}' Version {number} was soft deleted.Set permanent=true to delete permanently"
                 )
+            if (
+                not permanent
+                and self._associations(conn, "subject = ?", (subject,))
+                and not any(r[0] != number and not r[2] for r in rows)
+            ):  # an associated subject keeps a live version
+                raise api_error(40907, f"No active (non-deleted) version exists for subject '{subject}'")
             if self._referrers(conn, subject, number):
                 raise api_error(
                     42206,
@@ -1122,3 +1367,383 @@ class Store:
                 raise api_error(40409, f"Subject '{subject}' does not have subject-level mode configured")
             conn.execute("DELETE FROM modes WHERE subject = ?", (subject or _GLOBAL,))
             return previous
+
+    # ---------------------------------------------------------------- associations
+
+    @staticmethod
+    def _associations(
+        conn: sqlite3.Connection,
+        where: str,
+        params: Sequence[Any],
+        *,
+        resource_type: str | None = None,
+        association_types: Sequence[str] = (),
+        lifecycle: str | None = None,
+    ) -> list[dict[str, Any]]:
+        sql, args = f"SELECT {_ASSOCIATION_COLUMNS} FROM associations WHERE {where}", list(params)
+        if resource_type is not None:
+            sql, args = sql + " AND resource_type = ?", [*args, resource_type]
+        if association_types:
+            sql += f" AND association_type IN ({', '.join('?' * len(association_types))})"
+            args.extend(association_types)
+        if lifecycle is not None:
+            sql, args = sql + " AND lifecycle = ?", [*args, lifecycle]
+        return [_association_entity(r) for r in conn.execute(sql + _ASSOCIATION_ORDER, args).fetchall()]
+
+    def associations_by_subject(
+        self, subject: str, *, resource_type: str | None = "topic", association_types: Sequence[str] = (), lifecycle: str | None = None
+    ) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            return self._associations(
+                conn, "subject = ?", (_unqualified(subject),),
+                resource_type=resource_type, association_types=association_types, lifecycle=lifecycle,
+            )
+
+    def associations_by_resource_id(
+        self, resource_id: str, *, resource_type: str | None = "topic", association_types: Sequence[str] = (), lifecycle: str | None = None
+    ) -> list[dict[str, Any]]:
+        with self._read() as conn:
+            return self._associations(
+                conn, "resource_id = ?", (resource_id,),
+                resource_type=resource_type, association_types=association_types, lifecycle=lifecycle,
+            )
+
+    def associations_by_resource_name(
+        self,
+        name: str,
+        namespace: str,
+        *,
+        resource_type: str | None = "topic",
+        association_types: Sequence[str] = (),
+        lifecycle: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The associations of resource ``namespace``/``name``; ``-`` as either is a wildcard."""
+        with self._read() as conn:
+            return self._associations_by_name(conn, name, namespace, resource_type, association_types, lifecycle)
+
+    def _associations_by_name(
+        self,
+        conn: sqlite3.Connection,
+        name: str,
+        namespace: str,
+        resource_type: str | None,
+        association_types: Sequence[str] = (),
+        lifecycle: str | None = None,
+    ) -> list[dict[str, Any]]:
+        clauses, params = [], []
+        if name != RESOURCE_WILDCARD:
+            clauses.append("resource_name = ?")
+            params.append(name)
+        if namespace != RESOURCE_WILDCARD:
+            clauses.append("resource_namespace = ?")
+            params.append(namespace)
+        return self._associations(
+            conn, " AND ".join(clauses) or "1", params,
+            resource_type=resource_type, association_types=association_types, lifecycle=lifecycle,
+        )
+
+    def create_or_update_association(
+        self, request: AssociationRequest, *, is_create: bool, dry_run: bool = False
+    ) -> dict[str, Any]:
+        """``POST /associations`` (``is_create``) or ``PUT /associations/resources/{id}``.
+
+        Follows ``AbstractSchemaRegistry.createOrUpdateAssociation``: validate every
+        association against the stored ones, then register the schemas given inline (STRONG
+        associations own their subject), then write; all in one transaction, so a failure
+        leaves nothing behind. Returns an ``AssociationResponse``.
+        """
+        request.validate(is_create, dry_run)
+        with self._read() if dry_run else self._write() as conn:
+            return self._create_or_update_association(conn, request, is_create, dry_run)
+
+    def _create_or_update_association(
+        self, conn: sqlite3.Connection, request: AssociationRequest, is_create: bool, dry_run: bool
+    ) -> dict[str, Any]:
+        name, namespace = str(request.resource_name), str(request.resource_namespace)
+        rid, rtype = request.resource_id, request.resource_type
+        infos = request.associations
+        for info in infos:
+            if info.subject is not None:
+                info.subject = _unqualified(info.subject)
+                self._check_writable(conn, info.subject)
+        by_type_request: dict[str, AssociationInfoRequest] = {}
+        for info in infos:
+            atype = str(info.association_type)
+            if atype in by_type_request:
+                raise invalid_association(
+                    "associationType", f"may only appear once per request, but '{atype}' appears more than once"
+                )
+            by_type_request[atype] = info
+        types = list(by_type_request)
+        existing = (
+            self._associations(conn, "resource_id = ?", (rid,), resource_type=rtype, association_types=types)
+            if rid is not None
+            else []
+        )
+        if not existing and is_create and dry_run and rid is None:
+            # before the topic exists the caller has no id yet: recognise a retry by name
+            existing = _most_recent_resource(self._associations_by_name(conn, name, namespace, rtype, types))
+        stored = {a["associationType"]: a for a in existing}
+        skip: set[str] = set()
+        for info in infos:
+            atype = str(info.association_type)
+            old = stored.get(atype)
+            if old is None and not is_create:
+                info.apply_defaults(False)
+            default = request.default_subject(atype)
+            if info.subject is None:
+                if old is not None:
+                    info.subject = old["subject"]
+                elif info.lifecycle == "STRONG":
+                    info.subject = default
+                else:
+                    raise invalid_association("subject", "must be provided for WEAK associations")
+            subject = info.subject
+            lifecycle = info.lifecycle or (old["lifecycle"] if old else None)
+            if lifecycle is None:
+                raise invalid_association("lifecycle", "lifecycle must be set")
+            if lifecycle == "WEAK":
+                if info.schema is not None:
+                    raise invalid_association("lifecycle", "cannot be WEAK when schema is provided")
+                if subject == default:
+                    raise invalid_association("subject", f"WEAK associations cannot use subject '{default}'")
+            is_frozen = old["_frozen"] if old else bool(info.frozen)
+            requested = info.frozen if info.frozen is not None else is_frozen
+            if requested != (lifecycle == "STRONG"):
+                raise invalid_association(
+                    "frozen", f"association with lifecycle of {lifecycle} cannot be frozen={str(requested).lower()}"
+                )
+            if is_frozen and subject != default:
+                raise invalid_association("subject", f"frozen associations must use subject '{default}'")
+            if old is None:
+                importing = self._effective_mode(conn, subject) == "IMPORT"
+                if not is_create and lifecycle == "STRONG" and not importing:
+                    raise invalid_association(
+                        "lifecycle",
+                        "cannot be STRONG when creating an association; STRONG associations must be created with the topic",
+                    )
+                if info.frozen and not importing:
+                    if is_create and info.schema is None:
+                        raise invalid_association("schema", "schema must be provided when creating a frozen association")
+                    live = self._versions(conn, subject, deleted=False)
+                    if live and (
+                        info.schema is None
+                        or live[-1][0] != 1
+                        or not self._holds(conn, subject, info.schema, bool(info.normalize))
+                    ):
+                        raise invalid_association(
+                            "frozen", "cannot create a frozen association when schemas already exist in the subject"
+                        )
+                continue
+            if (
+                old["subject"] == subject
+                and (info.lifecycle is None or info.lifecycle == old["lifecycle"])
+                and (info.frozen is None or info.frozen == old["_frozen"])
+            ):  # the same association again: nothing to do (an idempotent retry)
+                if is_create and info.schema is not None and not self._holds(conn, subject, info.schema, bool(info.normalize)):
+                    raise self._resource_exists(atype, old["resourceName"])
+                skip.add(atype)
+                continue
+            if is_create:
+                raise self._resource_exists(atype, old["resourceName"])
+            if info.lifecycle is None and info.schema is None:
+                raise invalid_association("lifecycle", "at least lifecycle or schema must be provided for update")
+            if old["subject"] != subject:
+                raise invalid_association(
+                    "subject", f"subject of association cannot be changed from '{old['subject']}' to '{subject}'"
+                )
+            if old["lifecycle"] == "STRONG" and info.lifecycle == "WEAK" and old["subject"] == default:
+                raise invalid_association(
+                    "lifecycle", f"cannot change to WEAK when subject matches default format '{default}'"
+                )
+            if info.frozen is not None and info.frozen != old["_frozen"]:
+                raise invalid_association("frozen", "frozen attribute of association cannot be changed")
+            if old["_frozen"]:
+                raise api_error(40908, f"The association of type  '{atype}' is frozen for subject '{old['subject']}'")
+
+        self._check_uniform_lifecycle(conn, request)
+
+        for info in infos:
+            atype, subject = str(info.association_type), str(info.subject)
+            old = stored.get(atype)
+            if info.schema is not None and self._effective_mode(conn, subject) == "IMPORT":
+                raise invalid_association("schema", f"cannot be provided while subject '{subject}' is in IMPORT mode")
+            if info.schema is None and not self._versions(conn, subject, deleted=False):
+                raise api_error(40907, f"No active (non-deleted) version exists for subject '{subject}'")
+            others = [
+                a
+                for a in self._associations(conn, "subject = ?", (subject,))
+                if old is None
+                or (a["resourceId"], a["resourceType"], a["associationType"])
+                != (old["resourceId"], old["resourceType"], old["associationType"])
+            ]
+            lifecycle = info.lifecycle or (old["lifecycle"] if old else None)
+            if lifecycle == "STRONG":
+                if others:
+                    raise api_error(40904, f"An association already exists for subject '{subject}'")
+                referenced = conn.execute("SELECT 1 FROM refs WHERE subject = ? LIMIT 1", (subject,)).fetchone()
+                in_request = any(
+                    ref["subject"] == subject for other in infos if other.schema is not None for ref in other.schema.references
+                )
+                if referenced or in_request:
+                    raise api_error(42206, f"One or more references exist to subject '{subject}'")
+            elif lifecycle == "WEAK":
+                if info.frozen:
+                    raise invalid_association("frozen", "association with lifecycle of WEAK cannot be frozen")
+                if any(a["lifecycle"] == "STRONG" for a in others):
+                    raise api_error(40905, f"A strong association already exists for subject '{subject}'")
+
+        response: dict[str, Any] = {
+            "resourceName": name,
+            "resourceNamespace": namespace,
+            "resourceId": rid,
+            "resourceType": rtype,
+            "associations": [],
+        }
+        if dry_run:
+            for info in infos:  # what registering would find wrong: invalid or incompatible schemas
+                if info.schema is not None:
+                    self._check_registrable(conn, str(info.subject), info.schema, bool(info.normalize))
+            return response
+
+        registered: dict[str, dict[str, Any]] = {}
+        for info in infos:
+            if info.schema is None:
+                continue
+            subject = str(info.subject)
+            check_subject(subject)
+            out = self._register(conn, subject, info.schema, normalize=bool(info.normalize), force=False)
+            registered[str(info.association_type)] = self._version_dict(conn, subject, out["version"], out["id"])
+
+        now = int(time.time() * 1000)
+        for info in infos:
+            atype = str(info.association_type)
+            if atype in skip:
+                continue
+            old = stored.get(atype)
+            if old is None:
+                guid, create_ts = str(uuid.uuid4()), now
+                resource = (name, namespace, str(rid), str(rtype))
+                subject, lifecycle, frozen = str(info.subject), str(info.lifecycle), bool(info.frozen)
+            else:
+                guid, create_ts = old["guid"], old["createTs"]
+                resource = (old["resourceName"], old["resourceNamespace"], old["resourceId"], old["resourceType"])
+                subject = old["subject"]
+                lifecycle = info.lifecycle or old["lifecycle"]
+                frozen = info.frozen if info.frozen is not None else old["_frozen"]
+            conn.execute(
+                "DELETE FROM associations WHERE guid = ? OR (resource_name = ? AND resource_namespace = ?"
+                " AND resource_type = ? AND association_type = ? AND subject = ?)",
+                (guid, resource[0], resource[1], resource[3], atype, subject),
+            )
+            conn.execute(
+                f"INSERT INTO associations ({_ASSOCIATION_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (guid, *resource, atype, subject, lifecycle, int(frozen), create_ts, now),
+            )
+            entry: dict[str, Any] = {"subject": _unqualified(subject), "associationType": atype, "lifecycle": lifecycle}
+            if frozen != (lifecycle == "STRONG"):
+                entry["frozen"] = frozen
+            if atype in registered:
+                entry["schema"] = registered[atype]
+            response["associations"].append(entry)
+        return response
+
+    @staticmethod
+    def _resource_exists(association_type: str, resource_name: str) -> RegistryError:
+        return api_error(
+            40903, f"An association of type '{association_type}' already exists for resource '{resource_name}'"
+        )
+
+    def _holds(self, conn: sqlite3.Connection, subject: str, req: SchemaRequest, normalize: bool) -> bool:
+        """Whether ``req`` is a live version of ``subject``."""
+        prep = self._prepare(conn, req, normalize, validate=False)
+        column = "norm_hash" if normalize else "hash"
+        return (
+            conn.execute(
+                f"SELECT 1 FROM versions v JOIN schemas s ON s.id = v.schema_id"
+                f" WHERE v.subject = ? AND v.deleted = 0 AND s.{column} = ? LIMIT 1",
+                (subject, prep[column]),
+            ).fetchone()
+            is not None
+        )
+
+    def _check_registrable(self, conn: sqlite3.Connection, subject: str, req: SchemaRequest, normalize: bool) -> None:
+        """What registering ``req`` under ``subject`` would refuse, without registering it."""
+        check_subject(subject)
+        cfg = self._effective_config(conn, subject)
+        normalize = normalize or bool(cfg.get("normalize"))
+        prep = self._prepare(conn, req, normalize, validate=True)
+        if self._holds(conn, subject, req, normalize):
+            return
+        level = str(cfg.get("compatibilityLevel") or DEFAULT_COMPATIBILITY)
+        messages = self._compat_messages(conn, subject, req, prep, level)
+        if messages:
+            raise IncompatibleSchemaError(
+                f'Schema being registered is incompatible with an earlier schema for subject "{subject}",'
+                f" details: [{', '.join(messages)}]",
+                messages=messages,
+                status=409,
+                code=409,
+            )
+
+    def _check_uniform_lifecycle(self, conn: sqlite3.Connection, request: AssociationRequest) -> None:
+        """A resource's associations are all STRONG (topic-owned) or all WEAK (shared)."""
+        if request.resource_id is not None:
+            current = self._associations(
+                conn, "resource_id = ?", (request.resource_id,), resource_type=request.resource_type
+            )
+        else:
+            current = _most_recent_resource(
+                self._associations_by_name(
+                    conn, str(request.resource_name), str(request.resource_namespace), request.resource_type
+                )
+            )
+        lifecycles = {a["associationType"]: a["lifecycle"] for a in current}
+        for info in request.associations:
+            lifecycle = info.lifecycle or lifecycles.get(str(info.association_type))
+            if lifecycle is not None:
+                lifecycles[str(info.association_type)] = lifecycle
+        if len(set(lifecycles.values())) > 1:
+            detail = ", ".join(f"{k}={v}" for k, v in lifecycles.items())
+            raise invalid_association(
+                "lifecycle", f"all associations for a resource must have the same lifecycle, but got {detail}"
+            )
+
+    def delete_associations(
+        self,
+        resource_id: str,
+        *,
+        resource_type: str = "topic",
+        association_types: Sequence[str] = (),
+        cascade_lifecycle: bool = False,
+        dry_run: bool = False,
+    ) -> None:
+        """``DELETE /associations/resources/{id}``; with ``cascade_lifecycle`` a STRONG
+        association's subject goes too (soft, then permanently). 40410 when none matches."""
+        with self._write() as conn:
+            old = self._associations(
+                conn, "resource_id = ?", (resource_id,), resource_type=resource_type, association_types=association_types
+            )
+            if not old:
+                raise api_error(40410, f"Association for '{resource_id}' not found.")
+            for a in old:
+                self._check_writable(conn, a["subject"])
+                if not cascade_lifecycle and a["_frozen"]:
+                    raise api_error(
+                        40908, f"The association of type  '{a['associationType']}' is frozen for subject '{a['subject']}'"
+                    )
+            if dry_run:
+                return
+            for a in old:
+                conn.execute("DELETE FROM associations WHERE guid = ?", (a["guid"],))
+                subject = a["subject"]
+                if (
+                    cascade_lifecycle
+                    and a["lifecycle"] == "STRONG"
+                    and self._effective_mode(conn, subject) != "IMPORT"
+                    and not self._associations(conn, "subject = ?", (subject,))
+                ):
+                    if self._versions(conn, subject, deleted=False):
+                        self._delete_subject(conn, subject, permanent=False)
+                    if self._versions(conn, subject, deleted=True):
+                        self._delete_subject(conn, subject, permanent=True)
