@@ -128,6 +128,36 @@ class Registry:
             self._by_id[schema_id] = schema
         return schema
 
+    # -- associations (the ASSOCIATED subject name strategy) -----------------------------
+    def associated_subjects(self, topic: str, namespace: str = "-", is_key: bool = False) -> list[str]:
+        """Subjects associated with ``topic``'s key or value in resource namespace ``namespace``
+        (a Kafka cluster id; ``-`` means any), as ``GET /associations/resources/{ns}/{topic}``
+        answers. A 404 (no associations, or a registry without the associations API) is []."""
+        lookup = getattr(self.client, "get_associations_by_resource_name", None)
+        if lookup is None:
+            raise ConfigError(
+                "the associated subject name strategy needs confluent-kafka's associations API "
+                f"(SchemaRegistryClient.get_associations_by_resource_name), which {type(self.client).__name__} lacks;"
+                " upgrade confluent-kafka"
+            )
+        field = "key" if is_key else "value"
+        try:
+            found = self.call(
+                f"looking up the subject associated with the {field} of topic {topic!r} (namespace {namespace!r})",
+                lookup,
+                resource_name=topic,
+                resource_namespace=namespace,
+                resource_type="topic",
+                association_types=[field],
+                offset=0,
+                limit=-1,
+            )
+        except RegistryError as exc:
+            if exc.status == 404:
+                return []
+            raise
+        return [str(a.subject) for a in found or ()]
+
     def resolve_references(self, references: Iterable[SchemaReference]) -> dict[str, str]:
         """Texts of the references, and of theirs, by reference name (depth first)."""
         resolved: dict[str, str] = {}
