@@ -1383,12 +1383,14 @@ class Store:
         sql, args = f"SELECT {_ASSOCIATION_COLUMNS} FROM associations WHERE {where}", list(params)
         if resource_type is not None:
             sql, args = sql + " AND resource_type = ?", [*args, resource_type]
-        if association_types:
-            sql += f" AND association_type IN ({', '.join('?' * len(association_types))})"
-            args.extend(association_types)
         if lifecycle is not None:
             sql, args = sql + " AND lifecycle = ?", [*args, lifecycle]
-        return [_association_entity(r) for r in conn.execute(sql + _ASSOCIATION_ORDER, args).fetchall()]
+        wanted = set(association_types)  # filtered here: any number of query values, no SQL variable limit
+        return [
+            _association_entity(r)
+            for r in conn.execute(sql + _ASSOCIATION_ORDER, args).fetchall()
+            if not wanted or r[5] in wanted
+        ]
 
     def associations_by_subject(
         self, subject: str, *, resource_type: str | None = "topic", association_types: Sequence[str] = (), lifecycle: str | None = None

@@ -605,3 +605,10 @@ def test_mock_client_associations():
     assert strategy("orders", True, None) == "orders-key"
     assert AssociatedStrategy(open_registry(client), kafka_cluster_id="lkc-1")("orders", False, None) == "shared"
     assert AssociatedStrategy(open_registry(client), kafka_cluster_id="lkc-2")("orders", False, None) == "orders-value"
+
+
+def test_many_query_values_are_harmless(registry):
+    register(registry, "s")
+    assert registry.http.post("/associations", json=weak(subject="s")).status_code == 200
+    query = "&".join(f"associationType=t{i}" for i in range(3000)) + "&associationType=value"
+    assert len(registry.http.get(f"/associations/resources/-/orders?{query}").json()) == 1
