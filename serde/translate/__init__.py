@@ -24,6 +24,8 @@ Type mapping (docs/schema-translation.md has the details and the one-way cases):
                                                                                                                 the default is the first symbol
     Array(T)              array                              array + items                                      repeated T
     Map(V)                map                                object + additionalProperties only                 map<string, V>
+    Ref(ns.Name)          Name (a use by name)               {"$ref": "#"} (the root) or $ref to definitions    Name (the message type)
+    (recursion: a record used inside its own definition; see serde._model.Ref)
     STRING                string                             string                                             string
     BYTES                 bytes (fixed reads as bytes)       string + contentEncoding base64                    bytes
     BOOLEAN               boolean                            boolean                                            bool

@@ -54,12 +54,25 @@ def fail(path: str, reason: str) -> SchemaParseError:
     return SchemaParseError(reason, path=path or "$")
 
 
+def ref_target(t: m.Ref, path: str) -> m.Record:
+    """The record of a Ref met outside that record's definition."""
+    try:
+        return t.record
+    except LookupError:
+        raise fail(path, f"a recursive reference to {t.name!r} outside any record of that name") from None
+
+
 def named_types(model: m.Type) -> Iterator[m.Record | m.Enum]:
     """Every Record and Enum reachable from ``model``, each once, in first-use order
-    (depth first, a record before the types its fields use)."""
+    (depth first, a record before the types its fields use). A recursive record is
+    listed once: its Refs point back at a record already seen."""
     seen: dict[str, Any] = {}
 
     def walk(t: m.Type) -> Iterator[m.Record | m.Enum]:
+        if isinstance(t, m.Ref):
+            if t.name not in seen:  # met outside its record: list the record itself
+                yield from walk(ref_target(t, "$"))
+            return
         if isinstance(t, (m.Record, m.Enum)):
             if t.name in seen:
                 return
@@ -86,6 +99,13 @@ def check_names(model: m.Type) -> None:
     seen: dict[str, Any] = {}
 
     def walk(t: m.Type, path: str) -> None:
+        if isinstance(t, m.Ref):
+            if t.name in seen:
+                if not isinstance(seen[t.name], m.Record):
+                    raise fail(path, f"{t.name!r} refers to a record, but a non-record type has that name")
+                return
+            walk(ref_target(t, path), path)  # met outside its record: check the record itself
+            return
         if isinstance(t, (m.Record, m.Enum)):
             other = seen.get(t.name)
             if other is not None:

@@ -16,6 +16,10 @@ Rules (docs/schema-translation.md):
 - A field that is missing, null, or (text) equal to a null marker (``""`` by default) in
   any sample is optional with a null default. A field never seen with a value is an
   optional string.
+- Samples cannot show recursion (a linked list looks like ever deeper records), so
+  values nested more than ``MAX_DEPTH`` objects/arrays deep are refused with a
+  SchemaParseError naming the record and the path; write that schema by hand, with a
+  record that refers to itself.
 """
 from __future__ import annotations
 
@@ -38,6 +42,10 @@ _DATETIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\Z")
 _STRINGISH = frozenset({m.STRING, m.DATE, m.TIME_MILLIS, m.TIMESTAMP_MILLIS, m.TIMESTAMP_MICROS, m.UUID})
 _INT64_MAX = 2**63 - 1
+# Nesting levels (objects and arrays) inference follows. Each level costs a few Python
+# frames here and in the schema writers, so this keeps far below the recursion limit;
+# real data this deep is a recursive type the samples cannot reveal.
+MAX_DEPTH = 100
 
 
 def infer(
@@ -57,6 +65,13 @@ def infer(
     for i, row in enumerate(rows):
         if not isinstance(row, Mapping):
             raise SchemaParseError(f"record {i} is a {type(row).__name__}, not an object; only records can be inferred")
+    for i, row in enumerate(rows):
+        deep = _too_deep(row)
+        if deep is not None:
+            shown = deep if len(deep) <= 80 else deep[:77] + "..."
+            raise SchemaParseError(f"record {i}: {shown}: nested more than {MAX_DEPTH} levels deep; inference cannot "
+                                   "tell a recursive type from samples, so write this schema (a record that refers "
+                                   "to itself, e.g. Avro {\"name\": \"next\", \"type\": [\"null\", \"Node\"]})")
     if text is None:
         text = all(isinstance(v, str) or v is None for row in rows for v in row.values())
     inferrer = _Inferrer(bool(text), frozenset(null_markers), decimals)
@@ -66,6 +81,24 @@ def infer(
         merged = observed if merged is None else inferrer.merge(merged, observed)
     assert isinstance(merged, m.Record)
     return _Finisher().finish(merged)  # type: ignore[return-value]
+
+
+def _too_deep(row: Mapping[str, Any]) -> str | None:
+    """The path of the first value nested more than MAX_DEPTH levels deep, or None.
+    Iterative: the point is to look at data too deep for recursion."""
+    stack: list[tuple[Any, str, int]] = [(row, "$", 1)]
+    while stack:
+        value, path, depth = stack.pop()
+        if isinstance(value, Mapping):
+            children: Iterable[tuple[Any, str]] = ((v, f"{path}.{k}") for k, v in value.items())
+        elif isinstance(value, (list, tuple)):
+            children = ((v, f"{path}[{i}]") for i, v in enumerate(value))
+        else:
+            continue
+        if depth > MAX_DEPTH:
+            return path
+        stack.extend((v, p, depth + 1) for v, p in children if isinstance(v, (Mapping, list, tuple)))
+    return None
 
 
 class _Inferrer:

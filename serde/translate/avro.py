@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 from .. import _model as m
 from .._types import SchemaSource
-from ._common import check_names, child_path, fail, is_fullname, is_identifier, split_name, union_of
+from ._common import check_names, child_path, fail, is_fullname, is_identifier, ref_target, split_name, union_of
 
 _SCALARS = {
     "null": m.NULL,
@@ -67,7 +67,8 @@ def to_model(text: str, references: Mapping[str, str] | None = None) -> m.Type:
 class _Reader:
     def __init__(self) -> None:
         self.named: dict[str, m.Type] = {}
-        self.in_progress: set[str] = set()
+        # records whose fields are being read: a use of one of these names is recursion
+        self.in_progress: dict[str, m.RecordSlot] = {}
 
     def read(self, node: Any, namespace: str | None, path: str) -> m.Type:
         if isinstance(node, str):
@@ -75,7 +76,7 @@ class _Reader:
                 return m.Scalar(_SCALARS[node])
             for candidate in (_fullname(node, namespace), node):
                 if candidate in self.in_progress:
-                    raise fail(path, f"recursive type {candidate!r}: the type model has no recursive types")
+                    return self.in_progress[candidate].ref()
                 if candidate in self.named:
                     return self.named[candidate]
             raise fail(path, f"unknown Avro type {node!r}")
@@ -106,14 +107,16 @@ class _Reader:
         if kind in ("record", "error"):
             full = _fullname(node["name"], node.get("namespace", namespace))
             inner_ns = split_name(full)[0] or None
-            self.in_progress.add(full)
+            slot = self.in_progress[full] = m.RecordSlot(full)
             fields = []
-            for f in node.get("fields", []):
-                fpath = child_path(path, f["name"])
-                ftype = self.read(f["type"], inner_ns, fpath)
-                fields.append(m.Field(f["name"], ftype, f.get("default"), "default" in f, f.get("doc")))
-            self.in_progress.discard(full)
-            record = m.Record(full, tuple(fields), node.get("doc"))
+            try:
+                for f in node.get("fields", []):
+                    fpath = child_path(path, f["name"])
+                    ftype = self.read(f["type"], inner_ns, fpath)
+                    fields.append(m.Field(f["name"], ftype, f.get("default"), "default" in f, f.get("doc")))
+            finally:
+                del self.in_progress[full]
+            record = slot.bind(m.Record(full, tuple(fields), node.get("doc")))
             self.named[full] = record
             return record
         if isinstance(kind, str):
@@ -161,6 +164,10 @@ class _Writer:
         if isinstance(t, m.Union_):
             branches = [self.write(u, namespace, path) for u in t.types]
             return [b for branch in branches for b in (branch if isinstance(branch, list) else [branch])]
+        if isinstance(t, m.Ref):
+            if t.name in self.defined:  # the usual case: inside the record it names
+                return self._ref(t.name, namespace)
+            return self.write(ref_target(t, path), namespace, path)
         if isinstance(t, (m.Record, m.Enum)):
             if t.name in self.defined:
                 return self._ref(t.name, namespace)

@@ -7,7 +7,7 @@ from urllib.parse import unquote, urldefrag, urljoin
 
 from .. import _model as m
 from .._types import SchemaSource
-from ._common import check_names, child_path, fail, make_optional, pascal_case, type_name
+from ._common import check_names, child_path, fail, make_optional, pascal_case, ref_target, type_name
 
 DRAFT_07 = "http://json-schema.org/draft-07/schema#"
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
@@ -41,7 +41,9 @@ class _Reader:
         self.root = root
         self.documents = documents
         self.cache: dict[tuple[int, str], m.Type] = {}
-        self.in_progress: set[tuple[int, str]] = set()
+        # the $ref targets (and the root) being read, innermost last: a $ref to one of
+        # them is recursion, and becomes a Ref to the record that target reads as
+        self.in_progress: list[_Frame] = []
 
     # -- $ref ---------------------------------------------------------------------
     def _base(self, doc: Any) -> str:
@@ -85,11 +87,24 @@ class _Reader:
     # -- schemas --------------------------------------------------------------------
     def read_root(self) -> m.Type:
         key = (id(self.root), "")
-        self.in_progress.add(key)
-        result = self.read(self.root, self.root, "$", "Record")
-        self.in_progress.discard(key)
+        self.in_progress.append(_Frame(key, self.root))
+        try:
+            result = self.read(self.root, self.root, "$", "Record")
+        finally:
+            self.in_progress.pop()
         self.cache[key] = result
         return result
+
+    def _recursion(self, key: tuple[int, str], ref: str, path: str) -> m.Ref | None:
+        """The Ref for a $ref back into a target still being read; None when ``key`` is
+        not one."""
+        for frame in self.in_progress:
+            if frame.key == key:
+                if frame.slot is None:
+                    raise fail(path, f"recursive $ref {ref!r}: only an object schema with properties (a record) "
+                                     "can contain itself")
+                return frame.slot.ref()
+        return None
 
     def read(self, schema: Any, doc: Any, path: str, hint: str) -> m.Type:
         if schema is True or schema == {}:
@@ -103,13 +118,14 @@ class _Reader:
             key = (id(target_doc), pointer)
             if key in self.cache:
                 return self.cache[key]
-            if key in self.in_progress:
-                raise fail(path, f"recursive $ref {schema['$ref']!r}: the type model has no recursive types")
-            self.in_progress.add(key)
+            recursive = self._recursion(key, schema["$ref"], path)
+            if recursive is not None:
+                return recursive
+            self.in_progress.append(_Frame(key, target))
             try:
                 result = self.read(target, target_doc, path, ref_hint or hint)
             finally:
-                self.in_progress.discard(key)
+                self.in_progress.pop()
             self.cache[key] = result
             return result
         for keyword in ("oneOf", "anyOf"):
@@ -179,6 +195,14 @@ class _Reader:
         title = schema.get("title")
         name = type_name(title) if isinstance(title, str) and title else hint
         required = set(schema.get("required", []))
+        slot = m.RecordSlot(name)
+        frame = self.in_progress[-1] if self.in_progress else None
+        # this record is what the innermost $ref target reads as when it is that target
+        # (or the copy `type: ["object", "null"]` makes of it, which shares its properties)
+        claimed = frame is not None and frame.slot is None and isinstance(frame.target, dict) and (
+            frame.target.get("properties") is schema.get("properties"))
+        if claimed:
+            frame.slot = slot  # type: ignore[union-attr]
         fields = []
         for fname, prop in schema["properties"].items():
             fpath = child_path(path, fname)
@@ -190,7 +214,7 @@ class _Reader:
                 ftype, has_default = make_optional(ftype), True
             fields.append(m.Field(fname, ftype, default, has_default, doc_text))
         description = schema.get("description")
-        return m.Record(name, tuple(fields), description if isinstance(description, str) else None)
+        return slot.bind(m.Record(name, tuple(fields), description if isinstance(description, str) else None))
 
     def _enum(self, schema: dict, path: str, hint: str) -> m.Type:
         values = list(schema["enum"]) if "enum" in schema else [schema["const"]]
@@ -230,8 +254,17 @@ class _Reader:
         raise fail(path, "allOf can only combine object schemas (their properties are merged)")
 
 
+class _Frame:
+    """A $ref target (or the root) being read, and the record it reads as, once known."""
+
+    def __init__(self, key: tuple[int, str], target: Any) -> None:
+        self.key = key
+        self.target = target
+        self.slot: m.RecordSlot | None = None
+
+
 def _shape(t: m.Type) -> str:
-    if isinstance(t, (m.Record, m.Map)):
+    if isinstance(t, (m.Record, m.Map, m.Ref)):
         return "object"
     if isinstance(t, m.Array):
         return "array"
@@ -304,13 +337,20 @@ class _Writer:
             # does), and with oneOf a value fitting two branches ([int, long], records of
             # similar shape) would be refused
             return {"anyOf": [self.write(u, path) for u in t.types]}
+        if isinstance(t, m.Ref):
+            # recursion: the root is written in place, every other record in definitions
+            if isinstance(self.root, m.Record) and t.name == self.root.name:
+                return {"$ref": "#"}
+            if t.name in self.definitions:
+                return {"$ref": _definition_ref(t.name)}
+            return self.write(ref_target(t, path), path)
         if isinstance(t, (m.Record, m.Enum)):
             if root:
                 return self._named(t, path)
             if t.name not in self.definitions:
                 self.definitions[t.name] = {}  # reserve the slot: definitions keep first-use order
                 self.definitions[t.name] = self._named(t, path)
-            return {"$ref": "#/definitions/" + t.name.replace("~", "~0").replace("/", "~1")}
+            return {"$ref": _definition_ref(t.name)}
         raise fail(path, f"not a model type: {t!r}")
 
     def _named(self, t: m.Record | m.Enum, path: str) -> dict[str, Any]:
@@ -344,6 +384,10 @@ class _Writer:
         if required:
             out["required"] = required
         return out
+
+
+def _definition_ref(name: str) -> str:
+    return "#/definitions/" + name.replace("~", "~0").replace("/", "~1")
 
 
 def _scalar(kind: str, path: str) -> dict[str, Any]:

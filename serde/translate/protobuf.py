@@ -28,7 +28,7 @@ from typing import Any, Mapping
 from .. import _model as m
 from .._errors import SchemaParseError
 from .._types import SchemaSource
-from ._common import check_names, child_path, fail, is_identifier, named_types, split_name
+from ._common import check_names, child_path, fail, is_identifier, named_types, ref_target, split_name
 
 _ANNOTATION = "serde:"
 _TIMESTAMP = "google.protobuf.Timestamp"
@@ -202,7 +202,8 @@ class _Reader:
     def __init__(self, comments: Mapping[str, str]) -> None:
         self.comments = comments
         self.done: dict[str, m.Type] = {}
-        self.in_progress: set[str] = set()
+        # messages whose fields are being read: a field of one of these types is recursion
+        self.in_progress: dict[str, m.RecordSlot] = {}
 
     def comment(self, full: str, path: str) -> tuple[str | None, dict[str, Any]]:
         return _parse_comment(self.comments.get(full), path)
@@ -212,28 +213,30 @@ class _Reader:
         if full in self.done:
             return self.done[full]
         if full in self.in_progress:
-            raise fail(path, f"recursive message {full!r}: the type model has no recursive types")
-        self.in_progress.add(full)
+            return self.in_progress[full].ref()
         from google.protobuf import descriptor_pb2
 
         proto = descriptor_pb2.DescriptorProto()
         d.CopyToProto(proto)
         synthetic = {f.name for f in proto.field if f.proto3_optional}
         doc, note = self.comment(full, path)
+        slot = self.in_progress[full] = m.RecordSlot(note.get("name", full))
         fields: list[m.Field] = []
         seen_oneofs: set[str] = set()
-        for fd in d.fields:
-            fpath = child_path(path, fd.name)
-            oneof = fd.containing_oneof
-            if oneof is not None and fd.name not in synthetic:
-                if oneof.name in seen_oneofs:
+        try:
+            for fd in d.fields:
+                fpath = child_path(path, fd.name)
+                oneof = fd.containing_oneof
+                if oneof is not None and fd.name not in synthetic:
+                    if oneof.name in seen_oneofs:
+                        continue
+                    seen_oneofs.add(oneof.name)
+                    fields.append(self.oneof(oneof, child_path(path, oneof.name)))
                     continue
-                seen_oneofs.add(oneof.name)
-                fields.append(self.oneof(oneof, child_path(path, oneof.name)))
-                continue
-            fields.append(self.field(fd, fd.name in synthetic, fpath))
-        self.in_progress.discard(full)
-        record = m.Record(note.get("name", full), tuple(fields), doc)
+                fields.append(self.field(fd, fd.name in synthetic, fpath))
+        finally:
+            del self.in_progress[full]
+        record = slot.bind(m.Record(note.get("name", full), tuple(fields), doc))
         self.done[full] = record
         return record
 
@@ -343,7 +346,7 @@ def member_name(field_name: str, t: m.Type) -> str:
 def _suffix(t: m.Type) -> str:
     if isinstance(t, m.Decimal):
         return "decimal"
-    if isinstance(t, (m.Record, m.Enum)):
+    if isinstance(t, (m.Record, m.Enum, m.Ref)):
         return _snake(split_name(t.name)[1])
     if isinstance(t, m.Scalar):
         return {m.TIMESTAMP_MILLIS: "timestamp", m.TIMESTAMP_MICROS: "timestamp", m.TIME_MILLIS: "time"}.get(
@@ -407,6 +410,10 @@ class _Writer:
             self._place_enum(e, top_symbols)
 
     def _find_paths(self, t: m.Type, path: str) -> None:
+        if isinstance(t, m.Ref):
+            if t.name not in self.paths:  # met outside its record
+                self._find_paths(ref_target(t, path), path)
+            return
         if isinstance(t, (m.Record, m.Enum)):
             if t.name in self.paths:
                 return
@@ -554,7 +561,7 @@ class _Writer:
             lines.append(f"  {decl} {f.name} = {number};")
             return lines, number + 1
         type_text, inner_note = self._single(t, path)
-        is_message = type_text == _TIMESTAMP or isinstance(t, m.Record)
+        is_message = type_text == _TIMESTAMP or isinstance(t, (m.Record, m.Ref))
         if is_message:
             if nullable:
                 inner_note.pop("required", None)
@@ -571,7 +578,7 @@ class _Writer:
         ``required`` (the caller drops it where nullability says otherwise)."""
         if isinstance(t, m.Decimal):
             return "string", {"type": "decimal", "precision": t.precision, "scale": t.scale}
-        if isinstance(t, m.Record):
+        if isinstance(t, (m.Record, m.Ref)):  # a Ref: the message being defined, or one around it
             return self.proto_names[t.name], {"required": True}
         if isinstance(t, m.Enum):
             return self.proto_names[t.name], {}

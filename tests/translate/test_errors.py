@@ -69,8 +69,6 @@ def test_enums_with_the_same_values_in_different_scopes_are_fine():
 
 def test_protobuf_source_refusals():
     head = 'syntax = "proto3";\n'
-    with pytest.raises(SchemaParseError, match=r"\$\.next: recursive message 'Node'"):
-        to_model("protobuf", head + "message Node { Node next = 1; }")
     with pytest.raises(SchemaParseError, match=r"\$\.d: google.protobuf.Duration has no equivalent"):
         to_model("protobuf", head + 'import "google/protobuf/duration.proto";\nmessage M { google.protobuf.Duration d = 1; }')
     with pytest.raises(SchemaParseError, match=r"\$\.x: invalid serde annotation"):

@@ -94,10 +94,10 @@ class TestAvro:
         assert to_model("avro", '"string"') == S(m.STRING)
         assert to_model("avro", '["null", "long"]') == m.Optional(S(m.INT64))
 
-    def test_recursive_type_is_refused_with_path(self):
-        text = avro([{"name": "next", "type": ["null", "Order"]}])
-        with pytest.raises(SchemaParseError, match=r"\$\.next: recursive type 'com.acme.Order'"):
-            to_model("avro", text)
+    def test_recursive_type_is_a_ref_to_the_record(self):
+        model = to_model("avro", avro([{"name": "next", "type": ["null", "Order"]}]))
+        assert field_type(model, "next") == m.Optional(m.Ref("com.acme.Order"))
+        assert field_type(model, "next").type.record is model
 
     def test_invalid_schema(self):
         with pytest.raises(SchemaParseError, match="not JSON"):
@@ -228,8 +228,9 @@ class TestJsonSchema:
         # overlapping anyOf branches are a union taken in order (as Avro takes its branches)
         overlapping = to_model("json", js({"type": "object", "properties": {"x": {"anyOf": [{"type": "string"}, {"type": "string", "format": "date"}]}}}))
         assert overlapping.field("x").type == m.Optional(m.Union_((S(m.STRING), S(m.DATE))))
-        with pytest.raises(SchemaParseError, match=r"\$\.next: recursive \$ref"):
-            to_model("json", js({"type": "object", "properties": {"next": {"$ref": "#"}}}))
+        with pytest.raises(SchemaParseError, match=r"\$\.l\[\]: recursive \$ref '#/definitions/L': only an object schema"):
+            to_model("json", js({"type": "object", "properties": {"l": {"$ref": "#/definitions/L"}},
+                                 "definitions": {"L": {"type": "array", "items": {"$ref": "#/definitions/L"}}}}))
         with pytest.raises(SchemaParseError, match=r"\$\.t: tuple arrays"):
             to_model("json", js({"type": "object", "properties": {"t": {"type": "array", "items": [{"type": "string"}]}}}))
         with pytest.raises(SchemaParseError, match=r"\$\.e: enum values must be strings"):
