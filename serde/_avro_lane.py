@@ -115,6 +115,10 @@ def typed_to_physical(t: m.Type) -> Callable[[Any], Any] | None:
         if any(typed_to_physical(x) is not None for x in t.types):
             raise ValueError("the Avro lane does not take unions of logical types")
         return None
+    if isinstance(t, m.Ref):
+        # a recursive record would need a converter that calls itself; the lane is only
+        # a shortcut, so such schemas take the general way (serde._convert checks this)
+        raise ValueError("the Avro lane does not take recursive types")
     return None
 
 

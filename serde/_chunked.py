@@ -228,7 +228,8 @@ def _csv_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], N
                 record = coerce(record, "$")
             write(record)
             result.written += 1
-        except SerdeError as exc:
+        except (SerdeError, RecursionError) as caught:
+            exc = caught if isinstance(caught, SerdeError) else _too_deep()
             if _reject(job, result, exc.at(f"line {base + number}"), raw_text.rstrip("\r\n").encode()):
                 return
 
@@ -255,9 +256,16 @@ def _json_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], 
                 record = coerce(record, "$")
             write(record)
             result.written += 1
-        except SerdeError as exc:
+        except (SerdeError, RecursionError) as caught:
+            exc = caught if isinstance(caught, SerdeError) else _too_deep()
             if _reject(job, result, exc.at(f"line {first_line + index}"), line.rstrip(b"\r")):
                 return
+
+
+def _too_deep() -> SerdeError:
+    from ._coerce import too_deep
+
+    return too_deep()
 
 
 # -- the parent ---------------------------------------------------------------------------

@@ -14,11 +14,12 @@ import binascii
 import datetime as dt
 import decimal
 import math
+import sys
 import uuid
 from typing import Any, Callable
 
 from . import _model as m
-from ._errors import RecordInvalid
+from ._errors import RecordInvalid, SerdeError
 
 Coerce = Callable[[Any, str], Any]  # (value, path) -> value
 
@@ -328,6 +329,8 @@ def matches(t: m.Type, value: Any) -> bool:
         return all(f.name in value for f in t.fields if not f.has_default and not isinstance(f.type, m.Optional))
     if isinstance(t, m.Union_):
         return any(matches(x, value) for x in t.types)
+    if isinstance(t, m.Ref):
+        return matches(t.record, value)  # a record looks at its keys only: no recursion here
     return False
 
 
@@ -395,8 +398,12 @@ def _build(t: m.Type, named: dict[str, Coerce]) -> Coerce:
             raise _fail(path, value, "any type of the union")
 
         return union
+    if isinstance(t, m.Ref):
+        if t.name in named:  # recursive record (the usual case): resolve lazily
+            return lambda v, p: named[t.name](v, p)
+        return _build(t.record, named)  # met outside its record
     if isinstance(t, m.Record):
-        if t.name in named:  # recursive record: resolve lazily
+        if t.name in named:  # a record used again: resolve lazily
             return lambda v, p: named[t.name](v, p)
         placeholder: list[Coerce] = []
         named[t.name] = lambda v, p: placeholder[0](v, p)
@@ -417,6 +424,14 @@ def _build(t: m.Type, named: dict[str, Coerce]) -> Coerce:
         named[t.name] = record
         return record
     raise TypeError(f"unknown model type {t!r}")  # pragma: no cover - the model is closed
+
+
+def too_deep(kind: type[SerdeError] = RecordInvalid) -> SerdeError:
+    """The error for a value nested deeper than Python's recursion limit lets serde
+    walk (a very long linked list, say): converters and codecs recurse per level, and a
+    bare RecursionError must not escape as a traceback."""
+    return kind(f"nested too deeply to convert (deeper than Python's recursion limit of {sys.getrecursionlimit()} "
+                "frames allows)", path="$")
 
 
 def _json_text(text: str, path: str, kind: type) -> Any:

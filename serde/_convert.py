@@ -233,6 +233,8 @@ class Reader:
                 yield Item(location, raw, deserializer(payload, ctx), None)
             except SerdeError as exc:
                 yield Item(location, raw, None, exc.at(location))
+            except RecursionError:
+                yield Item(location, raw, None, _coerce.too_deep(DecodeError).at(location))
 
     def _json(self) -> Iterator[Item]:
         from .formats.jsonschema import json_loads
@@ -251,6 +253,9 @@ class Reader:
                 continue
             except SerdeError as exc:
                 yield Item(f"line {number}", raw, None, exc.at(f"line {number}"))
+                continue
+            except RecursionError:
+                yield Item(f"line {number}", raw, None, _coerce.too_deep(DecodeError).at(f"line {number}"))
                 continue
             yield Item(f"line {number}", raw, record, None)
 
@@ -336,7 +341,8 @@ class Reader:
                     record = schema.row_to_record(row, raw_text)
                 if self.avro_lane:
                     record = to_physical(record)
-            except SerdeError as exc:
+            except (SerdeError, RecursionError) as caught:
+                exc = caught if isinstance(caught, SerdeError) else _coerce.too_deep(DecodeError)
                 out.seek(0)
                 out.truncate()
                 writer.writerow(row)
@@ -403,6 +409,9 @@ class Reader:
                 value = decode(data)
             except SerdeError as exc:
                 yield Item(location, data, None, exc.at(location))
+                continue
+            except RecursionError:
+                yield Item(location, data, None, _coerce.too_deep(DecodeError).at(location))
                 continue
             yield Item(location, data, {VALUE_FIELD: value} if wrap else value, None)
 
@@ -784,6 +793,8 @@ def _pump_items(items: Iterator[Item], report: ConversionReport, started: float,
                 report.written += 1
             except SerdeError as exc:
                 error = exc.at(item.location)
+            except RecursionError:
+                error = _coerce.too_deep().at(item.location)
         if error is not None:
             _reject(report, item, error, on_error, dead, max_errors)
         if progress is not None and report.read % 1024 == 0:
@@ -988,50 +999,87 @@ def _make_coercer(source: ParsedSchema | None, target: ParsedSchema | None, fram
     return lambda value, path: unfold(physical(logical(value, path), path))
 
 
-def _oneof_plan(schema: ParsedSchema | None) -> list[tuple[tuple[str, ...], str, list[str]]]:
-    """Where a Protobuf message has oneofs that the model sees as union fields:
-    ``(path to the record, oneof name, member field names in declaration order)``."""
-    descriptor = getattr(schema, "descriptor", None)
-    if descriptor is None:
-        return []
-    plan: list[tuple[tuple[str, ...], str, list[str]]] = []
+# Protobuf oneofs: a decoded Protobuf dict holds one key per oneof member, the model one
+# field per oneof (a union). The two walkers below move values between the two shapes at
+# every depth (inside arrays, maps and recursive messages too), guided by the message
+# descriptors; each message's layout is worked out once, on first use.
 
-    def walk(message: Any, path: tuple[str, ...], seen: frozenset[str]) -> None:
+
+def _real_oneofs(message: Any) -> list[Any]:
+    # proto3 `optional` makes a one-field synthetic oneof: that is an Optional, not a union
+    return [o for o in message.oneofs if len(o.fields) > 1 or not o.name.startswith("_")]
+
+
+def _message_children(message: Any) -> list[tuple[str, str, Any]]:
+    """``(field name, "single" | "repeated" | "map", message type)`` for the fields of
+    ``message`` that hold messages of the schema's own (well-known types hold none)."""
+    children = []
+    for fd in message.fields:
+        child = fd.message_type
+        if child is None:
+            continue
+        shape = "single"
+        if child.GetOptions().map_entry:
+            child, shape = child.fields_by_name["value"].message_type, "map"
+        elif _is_repeated(fd):
+            shape = "repeated"
+        if child is not None and not child.full_name.startswith("google.protobuf."):
+            children.append((fd.name, shape, child))
+    return children
+
+
+def _is_repeated(fd: Any) -> bool:
+    flag = getattr(fd, "is_repeated", None)
+    return bool(flag) if flag is not None else fd.label == 3  # older protobuf runtimes
+
+
+def _has_oneofs(root: Any) -> bool:
+    """Whether any message reachable from ``root`` has a oneof (recursion tracked)."""
+    seen: set[str] = set()
+    todo = [root]
+    while todo:
+        message = todo.pop()
         if message.full_name in seen:
-            return
-        seen = seen | {message.full_name}
-        for oneof in message.oneofs:
-            members = [f.name for f in oneof.fields]
-            # proto3 `optional` makes a one-field synthetic oneof: that is an Optional, not a union
-            if len(members) > 1 or not oneof.name.startswith("_"):
-                plan.append((path, oneof.name, members))
-        for member in message.fields:
-            if member.message_type is not None and not member.is_repeated:
-                walk(member.message_type, path + (member.name,), seen)
-
-    walk(descriptor, (), frozenset())
-    return plan
+            continue
+        seen.add(message.full_name)
+        if _real_oneofs(message):
+            return True
+        todo.extend(child for _, _, child in _message_children(message))
+    return False
 
 
-def _at(record: Any, path: tuple[str, ...]) -> Any:
-    for part in path:
-        if not isinstance(record, dict):
-            return None
-        record = record.get(part)
-    return record if isinstance(record, dict) else None
+def _each_child(node: dict, children: list[tuple[str, str, Any]], visit: Callable[[Any, Any], None]) -> None:
+    for name, shape, child in children:
+        value = node.get(name)
+        if value is None:
+            continue
+        if shape == "single":
+            visit(value, child)
+        elif shape == "repeated" and isinstance(value, list):
+            for item in value:
+                visit(item, child)
+        elif shape == "map" and isinstance(value, dict):
+            for item in value.values():
+                visit(item, child)
 
 
 def _oneof_folder(source: ParsedSchema | None) -> Callable[[Any], Any] | None:
     """Protobuf dicts hold one key per oneof member; the model one field per oneof."""
-    plan = _oneof_plan(source)
-    if not plan:
+    root = getattr(source, "descriptor", None)
+    if root is None or not _has_oneofs(root):
         return None
+    layouts: dict[str, tuple[list[tuple[str, list[str]]], list[tuple[str, str, Any]]]] = {}
 
-    def fold(record: Any) -> Any:
-        for path, name, members in plan:
-            node = _at(record, path)
-            if node is None:
-                continue
+    def visit(node: Any, message: Any) -> None:
+        if not isinstance(node, dict):
+            return
+        layout = layouts.get(message.full_name)
+        if layout is None:
+            oneofs = [(o.name, [f.name for f in o.fields]) for o in _real_oneofs(message)]
+            layout = layouts[message.full_name] = (oneofs, _message_children(message))
+        oneofs, children = layout
+        _each_child(node, children, visit)  # members still under their own names here
+        for name, members in oneofs:
             value = None
             found = False
             for member in members:
@@ -1042,6 +1090,9 @@ def _oneof_folder(source: ParsedSchema | None) -> Callable[[Any], Any] | None:
                         value = member_value
             if found or name not in node:
                 node[name] = value
+
+    def fold(record: Any) -> Any:
+        visit(record, root)
         return record
 
     return fold
@@ -1049,26 +1100,65 @@ def _oneof_folder(source: ParsedSchema | None) -> Callable[[Any], Any] | None:
 
 def _oneof_unfolder(target: ParsedSchema, model: m.Type) -> Callable[[Any], Any] | None:
     """The other way: a union field's value goes to the member of its type."""
-    plan = _oneof_plan(target)
-    if not plan or not isinstance(model, m.Record):
+    root = getattr(target, "descriptor", None)
+    if root is None or not isinstance(model, m.Record) or not _has_oneofs(root):
         return None
-    resolved: list[tuple[tuple[str, ...], str, list[tuple[str, Any]]]] = []
-    for path, name, members in plan:
-        record: Any = model
-        for part in path:
-            field = record.field(part) if isinstance(record, m.Record) else None
-            record = m.unwrap_optional(field.type)[0] if field is not None else None
-        field = record.field(name) if isinstance(record, m.Record) else None
-        if field is None:
-            continue
-        union, _ = m.unwrap_optional(field.type)
-        types = list(union.types) if isinstance(union, m.Union_) else [union]
-        resolved.append((path, name, [(member, t, _coerce.build(t)) for member, t in zip(members, types)]))
+    Members = list[tuple[str, m.Type, Callable[[Any, str], Any]]]
+    layouts: dict[str, tuple[list[tuple[str, Members]], list[tuple[str, str, Any]]]] = {}
 
-    def unfold(record: Any) -> Any:
-        for path, name, members in resolved:
-            node = _at(record, path)
-            if node is None or name not in node:
+    def layout_of(message: Any, record: m.Record) -> tuple[list[tuple[str, Members]], list[tuple[str, str, Any]]]:
+        layout = layouts.get(message.full_name)
+        if layout is not None:
+            return layout
+        oneofs: list[tuple[str, Members]] = []
+        for oneof in _real_oneofs(message):
+            field = record.field(oneof.name)
+            if field is None:
+                continue
+            union, _ = m.unwrap_optional(field.type)
+            types = list(union.types) if isinstance(union, m.Union_) else [union]
+            members = [f.name for f in oneof.fields]
+            oneofs.append((oneof.name, [(member, t, _coerce.build(t)) for member, t in zip(members, types)]))
+        layout = layouts[message.full_name] = (oneofs, _message_children(message))
+        return layout
+
+    records: dict[str, m.Record] = {}  # message full name -> its model record
+
+    def record_of(message: Any, record: m.Record | None) -> m.Record | None:
+        if record is not None:
+            records.setdefault(message.full_name, record)
+        return records.get(message.full_name)
+
+    def child_record(record: m.Record, name: str, oneofs: list[tuple[str, Members]]) -> m.Record | None:
+        """The model record of the messages under field ``name`` (a oneof member's type
+        for a member)."""
+        field = record.field(name)
+        t: m.Type | None = field.type if field is not None else None
+        if t is None:
+            for _, members in oneofs:
+                t = next((member_type for member, member_type, _ in members if member == name), None)
+                if t is not None:
+                    break
+        while t is not None and not isinstance(t, m.Record):
+            if isinstance(t, m.Optional):
+                t = t.type
+            elif isinstance(t, m.Array):
+                t = t.items
+            elif isinstance(t, m.Map):
+                t = t.values
+            elif isinstance(t, m.Ref):
+                t = t.record
+            else:
+                t = None
+        return t
+
+    def visit(node: Any, message: Any, record: m.Record | None) -> None:
+        record = record_of(message, record)
+        if not isinstance(node, dict) or record is None:
+            return
+        oneofs, children = layout_of(message, record)
+        for name, members in oneofs:
+            if name not in node:
                 continue
             value = node.pop(name)
             if value is None:
@@ -1080,24 +1170,42 @@ def _oneof_unfolder(target: ParsedSchema, model: m.Type) -> Callable[[Any], Any]
                     break
                 except SerdeError:
                     continue
+        for name, shape, child in children:
+            inner = child_record(record, name, oneofs)
+            _each_child(node, [(name, shape, child)], lambda value, message, r=inner: visit(value, message, r))
+
+    def unfold(record: Any) -> Any:
+        visit(record, root, model)
         return record
 
     return unfold
 
 
-def _protobuf_physical(t: m.Type) -> m.Type:
+def _protobuf_physical(t: m.Type, building: dict[str, m.RecordSlot] | None = None) -> m.Type:
+    # ``building``: the records being rebuilt around ``t``, so a recursive Ref points at
+    # the rebuilt (physical) record, not at the logical one
+    building = {} if building is None else building
     if isinstance(t, m.Decimal) or (isinstance(t, m.Scalar) and t.kind in (m.UUID, m.DATE, m.TIME_MILLIS)):
         return m.Scalar(m.STRING)
     if isinstance(t, m.Optional):
-        return m.Optional(_protobuf_physical(t.type))
+        return m.Optional(_protobuf_physical(t.type, building))
     if isinstance(t, m.Array):
-        return m.Array(_protobuf_physical(t.items))
+        return m.Array(_protobuf_physical(t.items, building))
     if isinstance(t, m.Map):
-        return m.Map(_protobuf_physical(t.values))
+        return m.Map(_protobuf_physical(t.values, building))
     if isinstance(t, m.Union_):
-        return m.Union_(tuple(_protobuf_physical(x) for x in t.types))
+        return m.Union_(tuple(_protobuf_physical(x, building) for x in t.types))
+    if isinstance(t, m.Ref):
+        if t.name in building:
+            return building[t.name].ref()
+        return _protobuf_physical(t.record, building)
     if isinstance(t, m.Record):
-        return m.Record(t.name, tuple(m.Field(f.name, _protobuf_physical(f.type), f.default, f.has_default) for f in t.fields))
+        slot = building[t.name] = m.RecordSlot(t.name)
+        try:
+            fields = tuple(m.Field(f.name, _protobuf_physical(f.type, building), f.default, f.has_default) for f in t.fields)
+        finally:
+            del building[t.name]
+        return slot.bind(m.Record(t.name, fields))
     return t
 
 

@@ -6,7 +6,10 @@ other format. Column naming (flattening):
 
 * a scalar field is one column named after the field;
 * a nested record contributes its fields as ``parent.child`` columns (recursively);
-* arrays, maps and unions of several record shapes are one column holding JSON text.
+* arrays, maps and unions of several record shapes are one column holding JSON text;
+* a recursive use of a record (a linked list's ``next``, a tree's children) is one
+  column of JSON text too: a type that contains itself has no fixed set of columns,
+  so its nested values stay whole in one cell (``{"value": 2, "next": null}``).
 
 Cell values: the null marker (default: empty) is null for nullable columns; booleans
 are ``true``/``false``; timestamps ISO-8601 (epoch milliseconds accepted on input);
@@ -114,11 +117,14 @@ def _columns(record: m.Record, prefix: tuple[str, ...] = ()) -> list[Column]:
     out: list[Column] = []
     for f in record.fields:
         inner, nullable = m.unwrap_optional(f.type)
+        nullable = nullable or inner == m.Scalar(m.NULL)  # Avro's "null" type: always a null cell
         path = prefix + (f.name,)
         if isinstance(inner, m.Record) and not nullable:
             out.extend(_columns(inner, path))
             continue
-        json_text = isinstance(inner, (m.Array, m.Map, m.Union_, m.Record))
+        # a Ref is never flattened: its record is the one being flattened, so its columns
+        # would go on forever; like a nullable record it is a JSON text cell
+        json_text = isinstance(inner, (m.Array, m.Map, m.Union_, m.Record, m.Ref))
         if isinstance(inner, m.Union_):
             # a union cell is JSON, so 5 and "5" stay apart: text is quoted there
             parse = _union_cell(_coerce.build(inner))
