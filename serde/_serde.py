@@ -12,9 +12,10 @@ import threading
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
 from . import _wire
-from ._errors import ConfigError, DecodeError, SerdeError
+from ._errors import ConfigError, DecodeError, RecordInvalid, SerdeError, _rebuild
 from ._strategies import resolve_strategy
 from ._types import RegisteredSchema, SchemaReference, SchemaSource
+from .contracts import READ_MODES, WRITE_MODES, describe_rule, unexecuted_rule
 from .formats import Format, ParsedSchema, get_format
 from .registry.client import Registry, as_reference, open_registry
 
@@ -72,6 +73,113 @@ def _schema_text(schema: Any) -> Any:
     return schema  # a generated Protobuf class or message: the format decides
 
 
+# -- what confluent-kafka code catches ------------------------------------------------
+#
+# Code written against confluent-kafka catches ``SerializationError`` around its
+# serializers. Every error a serde serializer or deserializer raises is re-classed, at
+# this one boundary, into a twin of its serde class that also derives from
+# SerializationError: ``except serde.RecordInvalid`` and ``except SerializationError``
+# both keep working, and the error stays the same object with the same message.
+_TWINS: dict[type, type] = {}
+
+
+def _as_serialization_error(exc: SerdeError) -> SerdeError:
+    from confluent_kafka.serialization import SerializationError
+
+    if isinstance(exc, SerializationError):
+        return exc
+    kind = type(exc)
+    twin = _TWINS.get(kind)
+    if twin is None:
+        def reduce(self: SerdeError) -> tuple:  # pickled as the plain serde class
+            return (_rebuild, (kind, self.reason, self.__dict__))
+
+        twin = _TWINS[kind] = type(kind.__name__, (kind, SerializationError),
+                                   {"__module__": kind.__module__, "__qualname__": kind.__qualname__, "__reduce__": reduce})
+    try:
+        exc.__class__ = twin
+    except TypeError:  # pragma: no cover - a layout the twin cannot take; a copy then
+        copy = _rebuild(twin, exc.reason, exc.__dict__)
+        copy.__cause__, copy.__traceback__ = exc.__cause__, exc.__traceback__
+        return copy  # type: ignore[no-any-return]
+    return exc
+
+
+def _refuse_rules(registered: RegisteredSchema, modes: frozenset[str], what: str, *, migrating: bool = False) -> None:
+    """Raise when ``registered`` carries a data-contract rule this operation would skip."""
+    rule = unexecuted_rule(registered.rule_set, modes, migrating=migrating)
+    if rule is None:
+        return
+    where = f"schema id {registered.id}" + (f" (subject {registered.subject!r})" if registered.subject else "")
+    raise ConfigError(
+        f"{where} carries data-contract {describe_rule(rule)}, which serde does not execute; "
+        f"{what} without it would skip what the rule enforces. Pass ignore_rules=True to {what} "
+        "anyway, without running the schema's rules"
+    )
+
+
+def _is_top_level_bytes(parsed: ParsedSchema) -> bool:
+    """An Avro schema that is just ``bytes``: Confluent frames its value raw, without the
+    Avro length prefix (confluent-kafka's AvroSerializer and Java's KafkaAvroSerializer)."""
+    if getattr(parsed, "schema_type", None) != "AVRO":
+        return False
+    expanded = getattr(parsed, "expanded", None)
+    return expanded == "bytes" or (isinstance(expanded, dict) and expanded.get("type") == "bytes")
+
+
+def _raw_bytes_encoder(parsed: ParsedSchema) -> Any:
+    logical = parsed.expanded.get("logicalType") if isinstance(parsed.expanded, dict) else None  # type: ignore[attr-defined]
+    decimal = logical == "decimal"
+    scale = int(parsed.expanded.get("scale", 0) or 0) if decimal else 0  # type: ignore[attr-defined]
+
+    def encode_raw(value: Any) -> bytes:
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return bytes(value)
+        if isinstance(value, str):  # as confluent-kafka: text is written as its UTF-8
+            return value.encode()
+        if decimal:
+            import decimal as _decimal
+
+            if isinstance(value, _decimal.Decimal) and value.is_finite():
+                unscaled = int(value.scaleb(scale))
+                return unscaled.to_bytes((unscaled.bit_length() + 8) // 8, "big", signed=True)
+        raise RecordInvalid(f"expected bytes for the Avro bytes schema, got {type(value).__name__}", path="$")
+
+    return encode_raw
+
+
+def _raw_bytes_decoder(parsed: ParsedSchema) -> Any:
+    logical = parsed.expanded.get("logicalType") if isinstance(parsed.expanded, dict) else None  # type: ignore[attr-defined]
+    if logical == "decimal":
+        import decimal as _decimal
+
+        scale = int(parsed.expanded.get("scale", 0) or 0)  # type: ignore[attr-defined]
+        return lambda data: _decimal.Decimal(int.from_bytes(data, "big", signed=True)).scaleb(-scale)
+    return bytes
+
+
+_ID_SERIALIZERS = ("prefix", "header")
+
+
+def _id_serializer_mode(value: Any) -> tuple[str, Any]:
+    """``schema_id_serializer``: ``"prefix"`` (the default), ``"header"``, confluent-kafka's
+    ``prefix_schema_id_serializer`` / ``header_schema_id_serializer``, or any callable of
+    theirs ``(payload, ctx, SchemaId) -> bytes``. Returns (mode, callable or None)."""
+    if value is None or value == "prefix":
+        return "prefix", None
+    if value == "header":
+        return "header", None
+    if callable(value):
+        from confluent_kafka import schema_registry as ck
+
+        if value is getattr(ck, "prefix_schema_id_serializer", None):
+            return "prefix", None
+        if value is getattr(ck, "header_schema_id_serializer", None):
+            return "header", None
+        return "callable", value
+    raise ConfigError(f"schema_id_serializer must be 'prefix', 'header' or a callable (payload, ctx, schema_id), not {value!r}")
+
+
 class Serializer:
     """Serialize records to Confluent-framed bytes. Build it with :func:`serde.serializer`."""
 
@@ -86,33 +194,54 @@ class Serializer:
         use_latest_version: bool = False,
         use_schema_id: int | None = None,
         normalize: bool = False,
-        subject_name_strategy: Any = "topic",
+        subject_name_strategy: Any = "associated",
+        subject_name_strategy_kafka_cluster_id: str | None = None,
+        subject_name_strategy_fallback_type: str | None = None,
+        use_latest_with_metadata: Mapping[str, str] | None = None,
+        schema_id_serializer: Any = "prefix",
         validate: bool = True,
+        validate_strict: bool = False,
+        validate_strict_allow_default: bool = False,
+        ignore_rules: bool = False,
         imports: Mapping[str, str] | None = None,
         **format_options: Any,
     ) -> None:
         self._format = get_format(format) if isinstance(format, str) else format
-        _check_options(self._format, format_options, {"auto_register": auto_register, "normalize": normalize,
-                                                      "use_latest_version": use_latest_version, "validate": validate})
+        _check_options(self._format, format_options, {
+            "auto_register": auto_register, "normalize": normalize, "use_latest_version": use_latest_version,
+            "validate": validate, "validate_strict": validate_strict,
+            "validate_strict_allow_default": validate_strict_allow_default, "ignore_rules": ignore_rules})
         schema = _schema_text(schema)
         if use_schema_id is not None and (isinstance(use_schema_id, bool) or not isinstance(use_schema_id, int)):
             raise ConfigError(f"use_schema_id must be an integer schema id, not {use_schema_id!r}")
         if self._format.schema_type is None and self._format.name != "csv":
             # CSV borrows its record schema's type; binary has no schema to register
             raise ConfigError(f"format {self._format.name!r} has no registry schema; use it without a registry")
-        if use_latest_version and auto_register and schema is not None:
+        if use_latest_with_metadata is not None and not isinstance(use_latest_with_metadata, Mapping):
+            raise ConfigError(f"use_latest_with_metadata must be a dict of metadata properties, not {use_latest_with_metadata!r}")
+        latest = use_latest_version or use_latest_with_metadata is not None
+        if latest and auto_register and schema is not None:
             # Confluent refuses this combination too: which schema would be written?
-            raise ConfigError("use_latest_version=True needs auto_register=False (or no schema)")
-        if schema is None and not use_latest_version and use_schema_id is None:
-            raise ConfigError("a schema is needed, unless use_latest_version=True or use_schema_id is given")
+            raise ConfigError("use_latest_version=True (or use_latest_with_metadata) needs auto_register=False (or no schema)")
+        if schema is None and not latest and use_schema_id is None:
+            raise ConfigError("a schema is needed, unless use_latest_version=True, use_latest_with_metadata or use_schema_id is given")
+        if (validate_strict or validate_strict_allow_default) and self._format.name != "avro":
+            raise ConfigError("validate_strict and validate_strict_allow_default are Avro options (fastavro's strict writing)")
+        self._id_mode, self._id_callable = _id_serializer_mode(schema_id_serializer)
         self._registry: Registry = open_registry(registry)
         self._references = tuple(as_reference(r) for r in references)
         self._auto_register = auto_register and schema is not None
-        self._use_latest = use_latest_version
+        self._use_latest = latest
+        self._latest_metadata = dict(use_latest_with_metadata) if use_latest_with_metadata is not None else None
         self._use_schema_id = use_schema_id
         self._normalize = normalize
-        self._strategy = resolve_strategy(subject_name_strategy)
+        self._ignore_rules = ignore_rules
+        self._strategy = resolve_strategy(subject_name_strategy, registry=self._registry,
+                                          kafka_cluster_id=subject_name_strategy_kafka_cluster_id,
+                                          fallback=subject_name_strategy_fallback_type)
         self._encoder_options = dict(format_options, validate=validate) if self._format.name == "json" else dict(format_options)
+        if validate_strict or validate_strict_allow_default:
+            self._encoder_options.update(strict=validate_strict, strict_allow_default=validate_strict_allow_default)
         self._parse_options = {k: v for k, v in format_options.items()
                                if k in ("message", "record_type", "delimiter", "null_marker", "quotechar", "encoding")}
         self._encoder_options = {k: v for k, v in self._encoder_options.items() if k not in self._parse_options}
@@ -131,6 +260,7 @@ class Serializer:
         elif schema is not None:
             self._parsed = self._parse(schema, self._references)
         self._by_target: dict[tuple[str, bool], tuple[bytes, Any]] = {}
+        self._ids: dict[tuple[str, bool], Any] = {}  # confluent-kafka SchemaIds, header/callable modes
         self._lock = threading.Lock()
 
     @property
@@ -183,7 +313,10 @@ class Serializer:
                 schema_id = self._use_schema_id
             elif self._use_latest:
                 subject = self.subject(topic, is_key)
-                registered = self._registry.latest(subject)
+                if self._latest_metadata is not None:
+                    registered = self._registry.latest_with_metadata(subject, self._latest_metadata)
+                else:
+                    registered = self._registry.latest(subject)
                 parsed = self._parse(registered.text, registered.references, registered.schema_type)
                 schema_id = registered.id
             else:
@@ -195,30 +328,84 @@ class Serializer:
                     schema_id = self._registry.register(subject, format_type, parsed.text, self._references, self._normalize)
                 else:
                     schema_id = self._registry.lookup(subject, format_type, parsed.text, self._references, self._normalize).id
-            encoder = self._format.encoder(parsed, **self._encoder_options)
-            entry = (_wire.prefix(int(schema_id)) + parsed.frame_suffix, encoder)
+                # the registry may have given the schema rules of its own (carried over
+                # from the previous version, or from the subject's default rule set)
+                registered = self._registry.by_id(int(schema_id))
+            if not self._ignore_rules:
+                _refuse_rules(registered, WRITE_MODES, "write")
+            if _is_top_level_bytes(parsed):
+                encoder = _raw_bytes_encoder(parsed)
+            else:
+                encoder = self._format.encoder(parsed, **self._encoder_options)
+            if self._id_mode == "prefix":
+                entry = (_wire.prefix(int(schema_id)) + parsed.frame_suffix, encoder)
+            else:
+                entry = (b"", encoder)
+                self._ids[(topic, is_key)] = self._schema_id_of(topic, is_key, registered, int(schema_id), parsed)
             self._by_target[(topic, is_key)] = entry
             return entry
+
+    def _schema_id_of(self, topic: str, is_key: bool, registered: RegisteredSchema, schema_id: int, parsed: ParsedSchema) -> Any:
+        """confluent-kafka's ``SchemaId`` for the header and callable id serializers."""
+        from confluent_kafka.schema_registry.common.serde import SchemaId
+
+        guid = registered.guid
+        if guid is None:
+            # fetched by id, which does not say the GUID: the subject's version does
+            subject = self.subject(topic, is_key)
+            guid = self._registry.lookup(subject, registered.schema_type, registered.text, registered.references).guid
+            if guid is None and self._id_mode == "header":
+                raise ConfigError(f"schema_id_serializer='header' writes the schema's GUID, which registry {self._registry.url} did not give for schema id {schema_id}")
+        indexes = list(getattr(parsed, "message_indexes", None) or [0]) if parsed.schema_type == "PROTOBUF" else None
+        return SchemaId(parsed.schema_type or "AVRO", schema_id, str(guid) if guid is not None else None, indexes)
+
+    def _write_id(self, payload: bytes, ctx: Any) -> bytes:
+        """The header or callable schema id serializer: the payload, its id elsewhere."""
+        schema_id = self._ids[(ctx.topic, _is_key(ctx))]
+        if self._id_mode == "callable":
+            return self._id_callable(payload, ctx, schema_id)  # type: ignore[no-any-return, misc]
+        headers = getattr(ctx, "headers", None)
+        name = _wire.KEY_SCHEMA_ID_HEADER if _is_key(ctx) else _wire.VALUE_SCHEMA_ID_HEADER
+        value = schema_id.guid_to_bytes()
+        if isinstance(headers, list):
+            headers.append((name, value))
+        elif isinstance(headers, dict):
+            headers[name] = value
+        else:
+            raise ConfigError(
+                f"schema_id_serializer='header' adds a {name} header, so the SerializationContext needs headers "
+                f"(a list or a dict; with a producer, pass headers=[] to produce()), not {type(headers).__name__}"
+            )
+        return payload
 
     def __call__(self, obj: Any, ctx: Any = None) -> bytes | None:
         if obj is None:  # a tombstone stays a Kafka null, as in confluent-kafka and Java
             return None
-        found = self._by_target.get((ctx.topic, _is_key(ctx))) if ctx is not None else None
-        prefix, encode = found if found is not None else self._resolve(ctx)
-        return prefix + encode(obj)  # type: ignore[no-any-return]
+        try:
+            found = self._by_target.get((ctx.topic, _is_key(ctx))) if ctx is not None else None
+            prefix, encode = found if found is not None else self._resolve(ctx)
+            if self._id_mode == "prefix":
+                return prefix + encode(obj)  # type: ignore[no-any-return]
+            return self._write_id(encode(obj), ctx)
+        except SerdeError as exc:
+            raise _as_serialization_error(exc) from exc.__cause__
 
     def serialize_many(self, records: Iterable[Any], ctx: Any) -> list[bytes | None]:
-        """Serialize many records for one topic; an error names the record's position."""
-        prefix, encode = self._resolve(ctx)
+        """Serialize many records for one topic; an error names the record's position.
+        With the header id serializer, ``ctx.headers`` receives one header per record."""
+        try:
+            prefix, encode = self._resolve(ctx)
+        except SerdeError as exc:
+            raise _as_serialization_error(exc) from exc.__cause__
         out: list[bytes | None] = []
         for position, record in enumerate(records):
             if record is None:
                 out.append(None)
                 continue
             try:
-                out.append(prefix + encode(record))
+                out.append(prefix + encode(record) if self._id_mode == "prefix" else self._write_id(encode(record), ctx))
             except SerdeError as exc:
-                raise exc.at(f"record {position}")
+                raise _as_serialization_error(exc.at(f"record {position}")) from exc.__cause__
         return out
 
 
@@ -231,63 +418,164 @@ class Deserializer:
         format: str | Format,
         registry: Any = None,
         *,
-        reader_schema: str | None = None,
+        reader_schema: Any = None,
         reader_references: Iterable[Any] = (),
         return_schema: bool = False,
         validate: bool = True,
+        use_latest_version: bool = False,
+        use_latest_with_metadata: Mapping[str, str] | None = None,
+        subject_name_strategy: Any = "associated",
+        subject_name_strategy_kafka_cluster_id: str | None = None,
+        subject_name_strategy_fallback_type: str | None = None,
+        ignore_rules: bool = False,
         **format_options: Any,
     ) -> None:
         self._format = get_format(format) if isinstance(format, str) else format
-        _check_options(self._format, format_options, {"return_schema": return_schema, "validate": validate})
+        _check_options(self._format, format_options, {"return_schema": return_schema, "validate": validate,
+                                                      "use_latest_version": use_latest_version, "ignore_rules": ignore_rules})
+        if use_latest_with_metadata is not None and not isinstance(use_latest_with_metadata, Mapping):
+            raise ConfigError(f"use_latest_with_metadata must be a dict of metadata properties, not {use_latest_with_metadata!r}")
         reader_schema = _schema_text(reader_schema)
-        self._registry: Registry = open_registry(registry)
+        self._registry_arg = registry
+        self._registry_obj: Registry | None = None
         self._return_schema = return_schema
+        self._ignore_rules = ignore_rules
+        self._use_latest = use_latest_version or use_latest_with_metadata is not None
+        self._latest_metadata = dict(use_latest_with_metadata) if use_latest_with_metadata is not None else None
+        if self._use_latest and reader_schema is not None:
+            raise ConfigError("use_latest_version reads with the subject's latest schema; give no reader_schema with it")
+        self._strategy_options = (subject_name_strategy, subject_name_strategy_kafka_cluster_id, subject_name_strategy_fallback_type)
+        self._strategy: Any = None
         self._decoder_options = dict(format_options, validate=validate) if self._format.name == "json" else dict(format_options)
         # CSV cell syntax is part of the parsed schema, not of the decoder
         self._parse_options = {k: self._decoder_options.pop(k) for k in ("delimiter", "null_marker", "quotechar")
                                if k in self._decoder_options}
         self._reader: ParsedSchema | None = None
-        if reader_schema is not None:
+        self._message_class: Any = None
+        message = format_options.get("message")
+        if self._format.name == "protobuf" and message is not None and not isinstance(message, str):
+            # a generated class: confluent-kafka's ProtobufDeserializer(message_type) reads
+            # every payload as that class and returns its instances, registry or not
+            self._reader = self._format.parse_schema(message)
+            self._message_class = message
+            self._decoder_options.pop("message", None)
+        elif reader_schema is not None:
             refs = tuple(as_reference(r) for r in reader_references)
             resolved = self._registry.resolve_references(refs) if refs else {}
             self._reader = self._format.parse_schema(SchemaSource(reader_schema, resolved))
+        # Without the writer schema: a JSON document read with the schema given (as
+        # confluent-kafka's JSONDeserializer with a schema), a Protobuf payload with the
+        # class given. The registry is then never asked, so none is needed.
+        self._static: Any = None
+        if self._reader is not None and not return_schema and not self._use_latest:
+            if self._format.name == "json":
+                self._static = self._format.decoder(self._reader, None, **self._decoder_options)
+            elif self._message_class is not None:
+                self._static = self._class_decoder(self._message_class)
         self._by_id: dict[Any, tuple[ParsedSchema, Any, RegisteredSchema]] = {}
+        self._latest_by_target: dict[tuple[str, bool], tuple[str, RegisteredSchema, ParsedSchema]] = {}
         self._lock = threading.Lock()
 
-    def _writer(self, schema_id: Any) -> tuple[ParsedSchema, Any, RegisteredSchema]:
+    @property
+    def _registry(self) -> Registry:
+        # opened on first use: a deserializer that never needs a writer schema (see
+        # _static) works without one, and does not create the embedded default's file
+        if self._registry_obj is None:
+            self._registry_obj = open_registry(self._registry_arg)
+        return self._registry_obj
+
+    def _class_decoder(self, message_class: Any) -> Any:
+        from google.protobuf.message import DecodeError as PbDecodeError
+
+        from_string = message_class.FromString
+        name = getattr(getattr(message_class, "DESCRIPTOR", None), "full_name", getattr(message_class, "__name__", "message"))
+
+        def decode_instance(data: bytes) -> Any:
+            try:
+                return from_string(bytes(data))
+            except (PbDecodeError, RuntimeError, ValueError, TypeError) as exc:
+                raise DecodeError(f"invalid Protobuf data for message {name}: {exc or type(exc).__name__}") from exc
+
+        return decode_instance
+
+    def _latest(self, ctx: Any, writer: RegisteredSchema) -> tuple[str, RegisteredSchema, ParsedSchema]:
+        """(subject, latest registered, parsed) for use_latest_version, per topic and field."""
+        topic, is_key = _topic(ctx), _is_key(ctx)
+        found = self._latest_by_target.get((topic, is_key))
+        if found is None:
+            if self._strategy is None:
+                name, cluster, fallback = self._strategy_options
+                self._strategy = resolve_strategy(name, registry=self._registry, kafka_cluster_id=cluster, fallback=fallback)
+            record_name = self._parse_writer(writer).record_name
+            subject = self._strategy(topic, is_key, record_name)
+            if self._latest_metadata is not None:
+                registered = self._registry.latest_with_metadata(subject, self._latest_metadata)
+            else:
+                registered = self._registry.latest(subject)
+            found = (subject, registered, self._parse_writer(registered))
+            self._latest_by_target[(topic, is_key)] = found
+        return found
+
+    def _parse_writer(self, registered: RegisteredSchema) -> ParsedSchema:
+        expected = self._format.schema_type
+        if expected and registered.schema_type != expected:
+            raise DecodeError(
+                f"schema id {registered.id} holds a {registered.schema_type} schema, which the {self._format.name} deserializer cannot read"
+            )
+        resolved = self._registry.resolve_references(registered.references) if registered.references else {}
+        options = dict(self._parse_options)
+        if self._format.name == "csv":
+            options["record_type"] = registered.schema_type
+        return self._format.parse_schema(SchemaSource(registered.text, resolved), **options)
+
+    def _writer(self, schema_id: Any, ctx: Any = None) -> tuple[ParsedSchema, Any, RegisteredSchema]:
         with self._lock:
-            found = self._by_id.get(schema_id)
+            registered = self._registry.by_id(schema_id)
+            key = self._writer_key(schema_id, ctx, registered)
+            found = self._by_id.get(key)
             if found is not None:
                 return found
-            registered = self._registry.by_id(schema_id)
-            expected = self._format.schema_type
-            if expected and registered.schema_type != expected:
-                raise DecodeError(
-                    f"schema id {schema_id} holds a {registered.schema_type} schema, which the {self._format.name} deserializer cannot read"
-                )
-            resolved = self._registry.resolve_references(registered.references) if registered.references else {}
-            options = dict(self._parse_options)
-            if self._format.name == "csv":
-                options["record_type"] = registered.schema_type
-            parsed = self._format.parse_schema(SchemaSource(registered.text, resolved), **options)
-            decoder = self._format.decoder(parsed, self._reader, **self._decoder_options)
-            found = self._by_id[schema_id] = (parsed, decoder, registered)
+            if not self._ignore_rules:
+                _refuse_rules(registered, READ_MODES, "read")
+            parsed = self._parse_writer(registered)
+            reader = self._reader
+            if self._use_latest:
+                subject, latest, reader = self._latest(ctx, registered)
+                if not self._ignore_rules:
+                    migrating = latest.id != registered.id
+                    _refuse_rules(latest, READ_MODES, "read", migrating=migrating)
+                    if migrating:
+                        _refuse_rules(registered, frozenset(), "read", migrating=True)
+            if self._message_class is not None:
+                decoder = self._class_decoder(self._message_class)
+            elif _is_top_level_bytes(parsed):
+                decoder = _raw_bytes_decoder(parsed)
+            else:
+                decoder = self._format.decoder(parsed, reader, **self._decoder_options)
+            found = self._by_id[key] = (parsed, decoder, registered)
             return found
 
     def decode_with_schema(self, data: bytes, ctx: Any = None) -> Decoded:
         """Deserialize and also return the writer schema (id, type, text, references)."""
+        try:
+            return self._decode_with_schema(data, ctx)
+        except SerdeError as exc:
+            raise _as_serialization_error(exc) from exc.__cause__
+
+    def _decode_with_schema(self, data: bytes, ctx: Any = None) -> Decoded:
         headers = getattr(ctx, "headers", None) if ctx is not None else None
         is_key = _is_key(ctx)
         schema_id, offset, from_header = _wire.read_frame(data, headers, is_key)
-        found = self._by_id.get(schema_id)
-        parsed, decoder, registered = found if found is not None else self._writer(schema_id)
+        found = self._by_id.get(schema_id) if not self._use_latest else None
+        parsed, decoder, registered = found if found is not None else self._writer(schema_id, ctx)
         if self._format.schema_type == "PROTOBUF":
             source = _wire.schema_id_header(headers, is_key) if from_header else data
             id_length = 5 if source[0] == _wire.MAGIC_V0 else 17  # type: ignore[index]
             indexes, index_end = _wire.decode_message_indexes(source, id_length)  # type: ignore[arg-type]
             if not from_header:
                 offset = index_end
-            decoder = self._protobuf_decoder(schema_id, parsed, indexes)
+            if self._message_class is None:
+                decoder = self._protobuf_decoder(schema_id, parsed, indexes, ctx)
         payload = data[offset:] if offset else data
         try:
             value = decoder(payload)
@@ -295,14 +583,39 @@ class Deserializer:
             raise exc.at(f"schema id {schema_id}")
         return Decoded(value, registered)
 
-    def _protobuf_decoder(self, schema_id: Any, parsed: ParsedSchema, indexes: list[int]) -> Any:
-        key = (schema_id, tuple(indexes))
+    def _decode_static(self, data: bytes, ctx: Any) -> Any:
+        """Skip the frame (prefix, or header) and read the payload with the given schema."""
+        headers = getattr(ctx, "headers", None) if ctx is not None else None
+        is_key = _is_key(ctx)
+        schema_id, offset, from_header = _wire.read_frame(data, headers, is_key)
+        if self._format.schema_type == "PROTOBUF" and not from_header:
+            _, offset = _wire.decode_message_indexes(data, offset)
+        try:
+            return self._static(data[offset:] if offset else data)
+        except SerdeError as exc:
+            raise exc.at(f"schema id {schema_id}")
+
+    def _protobuf_decoder(self, schema_id: Any, parsed: ParsedSchema, indexes: list[int], ctx: Any) -> Any:
+        writer_key = self._writer_key(schema_id, ctx)
+        key = (writer_key, tuple(indexes)) if self._use_latest else (schema_id, tuple(indexes))
         found = self._by_id.get(key)
         if found is None:
+            registered = self._by_id[writer_key][2]
             message = parsed.for_message_indexes(indexes)
-            decoder = self._format.decoder(message, None, **self._decoder_options)
-            found = self._by_id[key] = (message, decoder, self._by_id[schema_id][2])
+            reader = self._reader
+            if self._use_latest:  # the latest version's message of the same name, as confluent-kafka
+                reader = _same_message(self._latest(ctx, registered)[2], message)
+            decoder = self._format.decoder(message, reader, **self._decoder_options)
+            found = self._by_id[key] = (message, decoder, registered)
         return found[1]
+
+    def _writer_key(self, schema_id: Any, ctx: Any, registered: RegisteredSchema | None = None) -> Any:
+        """Decoders are cached by writer id; with use_latest_version by (id, subject)."""
+        if not self._use_latest:
+            return schema_id
+        if registered is None:
+            registered = self._registry.by_id(schema_id)
+        return (schema_id, self._latest(ctx, registered)[0])
 
     def deserialize_many(self, datas: Iterable[bytes | None], ctx: Any = None) -> list[Any]:
         """Deserialize many messages of one topic; an error names the message's position.
@@ -310,7 +623,8 @@ class Deserializer:
         out: list[Any] = []
         append = out.append
         by_id = self._by_id
-        plain = self._format.schema_type != "PROTOBUF" and (ctx is None or not getattr(ctx, "headers", None))
+        plain = (self._format.schema_type != "PROTOBUF" and self._static is None and not self._use_latest
+                 and (ctx is None or not getattr(ctx, "headers", None)))
         wrap = self._return_schema
         for position, data in enumerate(datas):
             try:
@@ -322,17 +636,25 @@ class Deserializer:
                     value = found[1](data[5:])
                     append(Decoded(value, found[2]) if wrap else value)
                 else:
-                    append(self(data, ctx))
+                    append(self._call(data, ctx))
             except SerdeError as exc:
-                raise exc.at(f"record {position}")
+                raise _as_serialization_error(exc.at(f"record {position}")) from exc.__cause__
         return out
 
     def __call__(self, data: bytes | None, ctx: Any = None) -> Any:
+        try:
+            return self._call(data, ctx)
+        except SerdeError as exc:
+            raise _as_serialization_error(exc) from exc.__cause__
+
+    def _call(self, data: bytes | None, ctx: Any) -> Any:
         if data is None:
             return None
         if not isinstance(data, (bytes, bytearray, memoryview)):
             raise DecodeError(f"a deserializer takes bytes, not {type(data).__name__}")
-        if ctx is None or not getattr(ctx, "headers", None):
+        if self._static is not None:
+            return self._decode_static(data, ctx)
+        if (ctx is None or not getattr(ctx, "headers", None)) and not self._use_latest:
             # the common cases, inlined: a V0 prefix in the value (and, for Protobuf, the
             # one-byte index array of the first message)
             if self._format.schema_type != "PROTOBUF":
@@ -344,7 +666,7 @@ class Deserializer:
                         except SerdeError as exc:
                             raise exc.at(f"schema id {int.from_bytes(data[1:5], 'big')}")
                         return Decoded(value, found[2]) if self._return_schema else value
-            elif len(data) >= 6 and data[0] == 0 and data[5] == 0:
+            elif len(data) >= 6 and data[0] == 0 and data[5] == 0 and self._reader is None:
                 found = self._by_id.get((int.from_bytes(data[1:5], "big"), (0,)))
                 if found is not None:
                     try:
@@ -352,22 +674,38 @@ class Deserializer:
                     except SerdeError as exc:
                         raise exc.at(f"schema id {int.from_bytes(data[1:5], 'big')}")
                     return Decoded(value, found[2]) if self._return_schema else value
-        decoded = self.decode_with_schema(data, ctx)
+        decoded = self._decode_with_schema(data, ctx)
         return decoded if self._return_schema else decoded.value
+
+
+def _same_message(latest: ParsedSchema, writer_message: ParsedSchema) -> ParsedSchema | None:
+    """The message of ``latest`` named like ``writer_message`` (else its first message)."""
+    name = writer_message.record_name
+    try:
+        return latest.for_message(name) if name else latest  # type: ignore[attr-defined, no-any-return]
+    except SerdeError:
+        return latest.for_message_indexes([0])
 
 
 def serializer(
     format: str | Format,
-    schema: str | None = None,
+    schema: Any = None,
     registry: Any = None,
     *,
     references: Iterable[Any] = (),
     auto_register: bool = True,
     use_latest_version: bool = False,
+    use_latest_with_metadata: Mapping[str, str] | None = None,
     use_schema_id: int | None = None,
     normalize: bool = False,
-    subject_name_strategy: Any = "topic",
+    subject_name_strategy: Any = "associated",
+    subject_name_strategy_kafka_cluster_id: str | None = None,
+    subject_name_strategy_fallback_type: str | None = None,
+    schema_id_serializer: Any = "prefix",
     validate: bool = True,
+    validate_strict: bool = False,
+    validate_strict_allow_default: bool = False,
+    ignore_rules: bool = False,
     imports: Mapping[str, str] | None = None,
     **format_options: Any,
 ) -> Serializer:
@@ -375,14 +713,21 @@ def serializer(
 
     ``schema`` is the schema text; ``registry`` a URL, a ``SchemaRegistryClient``, an
     :class:`EmbeddedRegistry` or its SQLite path (default: ``$SERDE_REGISTRY`` or
-    ``.serde/registry.db``). The options mirror Confluent's: ``auto_register``
-    (``auto.register.schemas``), ``use_latest_version``, ``use_schema_id``,
-    ``normalize`` (``normalize.schemas``), ``subject_name_strategy`` (``"topic"``,
-    ``"record"``, ``"topic_record"`` or a callable ``(topic, is_key, record_name)``).
-    ``validate`` switches JSON Schema validation. Other keywords go to the format
-    (e.g. ``message="pkg.Msg"`` for Protobuf). ``imports`` (Protobuf) maps import paths
-    to ``.proto`` texts: they are registered as references under their import paths on
-    first use; a generated class brings its imports itself.
+    ``.serde/registry.db``). The options are confluent-kafka's configs in snake_case:
+    ``auto_register`` (``auto.register.schemas``), ``use_latest_version``,
+    ``use_latest_with_metadata``, ``use_schema_id``, ``normalize``
+    (``normalize.schemas``), ``subject_name_strategy`` (``"associated"``, the default as
+    in confluent-kafka: the subject the registry associates with the topic, else
+    ``subject_name_strategy_fallback_type``, TOPIC unless set; ``"topic"``, ``"record"``,
+    ``"topic_record"`` or a callable ``(topic, is_key, record_name)``),
+    ``schema_id_serializer`` (``"prefix"`` or ``"header"``: the schema GUID in a
+    ``__value_schema_id``/``__key_schema_id`` header), ``validate`` (JSON Schema
+    validation), ``validate_strict`` / ``validate_strict_allow_default`` (Avro: records
+    must have exactly the schema's fields). A schema carrying data-contract rules is
+    refused unless ``ignore_rules=True``: serde does not execute them. Other keywords go
+    to the format (e.g. ``message="pkg.Msg"`` for Protobuf). ``imports`` (Protobuf) maps
+    import paths to ``.proto`` texts: they are registered as references under their
+    import paths on first use; a generated class brings its imports itself.
     """
     return Serializer(
         format,
@@ -391,10 +736,17 @@ def serializer(
         references=references,
         auto_register=auto_register,
         use_latest_version=use_latest_version,
+        use_latest_with_metadata=use_latest_with_metadata,
         use_schema_id=use_schema_id,
         normalize=normalize,
         subject_name_strategy=subject_name_strategy,
+        subject_name_strategy_kafka_cluster_id=subject_name_strategy_kafka_cluster_id,
+        subject_name_strategy_fallback_type=subject_name_strategy_fallback_type,
+        schema_id_serializer=schema_id_serializer,
         validate=validate,
+        validate_strict=validate_strict,
+        validate_strict_allow_default=validate_strict_allow_default,
+        ignore_rules=ignore_rules,
         imports=imports,
         **format_options,
     )
@@ -404,18 +756,30 @@ def deserializer(
     format: str | Format,
     registry: Any = None,
     *,
-    reader_schema: str | None = None,
+    reader_schema: Any = None,
     reader_references: Iterable[Any] = (),
     return_schema: bool = False,
     validate: bool = True,
+    use_latest_version: bool = False,
+    use_latest_with_metadata: Mapping[str, str] | None = None,
+    subject_name_strategy: Any = "associated",
+    subject_name_strategy_kafka_cluster_id: str | None = None,
+    subject_name_strategy_fallback_type: str | None = None,
+    ignore_rules: bool = False,
     **format_options: Any,
 ) -> Deserializer:
     """A Kafka deserializer for ``format``: the writer schema is fetched by the id in the
     frame (or the ``__value_schema_id``/``__key_schema_id`` header) and cached.
 
-    ``reader_schema`` resolves Avro data into another schema; ``return_schema=True``
-    makes it return :class:`Decoded` ``(value, schema)`` pairs; ``validate`` switches
-    JSON Schema validation on read.
+    ``reader_schema`` resolves Avro data into another schema; for JSON it is the schema
+    documents are validated with, and then no registry is needed (as confluent-kafka's
+    ``JSONDeserializer`` with a schema). ``message=<generated class>`` (Protobuf) returns
+    instances of that class, also without a registry. ``use_latest_version`` (or
+    ``use_latest_with_metadata``) reads with the subject's latest schema as the reader
+    schema, the subject chosen by ``subject_name_strategy`` as for serializers.
+    ``return_schema=True`` makes it return :class:`Decoded` ``(value, schema)`` pairs;
+    ``validate`` switches JSON Schema validation on read; ``ignore_rules`` as for
+    :func:`serializer`.
     """
     return Deserializer(
         format,
@@ -424,5 +788,11 @@ def deserializer(
         reader_references=reader_references,
         return_schema=return_schema,
         validate=validate,
+        use_latest_version=use_latest_version,
+        use_latest_with_metadata=use_latest_with_metadata,
+        subject_name_strategy=subject_name_strategy,
+        subject_name_strategy_kafka_cluster_id=subject_name_strategy_kafka_cluster_id,
+        subject_name_strategy_fallback_type=subject_name_strategy_fallback_type,
+        ignore_rules=ignore_rules,
         **format_options,
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import Any, Mapping
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +28,11 @@ class RegisteredSchema:
     references: tuple[SchemaReference, ...] = ()
     subject: str | None = None
     version: int | None = None
+    guid: uuid.UUID | None = None
+    # the data contract the registry stores with the schema, as Confluent's JSON
+    # (``{"tags": …, "properties": …}`` and ``{"domainRules": […], …}``), or None
+    metadata: Mapping[str, Any] | None = None
+    rule_set: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -837,7 +837,19 @@ def _build_value(fileset: _FileSet, fd: Any, value: Any, path: str, well_known: 
 
 
 def _ts_to_datetime(message: Any) -> Any:
-    return _EPOCH + _TIMEDELTA(0, message.seconds, message.nanos // 1000)
+    try:
+        return _EPOCH + _TIMEDELTA(0, message.seconds, message.nanos // 1000)
+    except OverflowError:  # a Timestamp may claim any int64 seconds; datetime holds years 1-9999
+        raise _TimestampOutOfRange(message.seconds, message.nanos) from None
+
+
+class _TimestampOutOfRange(ValueError):
+    """A Timestamp outside datetime's range; the decoder names the field it sits in."""
+
+    def __init__(self, seconds: int, nanos: int) -> None:
+        super().__init__(f"google.protobuf.Timestamp of {seconds} seconds (and {nanos} ns) since 1970 is outside "
+                         "the years 1 to 9999 a Python datetime can hold; read it with well_known_types=False "
+                         "to get the seconds and nanos as they are")
 
 
 def _duration_to_timedelta(message: Any) -> Any:
@@ -951,6 +963,33 @@ def _value_expr(fileset: _FileSet, fd: Any, well_known: bool, namespace: dict[st
 # ---------------------------------------------------------------------------------------
 # The format
 # ---------------------------------------------------------------------------------------
+
+
+def _find_bad_timestamp(message: Any, path: str) -> str | None:
+    """The field path of the first Timestamp in ``message`` a datetime cannot hold."""
+    if message.DESCRIPTOR.full_name == "google.protobuf.Timestamp":
+        try:
+            _ts_to_datetime(message)
+        except _TimestampOutOfRange:
+            return path
+        return None
+    for fd, value in message.ListFields():
+        if fd.message_type is None:
+            continue
+        here = f"{path}.{fd.name}"
+        if _is_map(fd):
+            if fd.message_type.fields_by_name["value"].message_type is None:
+                continue
+            items = ((f"{here}.{k}", v) for k, v in value.items())
+        elif fd.is_repeated:
+            items = ((f"{here}[{i}]", v) for i, v in enumerate(value))
+        else:
+            items = iter(((here, value),))
+        for where, item in items:
+            found = _find_bad_timestamp(item, where)
+            if found is not None:
+                return found
+    return None
 
 
 def _translate_decode(exc: BaseException, schema: ProtobufSchema) -> DecodeError:
@@ -1077,7 +1116,10 @@ class ProtobufFormat(Format):
 
         def decode_record(data: bytes) -> Any:
             try:
-                return to_dict(from_string(data))
+                message = from_string(data)
+                return to_dict(message)
+            except _TimestampOutOfRange as exc:
+                raise DecodeError(str(exc), path=_find_bad_timestamp(message, "$") or "$") from None
             except (PbDecodeError, RuntimeError, ValueError, TypeError) as exc:
                 raise _translate_decode(exc, target) from exc
 
@@ -1092,7 +1134,10 @@ class ProtobufFormat(Format):
             message = schema.message_class.FromString(message.SerializeToString())
         with schema._fileset.lock:
             to_dict = _decode_plan(schema._fileset, descriptor, well_known_types).to_dict
-        return to_dict(message)
+        try:
+            return to_dict(message)  # type: ignore[no-any-return]
+        except _TimestampOutOfRange as exc:
+            raise DecodeError(str(exc), path=_find_bad_timestamp(message, "$") or "$") from None
 
 
 def _ambiguous(schema: ProtobufSchema) -> ConfigError:

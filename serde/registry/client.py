@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Sequence, TypeVar
 
@@ -105,6 +106,16 @@ class Registry:
         found = self.call(f"fetching the latest version of subject {subject!r}", self.client.get_latest_version, subject)
         return _from_confluent(found)
 
+    def latest_with_metadata(self, subject: str, metadata: dict[str, str]) -> RegisteredSchema:
+        """The subject's newest version whose metadata properties include ``metadata``."""
+        found = self.call(
+            f"fetching the latest version of subject {subject!r} with metadata {metadata!r}",
+            self.client.get_latest_with_metadata,
+            subject,
+            metadata,
+        )
+        return _from_confluent(found)
+
     def version(self, subject: str, version: int) -> RegisteredSchema:
         key = (subject, version)
         cached = self._by_version.get(key)
@@ -117,7 +128,6 @@ class Registry:
         cached = self._by_id.get(schema_id)
         if cached is not None:
             return cached
-        import uuid
 
         if isinstance(schema_id, uuid.UUID):
             found = self.call(f"fetching schema guid {schema_id}", self.client.get_schema_by_guid, str(schema_id))
@@ -181,9 +191,14 @@ def _confluent_schema(schema_type: str, text: str, references: Sequence[SchemaRe
 
     refs = [CkReference(r.name, r.subject, r.version) for r in references]
     # confluent-kafka's AvroSerializer strips the schema text before registering (its
-    # JSON and Protobuf serializers do not); so must we, or a file's trailing newline
-    # gives the same schema a second id in registries that compare text.
-    return Schema(text.strip() if schema_type == "AVRO" else text, schema_type, refs)
+    # JSON and Protobuf serializers do not), and writes a primitive declared by name
+    # ("bytes") as {"type":"bytes"}; so must we, or the same schema gets a second id in
+    # registries that compare text.
+    if schema_type == "AVRO":
+        text = text.strip()
+        if text[:1] not in ("{", "["):
+            text = '{"type":' + text + "}"
+    return Schema(text, schema_type, refs)
 
 
 def _from_confluent(found: Any, *, schema_id: Any = None, default_type: str = "AVRO") -> RegisteredSchema:
@@ -192,6 +207,9 @@ def _from_confluent(found: Any, *, schema_id: Any = None, default_type: str = "A
     refs = tuple(
         SchemaReference(r.name, r.subject, int(r.version)) for r in (getattr(schema, "references", None) or [])
     )
+    guid = getattr(found, "guid", None) or getattr(schema, "guid", None)
+    if isinstance(schema_id, uuid.UUID):
+        guid = schema_id
     return RegisteredSchema(
         id=schema_id if schema_id is not None else getattr(found, "schema_id", None),
         schema_type=(getattr(schema, "schema_type", None) or default_type).upper(),
@@ -199,7 +217,27 @@ def _from_confluent(found: Any, *, schema_id: Any = None, default_type: str = "A
         references=refs,
         subject=getattr(found, "subject", None),
         version=getattr(found, "version", None),
+        guid=_as_uuid(guid),
+        metadata=_as_json(getattr(schema, "metadata", None)),
+        rule_set=_as_json(getattr(schema, "rule_set", None)),
     )
+
+
+def _as_uuid(value: Any) -> "uuid.UUID | None":
+    if value is None or isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:  # a registry that answers with something else: no GUID then
+        return None
+
+
+def _as_json(value: Any) -> Any:
+    """confluent-kafka's Metadata / RuleSet objects as their JSON dicts (None when empty)."""
+    if value is None:
+        return None
+    data = value.to_dict() if hasattr(value, "to_dict") else value
+    return data or None
 
 
 def as_reference(ref: Any) -> SchemaReference:
