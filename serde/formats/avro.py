@@ -420,6 +420,11 @@ def find_invalid(schema: Any, value: Any, path: str = "$") -> tuple[str, str] | 
             problems = [check(branch, v, where) for branch in node]
             if any(p is None for p in problems):
                 return None
+            non_null = [p for branch, p in zip(node, problems) if branch != "null"]
+            if v is not None and len(non_null) == 1 and non_null[0] is not None and non_null[0][0] != where:
+                # ["null", record] (an optional record, a linked list's next): the value
+                # was meant to be that record, so say which field inside it goes wrong
+                return non_null[0]
             kinds = ", ".join(b if isinstance(b, str) else str(b.get("name") or b.get("type")) for b in node)
             return where, f"{shown(v)} matches no branch of the union [{kinds}]"
         if not isinstance(node, dict):

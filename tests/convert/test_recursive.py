@@ -144,6 +144,14 @@ def test_json_to_avro_names_the_deep_field_that_does_not_fit():
     assert str(caught.value) == "line 1: $.next.next.value: cannot use 'three' as a 64-bit integer"
 
 
+def test_the_avro_encoder_names_the_deep_field_that_does_not_fit():
+    avro = get_format("avro")
+    encode = avro.encoder(avro.parse_schema(LONG_LIST))
+    with pytest.raises(serde.RecordInvalid) as caught:
+        encode({"value": 1, "next": {"value": 2, "next": {"value": "three", "next": None}}})
+    assert (caught.value.path, caught.value.reason) == ("$.next.next.value", "expected an Avro long (an integer), got 'three'")
+
+
 # -- a tree through a map ----------------------------------------------------------------------
 
 @pytest.mark.parametrize("via", ["avro", "json", "protobuf", "csv"])
