@@ -438,3 +438,25 @@ def test_fallback_none_without_association_is_an_error(url):
     ser = serde.serializer("avro", ORDER, url, subject_name_strategy_fallback_type="NONE")
     with pytest.raises(serde.SerdeError, match="associated"):
         ser({"id": 1}, ctx("lonely"))
+
+
+def test_default_strategy_writes_to_the_associated_subject_as_confluent(client, url):
+    """CKP's default (ASSOCIATED) and serde's pick the same subject, so the same id."""
+    from confluent_kafka.schema_registry import AssociationCreateOrUpdateInfo, AssociationCreateOrUpdateRequest
+
+    client.register_schema("shared-orders", Schema(ORDER, "AVRO"))
+    client.create_association(AssociationCreateOrUpdateRequest(
+        resource_name="assoc", resource_namespace="cluster-1", resource_id="id-assoc", resource_type="topic",
+        associations=[AssociationCreateOrUpdateInfo(subject="shared-orders", association_type="value", lifecycle="WEAK")]))
+    ours = serde.serializer("avro", ORDER, url, subject_name_strategy_kafka_cluster_id="cluster-1")({"id": 4}, ctx("assoc"))
+    theirs = AvroSerializer(client, ORDER, conf={"subject.name.strategy.conf": {
+        "subject.name.strategy.kafka.cluster.id": "cluster-1"}})({"id": 4}, ctx("assoc"))
+    assert ours == theirs
+    assert int.from_bytes(ours[1:5], "big") == client.get_latest_version("shared-orders").schema_id
+    assert "assoc-value" not in client.get_subjects()
+    # keys are not associated: both fall back to the topic strategy
+    key = serde.serializer("avro", '"string"', url, subject_name_strategy_kafka_cluster_id="cluster-1")("k", ctx("assoc", key=True))
+    assert int.from_bytes(key[1:5], "big") == client.get_latest_version("assoc-key").schema_id
+    # and the deserializer's use_latest_version finds the subject the same way
+    de = serde.deserializer("avro", url, use_latest_version=True, subject_name_strategy_kafka_cluster_id="cluster-1")
+    assert de(ours, ctx("assoc")) == {"id": 4, "note": None}
