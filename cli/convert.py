@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from serde._convert import FILE_FORMATS, FRAMINGS, ConversionReport, convert as run_conversion
+from serde._ocf import CODECS
 
 from .options import read_schema, registry_option
 
@@ -41,7 +42,8 @@ def _guess(path: str, given: str | None, which: str) -> str:
 @registry_option
 @click.option("--topic", help="Topic whose subject (<topic>-value) framed messages use.")
 @click.option("--subject", help="Register the target schema under this subject instead.")
-@click.option("--codec", default="null", show_default=True, help="Avro container codec: null, deflate, snappy, zstandard.")
+@click.option("--codec", type=click.Choice([*CODECS, "zstd"]), default="null", show_default=True,
+              help="Avro container codec (snappy needs serde-kafka[snappy], zstandard serde-kafka[zstandard]; zstd = zstandard).")
 @click.option("--delimiter", default=",", show_default=True, help="CSV delimiter.")
 @click.option("--null", "null_marker", default="", help="CSV text meaning null (default: the empty cell).")
 @click.option("--on-error", type=click.Choice(["fail", "skip", "dead-letter"]), default="fail", show_default=True, help="What to do with a record that cannot be converted.")

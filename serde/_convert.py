@@ -6,7 +6,7 @@ File encodings (what ``serde convert`` reads and writes):
 ========  ====================================================================
 csv       RFC 4180 with a header row (columns: see ``serde.formats.csv``)
 json      newline-delimited JSON, one record per line
-avro      Avro Object Container File (codec null, deflate, snappy, zstandard)
+avro      Avro Object Container File (codec null, deflate, snappy, zstandard, bzip2, xz)
 protobuf  messages each preceded by their length as a varint (``writeDelimitedTo``)
 binary    values each preceded by a 4-byte big-endian length, -1 for null
 ========  ====================================================================
@@ -352,35 +352,18 @@ class Reader:
 
     def _open_avro(self) -> Any:
         # Read the header now, so the writer schema is known before the first record.
-        import fastavro
         import orjson
 
-        try:
-            reader = fastavro.reader(self.stream, reader_schema=getattr(self.schema, "expanded", None))
-        except Exception as exc:  # noqa: BLE001 - fastavro raises ValueError/StopIteration variants
-            raise DecodeError(f"not an Avro object container file: {exc}") from exc
+        from ._ocf import OcfRecords
+
+        records = OcfRecords(self.stream, getattr(self.schema, "expanded", None))
         if self.schema is None:
-            self.schema = get_format("avro").parse_schema(orjson.dumps(reader.writer_schema).decode())
-        return reader
+            self.schema = get_format("avro").parse_schema(orjson.dumps(records.writer_schema).decode())
+        return records
 
-    def _avro(self, reader: Any) -> Iterator[Item]:
-        number = 0
-        iterator = iter(reader)
-        while True:
-            number += 1
-            try:
-                record = next(iterator)
-            except StopIteration:
-                return
-            except Exception as exc:  # noqa: BLE001 - a corrupt block ends the file: fatal
-                from fastavro.read import SchemaResolutionError
-
-                if isinstance(exc, SchemaResolutionError):
-                    reason = str(exc).split(":", 1)[0]
-                    raise SchemaParseError(f"record {number}: the given --schema cannot read this file's writer "
-                                           f"schema ({reason}); convert without --schema, or give a schema the "
-                                           "writer's data resolves to") from exc
-                raise DecodeError(f"record {number}: corrupt Avro container data: {exc}") from exc
+    def _avro(self, records: Any) -> Iterator[Item]:
+        # errors end the file (a corrupt block cannot be skipped): OcfRecords raises them
+        for number, record in enumerate(records, 1):
             yield Item(f"record {number}", None, record, None)
 
     def _sized(self, read_length: Callable[[], int | None]) -> Iterator[Item]:

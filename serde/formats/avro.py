@@ -279,6 +279,15 @@ class AvroFormat(Format):
 
     # -- decoding ---------------------------------------------------------------------
     def decoder(self, schema: ParsedSchema, reader: ParsedSchema | None = None, **options: Any) -> Decoder:
+        # arrays of zero-byte items can claim any count: check it before the codec builds the list
+        from ._avro_bounds import bounded
+
+        assert isinstance(schema, AvroSchema)
+        label = schema.record_name or "value"
+        return bounded(schema, self._decoder(schema, reader, **options), options.get("max_items"), label,
+                       lambda: self._decoder(schema, reader, **{**options, "reference_codec": True}))
+
+    def _decoder(self, schema: ParsedSchema, reader: ParsedSchema | None = None, **options: Any) -> Decoder:
         assert isinstance(schema, AvroSchema)
         assert reader is None or isinstance(reader, AvroSchema)
         use_fastavro = options.get("reference_codec") or schema._use_reference_codec or (  # type: ignore[attr-defined]
