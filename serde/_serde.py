@@ -636,46 +636,43 @@ class Deserializer:
                     value = found[1](data[5:])
                     append(Decoded(value, found[2]) if wrap else value)
                 else:
-                    append(self._call(data, ctx))
+                    append(self(data, ctx))
             except SerdeError as exc:
                 raise _as_serialization_error(exc.at(f"record {position}")) from exc.__cause__
         return out
 
     def __call__(self, data: bytes | None, ctx: Any = None) -> Any:
-        try:
-            return self._call(data, ctx)
-        except SerdeError as exc:
-            raise _as_serialization_error(exc) from exc.__cause__
-
-    def _call(self, data: bytes | None, ctx: Any) -> Any:
         if data is None:
             return None
-        if not isinstance(data, (bytes, bytearray, memoryview)):
-            raise DecodeError(f"a deserializer takes bytes, not {type(data).__name__}")
-        if self._static is not None:
-            return self._decode_static(data, ctx)
-        if (ctx is None or not getattr(ctx, "headers", None)) and not self._use_latest:
-            # the common cases, inlined: a V0 prefix in the value (and, for Protobuf, the
-            # one-byte index array of the first message)
-            if self._format.schema_type != "PROTOBUF":
-                if len(data) >= 5 and data[0] == 0:
-                    found = self._by_id.get(int.from_bytes(data[1:5], "big"))
+        try:
+            if not isinstance(data, (bytes, bytearray, memoryview)):
+                raise DecodeError(f"a deserializer takes bytes, not {type(data).__name__}")
+            if self._static is not None:
+                return self._decode_static(data, ctx)
+            if (ctx is None or not getattr(ctx, "headers", None)) and not self._use_latest:
+                # the common cases, inlined: a V0 prefix in the value (and, for Protobuf,
+                # the one-byte index array of the first message)
+                if self._format.schema_type != "PROTOBUF":
+                    if len(data) >= 5 and data[0] == 0:
+                        found = self._by_id.get(int.from_bytes(data[1:5], "big"))
+                        if found is not None:
+                            try:
+                                value = found[1](data[5:])
+                            except SerdeError as exc:
+                                raise exc.at(f"schema id {int.from_bytes(data[1:5], 'big')}")
+                            return Decoded(value, found[2]) if self._return_schema else value
+                elif len(data) >= 6 and data[0] == 0 and data[5] == 0 and self._message_class is None:
+                    found = self._by_id.get((int.from_bytes(data[1:5], "big"), (0,)))
                     if found is not None:
                         try:
-                            value = found[1](data[5:])
+                            value = found[1](data[6:])
                         except SerdeError as exc:
                             raise exc.at(f"schema id {int.from_bytes(data[1:5], 'big')}")
                         return Decoded(value, found[2]) if self._return_schema else value
-            elif len(data) >= 6 and data[0] == 0 and data[5] == 0 and self._reader is None:
-                found = self._by_id.get((int.from_bytes(data[1:5], "big"), (0,)))
-                if found is not None:
-                    try:
-                        value = found[1](data[6:])
-                    except SerdeError as exc:
-                        raise exc.at(f"schema id {int.from_bytes(data[1:5], 'big')}")
-                    return Decoded(value, found[2]) if self._return_schema else value
-        decoded = self._decode_with_schema(data, ctx)
-        return decoded if self._return_schema else decoded.value
+            decoded = self._decode_with_schema(data, ctx)
+            return decoded if self._return_schema else decoded.value
+        except SerdeError as exc:
+            raise _as_serialization_error(exc) from exc.__cause__
 
 
 def _same_message(latest: ParsedSchema, writer_message: ParsedSchema) -> ParsedSchema | None:

@@ -31,8 +31,8 @@ class RegisteredSchema:
     guid: uuid.UUID | None = None
     # the data contract the registry stores with the schema, as Confluent's JSON
     # (``{"tags": …, "properties": …}`` and ``{"domainRules": […], …}``), or None
-    metadata: Mapping[str, Any] | None = None
-    rule_set: Mapping[str, Any] | None = None
+    metadata: Mapping[str, Any] | None = field(default=None, hash=False)
+    rule_set: Mapping[str, Any] | None = field(default=None, hash=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,8 +7,14 @@ both build that list in full (about 6 GB) before anything fails. Every other arr
 map item takes at least one byte, so a false count runs out of data after at most as
 many items as there are bytes left, and the codecs fail quickly on their own.
 
-So the schema is looked at once: only schemas with an array of zero-byte items get a
-checker, which walks the bytes with a small pure-Python skipper and refuses a block (or
+A recursive schema (a record that contains itself: a linked list, a tree) has the other
+unbounded dimension: depth. fastavro and cavro recurse in C once per level, and a value
+nested a hundred thousand levels deep (200 bytes a thousand levels) crashes the process.
+So recursive schemas get the checker too, which also refuses a value nested more than
+``MAX_VALUE_DEPTH`` containers (records, arrays, maps) deep.
+
+So the schema is looked at once: only schemas with an array of zero-byte items, or a
+recursive type, get a checker, which walks the bytes with a small pure-Python skipper and refuses a block (or
 a whole value) claiming more than ``max_items`` such items, naming the field. Schemas
 without such arrays pay nothing. The same checker bounds container-file blocks
 (``serde._ocf``) before fastavro decodes them.
@@ -23,6 +29,11 @@ from .._errors import ConfigError, DecodeError, SchemaParseError
 MAX_ITEMS = 10_000_000
 """Default most zero-byte array items one block, or one value in all, may claim."""
 
+MAX_VALUE_DEPTH = 200
+"""Most containers (records, arrays, maps) a value of a recursive type may nest: serde's
+own Python walks of values stay well inside Python's recursion limit, and JSON output
+(orjson stops at 254 levels) can hold what Avro held."""
+
 _PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
 _NAMED = ("record", "error", "enum", "fixed")
 
@@ -32,7 +43,7 @@ Skip = Callable[[bytes, int, list], int]  # (data, position, [items claimed, neg
 class _Node:
     """One schema node with named types shared, so recursive schemas form a cycle."""
 
-    __slots__ = ("kind", "size", "children", "names", "empty", "risky")
+    __slots__ = ("kind", "size", "children", "names", "empty", "risky", "cyclic")
 
     def __init__(self, kind: str, size: int = 0) -> None:
         self.kind = kind
@@ -40,11 +51,13 @@ class _Node:
         self.children: list[_Node] = []  # record fields, array items, map values, union branches
         self.names: list[str] = []  # record field names
         self.empty = kind == "null" or (kind == "fixed" and size == 0)  # always encodes to no bytes
-        self.risky = False  # holds an array of empty items somewhere
+        self.risky = False  # holds an array of empty items, or a cycle, somewhere
+        self.cyclic = False  # a record used inside its own definition
 
 
 def _graph(schema: Any) -> _Node:
     named: dict[str, _Node] = {}
+    building: set[str] = set()  # records whose fields are being built: a use of one is a cycle
 
     def build(node: Any, namespace: str | None) -> _Node:
         if isinstance(node, str):
@@ -52,6 +65,8 @@ def _graph(schema: Any) -> _Node:
                 return _Node(node)
             for name in (f"{namespace}.{node}" if namespace and "." not in node else node, node):
                 if name in named:
+                    if name in building:
+                        named[name].cyclic = True
                     return named[name]
             raise SchemaParseError(f"unknown Avro type name {node!r}")
         if isinstance(node, list):
@@ -76,9 +91,11 @@ def _graph(schema: Any) -> _Node:
                 out = _Node("record")
             named[full] = out  # before the fields: they may refer to it
             if out.kind == "record":
+                building.add(full)
                 for field in node.get("fields", ()):
                     out.names.append(field["name"])
                     out.children.append(build(field["type"], inner))
+                building.discard(full)
             return out
         if kind in ("array", "map"):
             out = _Node(kind)
@@ -112,7 +129,7 @@ def _analyse(root: _Node) -> list[_Node]:
             if node.kind == "record" and not node.empty and all(c.empty for c in node.children):
                 node.empty = changed = True
     for node in nodes:
-        node.risky = node.kind == "array" and node.children[0].empty
+        node.risky = (node.kind == "array" and node.children[0].empty) or node.cyclic
     changed = True
     while changed:
         changed = False
@@ -167,8 +184,11 @@ def _skip_varint(data: bytes, pos: int, claimed: list) -> int:
     return pos + 1
 
 
-def _compile(root: _Node, max_items: int) -> Skip:
+def _compile(root: _Node, max_items: int, max_depth: int | None = None) -> Skip:
+    """The skipper of ``root``. With ``max_depth`` (recursive schemas) every record, array
+    and map that can hold a cycle counts its nesting in ``claimed[2]``."""
     compiled: dict[int, Skip] = {}
+    too_deep = f"value nested more than {max_depth} levels deep (records, arrays and maps of a recursive type)"
 
     def skipper(node: _Node) -> Skip:
         key = id(node)
@@ -229,15 +249,22 @@ def _compile(root: _Node, max_items: int) -> Skip:
 
                 return skip_record
             names = node.names
+            deep = max_depth is not None
 
             def skip_risky_record(data: bytes, pos: int, claimed: list) -> int:
                 i = 0
+                if deep:
+                    claimed[2] += 1
+                    if claimed[2] > max_depth:  # type: ignore[operator]
+                        raise _Limit(too_deep)
                 try:
                     for i, field in enumerate(fields):
                         pos = field(data, pos, claimed)
                 except _Limit as exc:
                     exc.parts.append(names[i])
                     raise
+                if deep:
+                    claimed[2] -= 1
                 return pos
 
             return skip_risky_record
@@ -264,11 +291,19 @@ def _compile(root: _Node, max_items: int) -> Skip:
             is_map = kind == "map"
             risky = node.risky
 
+            deep = max_depth is not None and risky
+
             def skip_items(data: bytes, pos: int, claimed: list) -> int:
                 index = 0
+                if deep:
+                    claimed[2] += 1
+                    if claimed[2] > max_depth:  # type: ignore[operator]
+                        raise _Limit(too_deep)
                 while True:
                     count, pos = _long(data, pos)
                     if count == 0:
+                        if deep:
+                            claimed[2] -= 1
                         return pos
                     if count < 0:
                         count = -count
@@ -307,7 +342,8 @@ def _path(parts: list[str | int]) -> str:
     out = "$"
     for part in reversed(parts):
         out += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return out
+    # two hundred levels of ".next" say nothing more than its two ends do
+    return out if len(out) <= 200 else f"{out[:96]}...{out[-96:]}"
 
 
 class Checker:
@@ -326,7 +362,7 @@ class Checker:
     def scan(self, data: bytes, pos: int = 0) -> tuple[int, bool]:
         """``walk``, and whether the datum has a block with a negated count (followed by
         its byte size): valid Avro that cavro misreads, so it goes to fastavro."""
-        state = [0, False]  # items claimed so far, a negated count seen
+        state = [0, False, 0]  # items claimed so far, a negated count seen, nesting depth
         try:
             end = self._skip(data, pos, state)
         except _Limit as exc:
@@ -356,15 +392,17 @@ class Checker:
 
 def checker(schema: Any, max_items: int | None = None, label: str = "value") -> Checker | None:
     """A Checker for the Avro schema JSON ``schema``, or None when no array in it has items
-    that take zero bytes (then every count is bounded by the data, and nothing is walked)."""
+    that take zero bytes and no type in it is recursive (then every count is bounded by
+    the data, every depth by the schema, and nothing is walked)."""
     limit = MAX_ITEMS if max_items is None else int(max_items)
     if limit < 0:
         raise ConfigError(f"max_items must be 0 or more, not {limit}")
     root = _graph(schema)
-    _analyse(root)
+    nodes = _analyse(root)
     if not root.risky:
         return None
-    return Checker(_compile(root, limit), limit, label)
+    recursive = any(node.cyclic for node in nodes)
+    return Checker(_compile(root, limit, MAX_VALUE_DEPTH if recursive else None), limit, label)
 
 
 _CHECKERS: "weakref.WeakKeyDictionary[Any, dict[tuple[int | None, str], Checker | None]]" = weakref.WeakKeyDictionary()

@@ -19,6 +19,7 @@ from typing import Any, Mapping
 
 from .._errors import DecodeError, RecordInvalid, SchemaParseError
 from .._types import SchemaSource
+from ._avro_bounds import MAX_VALUE_DEPTH
 from ._base import Decoder, Encoder, Format, ParsedSchema, as_source
 
 try:  # optional accelerator; fastavro stays the reference implementation
@@ -181,6 +182,106 @@ def _inline_references(schema: Any, references: Mapping[str, Any]) -> Any:
     return walk(schema, None)
 
 
+# How deeply types may nest in a schema. Every schema walker (fastavro's parser, serde's
+# translators and converters) recurses per level, several frames a level; real schemas
+# nest a few dozen levels at most, and a hostile one must not reach Python's stack limit.
+MAX_SCHEMA_DEPTH = 128
+
+
+def _load_json(text: str, what: str) -> Any:
+    """Parse schema JSON and refuse nesting deeper than :data:`MAX_SCHEMA_DEPTH` types."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SchemaParseError(f"{what} is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except RecursionError:  # json's own scanner recurses per bracket
+        raise SchemaParseError(f"{what} nests deeper than Python's JSON parser can follow; "
+                               f"serde reads Avro types nested at most {MAX_SCHEMA_DEPTH} levels") from None
+    depth = _type_depth(data)
+    if depth > MAX_SCHEMA_DEPTH:
+        raise SchemaParseError(f"{what} nests types {depth} levels deep; serde reads at most {MAX_SCHEMA_DEPTH} levels")
+    return data
+
+
+def _type_depth(schema: Any) -> int:
+    """How deeply types nest in ``schema`` (a record's field types, array items, map
+    values, union branches each add a level), walked without recursion."""
+    deepest = 0
+    pending: list[tuple[Any, int]] = [(schema, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > deepest:
+            deepest = depth
+            if deepest > MAX_SCHEMA_DEPTH:
+                return deepest
+        if isinstance(node, list):
+            pending.extend((branch, depth + 1) for branch in node)
+        elif isinstance(node, dict):
+            fields = node.get("fields")
+            if isinstance(fields, list):
+                pending.extend((f.get("type"), depth + 1) for f in fields if isinstance(f, dict))
+            for key in ("items", "values"):
+                if key in node:
+                    pending.append((node[key], depth + 1))
+            if isinstance(node.get("type"), (dict, list)):
+                pending.append((node["type"], depth + 1))
+    return deepest
+
+
+
+
+def _is_recursive(schema: Any) -> bool:
+    """Whether a named type is used inside its own definition (directly or not)."""
+    named = _named_types(schema)
+    for full, definition in list(named.items()):
+        named.setdefault(full.rpartition(".")[2], definition)
+
+    def uses(node: Any, namespace: str | None, open_: frozenset[str], seen: set[int]) -> bool:
+        if isinstance(node, str):
+            full = _fullname(node, namespace)
+            if full in open_ or node in open_:
+                return True
+            definition = named.get(full) or named.get(node)
+            return definition is not None and uses(definition, namespace, open_, seen)
+        if isinstance(node, list):
+            return any(uses(branch, namespace, open_, seen) for branch in node)
+        if not isinstance(node, dict):
+            return False
+        kind = node.get("type")
+        if kind in ("record", "error") and "name" in node:
+            if id(node) in seen:
+                return False
+            seen.add(id(node))
+            full = _fullname(node["name"], node.get("namespace", namespace))
+            inner = full.rpartition(".")[0] or None
+            return any(uses(f.get("type"), inner, open_ | {full}, seen) for f in node.get("fields", []) if isinstance(f, dict))
+        if kind in ("array", "map"):
+            return uses(node.get("items" if kind == "array" else "values"), namespace, open_, seen)
+        if isinstance(kind, (list, dict)):
+            return uses(kind, namespace, open_, seen)
+        return False
+
+    return uses(schema, None, frozenset(), set())
+
+
+def _too_deep(value: Any) -> str | None:
+    """The path of a place in ``value`` nested deeper than a recursive type may go,
+    found without recursion; None when there is none. Every container counts here, those
+    of the cycle and the others (bounded by the schema's own depth), so whatever the
+    decoder's check (``_avro_bounds``, which counts the cycle's) accepts is written."""
+    limit = MAX_VALUE_DEPTH + MAX_SCHEMA_DEPTH
+    pending: list[tuple[Any, int, str]] = [(value, 0, "$")]
+    while pending:
+        node, depth, path = pending.pop()
+        if depth > limit:
+            return path if len(path) <= 200 else path[:100] + "..." + path[-97:]
+        if isinstance(node, dict):
+            pending.extend((v, depth + 1, f"{path}.{k}") for k, v in node.items() if isinstance(v, (dict, list, tuple)))
+        elif isinstance(node, (list, tuple)):
+            pending.extend((v, depth + 1, f"{path}[{i}]") for i, v in enumerate(node) if isinstance(v, (dict, list, tuple)))
+    return None
+
+
 def _record_name(schema: Any) -> str | None:
     if isinstance(schema, dict) and schema.get("type") in ("record", "error", "enum", "fixed"):
         return _fullname(schema["name"], schema.get("namespace"))
@@ -203,16 +304,10 @@ class AvroFormat(Format):
         from fastavro.schema import SchemaParseException, UnknownType
 
         source = as_source(source)
-        try:
-            raw = json.loads(source.text)
-        except json.JSONDecodeError as exc:
-            raise SchemaParseError(f"Avro schema is not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+        raw = _load_json(source.text, "Avro schema")
         refs: dict[str, Any] = {}
         for name, text in source.references.items():
-            try:
-                refs[name] = json.loads(text)
-            except json.JSONDecodeError as exc:
-                raise SchemaParseError(f"referenced Avro schema {name!r} is not JSON: {exc.msg}") from exc
+            refs[name] = _load_json(text, f"referenced Avro schema {name!r}")
         expanded = _inline_references(raw, refs) if refs else raw
         try:
             parsed = fastavro.parse_schema(expanded, _write_hint=False)
@@ -229,7 +324,38 @@ class AvroFormat(Format):
 
     # -- encoding ---------------------------------------------------------------------
     def encoder(self, schema: ParsedSchema, **options: Any) -> Encoder:
+        """``record -> bytes``. ``strict=True`` refuses records whose fields are not exactly
+        the schema's (extra or missing ones); ``strict_allow_default=True`` the same, but a
+        missing field with a default is fine: confluent-kafka's ``validate.strict`` and
+        ``validate.strict.allow.default`` (fastavro's ``strict`` options)."""
         assert isinstance(schema, AvroSchema)
+        strict, allow_default = bool(options.pop("strict", False)), bool(options.pop("strict_allow_default", False))
+        if strict or allow_default:
+            encode = self.encoder(schema, **options)
+
+            def encode_strictly(record: Any) -> bytes:
+                problem = find_not_strict(schema.expanded, record, allow_default=allow_default and not strict)
+                if problem is not None:
+                    raise RecordInvalid(problem[1], path=problem[0])
+                return encode(record)  # type: ignore[no-any-return]
+
+            return encode_strictly
+        if _is_recursive(schema.expanded):
+            # a recursive type nests as deep as its value does, and both codecs recurse
+            # in C per level: a linked list of 20,000 elements crashes the process
+            encode = self._encoder(schema, **options)
+
+            def encode_bounded(record: Any) -> bytes:
+                deep = _too_deep(record)
+                if deep is not None:
+                    raise RecordInvalid(f"value nested more than {MAX_VALUE_DEPTH} levels deep (records, arrays and "
+                                        "maps of a recursive type); serde reads and writes no deeper", path=deep)
+                return encode(record)  # type: ignore[no-any-return]
+
+            return encode_bounded
+        return self._encoder(schema, **options)
+
+    def _encoder(self, schema: AvroSchema, **options: Any) -> Encoder:
         if options.get("reference_codec") or schema._use_reference_codec:  # type: ignore[attr-defined]
             return self._fastavro_encoder(schema)
         encode = schema.cavro.binary_encode
@@ -398,11 +524,12 @@ _LOGICAL_TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def find_invalid(schema: Any, value: Any, path: str = "$") -> tuple[str, str] | None:
+def find_invalid(schema: Any, value: Any, path: str = "$", *, within: Any = None) -> tuple[str, str] | None:
     """The first place where ``value`` does not fit ``schema`` (expanded Avro JSON), as
     ``(field path, reason)``, or None. Only called once a codec has refused a record,
-    to say where and why in the user's terms (fastavro names fields by record name)."""
-    named = _named_types(schema)
+    to say where and why in the user's terms (fastavro names fields by record name).
+    ``within``: the whole schema ``schema`` is a part of, whose named types it may use."""
+    named = _named_types(within if within is not None else schema)
     for full, definition in list(named.items()):  # a use may also say the short name
         named.setdefault(full.rpartition(".")[2], definition)
 
@@ -489,6 +616,65 @@ def find_invalid(schema: Any, value: Any, path: str = "$") -> tuple[str, str] | 
         return check(kind, v, where)
 
     return check(schema, value, path)
+
+
+def find_not_strict(schema: Any, value: Any, *, allow_default: bool = False) -> tuple[str, str] | None:
+    """The first record in ``value`` whose fields are not exactly its schema's, as
+    ``(field path, reason)``, or None: what fastavro's ``strict`` (and, with
+    ``allow_default``, ``strict_allow_default``) refuse, said with the field's path.
+    A union is entered through the first branch the value fits."""
+    named = _named_types(schema)
+    for full, definition in list(named.items()):
+        named.setdefault(full.rpartition(".")[2], definition)
+    option = "validate_strict_allow_default" if allow_default else "validate_strict"
+
+    def check(node: Any, v: Any, where: str) -> tuple[str, str] | None:
+        # walks the value, not the schema: a recursive type ends where the value does
+        if isinstance(node, str):
+            return check(named[node], v, where) if node in named else None
+        if isinstance(node, list):
+            for branch in node:
+                if find_invalid(branch, v, within=schema) is None:
+                    return check(branch, v, where)
+            return None
+        if not isinstance(node, dict):
+            return None
+        kind = node.get("type")
+        if kind in ("record", "error"):
+            if not isinstance(v, Mapping):
+                return None
+            fields = node.get("fields", [])
+            names = {f["name"] for f in fields}
+            extra = [k for k in v if k not in names]
+            if extra:
+                return f"{where}.{extra[0]}", f"field {extra[0]!r} is not in the {node.get('name')} schema ({option})"
+            for field in fields:
+                name = field["name"]
+                if name not in v:
+                    if allow_default and "default" in field:
+                        continue
+                    return f"{where}.{name}", f"field is missing from the record ({option})"
+                problem = check(field.get("type"), v[name], f"{where}.{name}")
+                if problem is not None:
+                    return problem
+            return None
+        if kind == "array":
+            for position, item in enumerate(v if isinstance(v, (list, tuple)) else ()):
+                problem = check(node.get("items"), item, f"{where}[{position}]")
+                if problem is not None:
+                    return problem
+            return None
+        if kind == "map":
+            for key, item in (v.items() if isinstance(v, Mapping) else ()):
+                problem = check(node.get("values"), item, f"{where}.{key}")
+                if problem is not None:
+                    return problem
+            return None
+        if isinstance(kind, (list, dict)) or (isinstance(kind, str) and kind in named):
+            return check(kind, v, where)
+        return None
+
+    return check(schema, value, "$")
 
 
 # -- logical types in Python, around a cavro schema without them -------------------------

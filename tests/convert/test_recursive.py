@@ -197,19 +197,17 @@ def long_list_file(lengths: list[int]) -> bytes:
     return b"Obj\x01" + meta + sync + _zigzag(len(lengths)) + blob(body) + sync
 
 
-def test_values_too_deep_to_convert_are_rejected_records():
-    import sys
+def test_avro_values_nested_beyond_the_limit_are_refused_before_decoding():
+    """fastavro and cavro recurse in C per level: 100,000 levels crash the process, so
+    the container's datums are walked first (serde.formats._avro_bounds)."""
+    from serde.formats._avro_bounds import MAX_VALUE_DEPTH
 
-    limit = sys.getrecursionlimit()
-    data = long_list_file([3, 1500, 4])
     assert read_avro(long_list_file([3, 30])) == [chain(3), chain(30)]  # the hand encoding is right
-    out = io.BytesIO()
-    report = serde.convert(io.BytesIO(data), out, from_format="avro", to_format="protobuf", on_error="skip")
-    assert (report.read, report.written, report.rejected) == (3, 2, 1)
-    assert report.errors == ["record 2: $: nested too deeply to convert (deeper than Python's recursion limit "
-                             f"of {limit} frames allows)"]
-    with pytest.raises(serde.RecordInvalid, match="record 2: \\$: nested too deeply to convert"):
-        convert(data, "avro", "csv")
+    assert read_avro(long_list_file([MAX_VALUE_DEPTH - 1])) == [chain(MAX_VALUE_DEPTH - 1)]
+    for depth in (MAX_VALUE_DEPTH + 1, 100_000):
+        data = long_list_file([3, depth, 4])
+        with pytest.raises(serde.DecodeError, match=f"record 2: .*nested more than {MAX_VALUE_DEPTH} levels deep"):
+            convert(data, "avro", "protobuf")
 
 
 def test_deep_ndjson_in_chunks_is_a_rejected_record():

@@ -78,9 +78,8 @@ def test_with_a_reader_schema_the_writers_bytes_are_checked():
     {"type": "array", "items": ["null", "int"]},  # a union's branch index is a byte
     {"type": "array", "items": {"type": "array", "items": "int"}},
     {"type": "array", "items": {"type": "fixed", "name": "One", "size": 1}},
-    {"type": "record", "name": "Node", "fields": [
-        {"name": "label", "type": "string"}, {"name": "children", "type": {"type": "array", "items": "Node"}}]},
-    {"type": "record", "name": "Loop", "fields": [{"name": "next", "type": ["null", "Loop"]}]},
+    {"type": "record", "name": "Flat", "fields": [{"name": "inner", "type": {
+        "type": "record", "name": "Inner", "fields": [{"name": "x", "type": "int"}]}}]},
     "null",
 ])
 def test_schemas_without_such_arrays_are_not_walked(schema):
@@ -89,10 +88,61 @@ def test_schemas_without_such_arrays_are_not_walked(schema):
     assert avro.decoder(parsed).__name__ != "decode_bounded"  # the codec's own decoder, unwrapped
 
 
-def test_the_interop_and_example_schemas_are_not_walked():
-    for path in ("schemas/avro/order.avsc", "schemas/avro/interop.avsc", "schemas/avro/tree.avsc", "schemas/avro/long-list.avsc"):
+def test_the_example_schema_is_not_walked_and_the_recursive_ones_are():
+    with open("schemas/avro/order.avsc") as f:
+        assert checker(json.load(f)) is None
+    for path in ("schemas/avro/interop.avsc", "schemas/avro/tree.avsc", "schemas/avro/long-list.avsc"):
         with open(path) as f:
-            assert checker(json.load(f)) is None
+            assert checker(json.load(f)) is not None, path  # for their depth
+
+
+NODE = {"type": "record", "name": "Node", "fields": [
+    {"name": "label", "type": "string"}, {"name": "children", "type": {"type": "array", "items": "Node"}}]}
+LOOP = {"type": "record", "name": "Loop", "fields": [{"name": "next", "type": ["null", "Loop"]}]}
+
+
+def _loop(depth: int) -> bytes:
+    return b"\x02" * (depth - 1) + b"\x00"  # depth Loop records: union branch 1, ..., then null
+
+
+def _tree(depth: int) -> bytes:
+    """A Node whose only child has one child ... ``depth`` Nodes deep."""
+    return (_bytes(b"n") + _long(1)) * (depth - 1) + _bytes(b"leaf") + b"\x00" + b"\x00" * (depth - 1)
+
+
+@pytest.mark.parametrize(("schema", "datum", "levels"), [
+    (LOOP, _loop, 1),   # a Loop record per level
+    (NODE, _tree, 2),   # a Node and its children array per level
+])
+def test_recursive_values_nested_beyond_the_limit_are_refused(schema, datum, levels):
+    """fastavro and cavro recurse in C per level: without the walk, 100,000 levels crash
+    the process (a segfault, not an exception)."""
+    from serde.formats._avro_bounds import MAX_VALUE_DEPTH
+
+    decode = avro.decoder(_schema(schema))
+    fits = MAX_VALUE_DEPTH // levels
+    value = decode(datum(fits))
+    for _ in range(fits - 1):  # the whole depth came back
+        value = value["next"] if schema is LOOP else value["children"][0]
+    for depth in (fits + 1, 100_000):
+        with pytest.raises(serde.DecodeError, match=f"nested more than {MAX_VALUE_DEPTH} levels deep") as caught:
+            decode(datum(depth))
+        assert caught.value.path.startswith("$.next.next" if schema is LOOP else "$.children[0].children[0]")
+
+
+def test_recursive_values_nested_beyond_the_limit_are_not_written():
+    from serde.formats._avro_bounds import MAX_VALUE_DEPTH
+    from serde.formats.avro import MAX_SCHEMA_DEPTH
+
+    encode = avro.encoder(_schema(LOOP))
+    value = None
+    for _ in range(MAX_VALUE_DEPTH):
+        value = {"next": value}
+    assert avro.decoder(_schema(LOOP))(encode(value)) == value
+    for _ in range(MAX_SCHEMA_DEPTH + 2):  # past the cycle's limit and the schema's own depth
+        value = {"next": value}
+    with pytest.raises(serde.RecordInvalid, match="nested more than"):
+        encode(value)
 
 
 @pytest.mark.parametrize(("schema", "datum", "path"), [
