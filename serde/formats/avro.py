@@ -426,19 +426,29 @@ class AvroFormat(Format):
                 use_fastavro = True
         if use_fastavro:
             return self._fastavro_decoder(schema, reader)
-        if reader is None and schema.logical:
-            def decode_error(exc: BaseException) -> DecodeError:
-                return DecodeError(f"invalid Avro data for schema {schema.record_name or 'value'}: {_reason(exc)}")
+        reference: list[Decoder] = []
 
+        def decode_failed(data: bytes, exc: BaseException) -> Any:
+            # cavro misreads valid data fastavro reads (an array or map block with a
+            # negated count and a byte size, as Java's blocking encoder writes); what
+            # cavro refuses goes to fastavro before it is called invalid
+            if not reference:
+                reference.append(self._fastavro_decoder(schema, reader))
+            try:
+                return reference[0](data)
+            except DecodeError:
+                raise DecodeError(f"invalid Avro data for schema {schema.record_name or 'value'}: {_reason(exc)}") from exc
+
+        if reader is None and schema.logical:
             # cavro's decode and the pass in one function (one Python frame per record)
-            return _bind(schema.logical[3], "_decode", _decode_plain=schema.logical[0].binary_decode, _decode_error=decode_error)  # type: ignore[no-any-return]
+            return _bind(schema.logical[3], "_decode", _decode_plain=schema.logical[0].binary_decode, _decode_failed=decode_failed)  # type: ignore[no-any-return]
         decode = codec.binary_decode
 
         def decode_record(data: bytes) -> Any:
             try:
                 return decode(data)
             except Exception as exc:  # noqa: BLE001 - translated, reader errors say "truncated" etc.
-                raise DecodeError(f"invalid Avro data for schema {schema.record_name or 'value'}: {_reason(exc)}") from exc
+                return decode_failed(data, exc)
 
         return decode_record
 
@@ -1044,7 +1054,7 @@ def _decode_code(plan: Any) -> tuple[Any, dict[str, Any]]:
         gen.decode("v0", plan, 2, "box[0]")
         gen.emit(2, "v0 = box[0]")
     gen.emit(1, "except Exception as exc:")
-    gen.emit(2, "raise _decode_error(exc) from exc")
+    gen.emit(2, "return _decode_failed(data, exc)")
     gen.emit(1, "return v0")
     return gen.compile("decode")
 

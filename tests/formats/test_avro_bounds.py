@@ -337,3 +337,20 @@ def test_a_block_of_values_that_take_no_bytes_cannot_claim_endless_records(tmp_p
     assert str(raised.value) == ("record 1: a block claims 1099511627776 records of a schema whose values take no "
                                  "bytes, more than the limit of 10000000 (max_items)")
     assert list(OcfRecords(io.BytesIO(_hostile_container("null", 3, b"")))) == [None] * 3
+
+
+@pytest.mark.parametrize("schema,datum,value", [
+    ({"type": "array", "items": "long"}, b"\x03\x04\x02\x04\x00", [1, 2]),
+    ({"type": "map", "values": "int"}, b"\x01\x06\x02a\x02\x00", {"a": 1}),
+    ({"type": "record", "name": "R", "fields": [  # with a logical type: cavro's decode and the Python pass
+        {"name": "d", "type": {"type": "int", "logicalType": "date"}},
+        {"name": "xs", "type": {"type": "array", "items": "long"}}]},
+     b"\x02\x03\x04\x02\x04\x00", {"d": __import__("datetime").date(1970, 1, 2), "xs": [1, 2]}),
+])
+def test_negated_block_counts_are_read_as_the_specification_says(schema, datum, value):
+    """A block may be written as -count then its byte size (Java's BlockingBinaryEncoder);
+    fastavro reads that, cavro does not, so what cavro refuses goes to fastavro."""
+    decode = avro.decoder(_schema(schema))
+    assert decode(datum) == value == fastavro.schemaless_reader(io.BytesIO(datum), fastavro.parse_schema(schema))
+    with pytest.raises(serde.DecodeError, match="truncated"):
+        decode(datum[:-2])
