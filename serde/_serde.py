@@ -118,6 +118,20 @@ def _refuse_rules(registered: RegisteredSchema, modes: frozenset[str], what: str
     )
 
 
+def _record_name(parsed: ParsedSchema | None) -> str | None:
+    """The name the record strategies use: the record's full name, and for an Avro
+    primitive its type name (``"int"``), as confluent-kafka names it."""
+    if parsed is None:
+        return None
+    if parsed.record_name is None and getattr(parsed, "schema_type", None) == "AVRO":
+        expanded = getattr(parsed, "expanded", None)
+        if isinstance(expanded, dict) and isinstance(expanded.get("type"), str):
+            return expanded["type"]  # type: ignore[no-any-return]
+        if isinstance(expanded, str):
+            return expanded
+    return parsed.record_name
+
+
 def _is_top_level_bytes(parsed: ParsedSchema) -> bool:
     """An Avro schema that is just ``bytes``: Confluent frames its value raw, without the
     Avro length prefix (confluent-kafka's AvroSerializer and Java's KafkaAvroSerializer)."""
@@ -243,7 +257,8 @@ class Serializer:
         if validate_strict or validate_strict_allow_default:
             self._encoder_options.update(strict=validate_strict, strict_allow_default=validate_strict_allow_default)
         self._parse_options = {k: v for k, v in format_options.items()
-                               if k in ("message", "record_type", "delimiter", "null_marker", "quotechar", "encoding")}
+                               if k in ("message", "record_type", "delimiter", "null_marker", "quotechar", "encoding",
+                                        "validate_formats")}
         self._encoder_options = {k: v for k, v in self._encoder_options.items() if k not in self._parse_options}
         self._schema_text = schema
         self._parsed: ParsedSchema | None = None
@@ -257,6 +272,10 @@ class Serializer:
             texts = {ref.name: ref.text for ref in self._import_refs}
             self._parsed = self._format.parse_schema(SchemaSource(schema, texts) if isinstance(schema, str) else schema,
                                                      **self._parse_options)
+            if not isinstance(schema, str) and self._parsed.record_name:
+                # a generated class names its message: the same one in the schema that
+                # use_schema_id / use_latest_version fetch, even when its file has several
+                self._parse_options.setdefault("message", self._parsed.record_name)
         elif schema is not None:
             self._parsed = self._parse(schema, self._references)
         self._by_target: dict[tuple[str, bool], tuple[bytes, Any]] = {}
@@ -276,7 +295,7 @@ class Serializer:
 
     def subject(self, topic: str, is_key: bool = False) -> str:
         """The subject this serializer uses for ``topic``."""
-        return self._strategy(topic, is_key, self._parsed.record_name if self._parsed is not None else None)
+        return self._strategy(topic, is_key, _record_name(self._parsed))
 
     def _register_imports(self, parsed: ParsedSchema) -> tuple[SchemaReference, ...]:
         """Register (or, with auto_register off, look up) each imported file; returns
@@ -448,7 +467,8 @@ class Deserializer:
         self._strategy: Any = None
         self._decoder_options = dict(format_options, validate=validate) if self._format.name == "json" else dict(format_options)
         # CSV cell syntax is part of the parsed schema, not of the decoder
-        self._parse_options = {k: self._decoder_options.pop(k) for k in ("delimiter", "null_marker", "quotechar")
+        self._parse_options = {k: self._decoder_options.pop(k) for k in ("delimiter", "null_marker", "quotechar",
+                                                                         "validate_formats")
                                if k in self._decoder_options}
         self._reader: ParsedSchema | None = None
         self._message_class: Any = None
@@ -460,9 +480,12 @@ class Deserializer:
             self._message_class = message
             self._decoder_options.pop("message", None)
         elif reader_schema is not None:
+            if not isinstance(reader_schema, str):
+                raise ConfigError(f"reader_schema must be schema text (or, for Avro and JSON, a dict), not {type(reader_schema).__name__}")
             refs = tuple(as_reference(r) for r in reader_references)
             resolved = self._registry.resolve_references(refs) if refs else {}
-            self._reader = self._format.parse_schema(SchemaSource(reader_schema, resolved))
+            formats = {k: v for k, v in self._parse_options.items() if k == "validate_formats"}
+            self._reader = self._format.parse_schema(SchemaSource(reader_schema, resolved), **formats)
         # Without the writer schema: a JSON document read with the schema given (as
         # confluent-kafka's JSONDeserializer with a schema), a Protobuf payload with the
         # class given. The registry is then never asked, so none is needed.

@@ -86,6 +86,10 @@ def _cavro_options() -> Any:
             coerce_int_to_float=True,
             invalid_value_include_array_index=True,
             invalid_value_include_map_key=True,
+            # fastavro's (and so confluent-kafka's) ways to choose a union branch:
+            # ("shop.B", {...}) and {"-type": "shop.B", ...}
+            allow_tuple_notation=True,
+            record_values_type_hint=True,
         )
     return _CAVRO_OPTIONS
 
@@ -264,6 +268,56 @@ def _is_recursive(schema: Any) -> bool:
     return uses(schema, None, frozenset(), set())
 
 
+_NUMERIC = frozenset({"int", "long", "float", "double"})
+
+
+def _has_ambiguous_union(schema: Any) -> bool:
+    """Whether a union in ``schema`` has two numeric branches, or two branches a dict fits
+    (records, maps): the unions where codecs may choose different branches."""
+    named = _named_types(schema)
+    for full, definition in list(named.items()):
+        named.setdefault(full.rpartition(".")[2], definition)
+    seen: set[int] = set()
+
+    def kind_of(node: Any) -> str | None:
+        while True:
+            if isinstance(node, str):
+                if node in named:
+                    node = named[node]
+                    continue
+                return "number" if node in _NUMERIC else node
+            if isinstance(node, dict):
+                kind = node.get("type")
+                if isinstance(kind, (dict, str)) and kind not in ("record", "error", "map", "enum", "fixed", "array"):
+                    node = kind
+                    continue
+                return "dict" if kind in ("record", "error", "map") else kind if isinstance(kind, str) else None
+            return None
+
+    def walk(node: Any) -> bool:
+        if isinstance(node, str):
+            definition = named.get(node)
+            return definition is not None and walk(definition)
+        if isinstance(node, list):
+            kinds = [kind_of(branch) for branch in node]
+            if kinds.count("number") > 1 or kinds.count("dict") > 1:
+                return True
+            return any(walk(branch) for branch in node)
+        if not isinstance(node, dict) or id(node) in seen:
+            return False
+        seen.add(id(node))
+        kind = node.get("type")
+        if kind in ("record", "error"):
+            return any(walk(f.get("type")) for f in node.get("fields", []) if isinstance(f, dict))
+        if kind == "array":
+            return walk(node.get("items"))
+        if kind == "map":
+            return walk(node.get("values"))
+        return isinstance(kind, (list, dict)) and walk(kind)
+
+    return walk(schema)
+
+
 def _too_deep(value: Any) -> str | None:
     """The path of a place in ``value`` nested deeper than a recursive type may go,
     found without recursion; None when there is none. Every container counts here, those
@@ -343,7 +397,7 @@ class AvroFormat(Format):
         if _is_recursive(schema.expanded):
             # a recursive type nests as deep as its value does, and both codecs recurse
             # in C per level: a linked list of 20,000 elements crashes the process
-            encode = self._encoder(schema, **options)
+            encode = self._union_faithful_encoder(schema, **options)
 
             def encode_bounded(record: Any) -> bytes:
                 deep = _too_deep(record)
@@ -353,7 +407,25 @@ class AvroFormat(Format):
                 return encode(record)  # type: ignore[no-any-return]
 
             return encode_bounded
-        return self._encoder(schema, **options)
+        return self._union_faithful_encoder(schema, **options)
+
+    def _union_faithful_encoder(self, schema: AvroSchema, **options: Any) -> Encoder:
+        """Where a union lets a value fit two branches (3 in ``["double", "long"]``, a dict
+        in two records), cavro and fastavro choose differently: fastavro prefers double to
+        float and the record with the most matching fields, cavro the first branch that
+        fits, so 1.1 became a float and a record's extra fields were dropped. fastavro's
+        choice is what confluent-kafka writes, so such schemas are written by fastavro,
+        after cavro has checked the record (fastavro writes an int of 2^31 unchecked)."""
+        encode = self._encoder(schema, **options)
+        if options.get("reference_codec") or schema._use_reference_codec or not _has_ambiguous_union(schema.expanded):  # type: ignore[attr-defined]
+            return encode
+        write = self._fastavro_encoder(schema)
+
+        def encode_as_fastavro_chooses(record: Any) -> bytes:
+            encode(record)  # raises RecordInvalid, with the field path, for what fits no branch
+            return write(record)
+
+        return encode_as_fastavro_chooses
 
     def _encoder(self, schema: AvroSchema, **options: Any) -> Encoder:
         if options.get("reference_codec") or schema._use_reference_codec:  # type: ignore[attr-defined]

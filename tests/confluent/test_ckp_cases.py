@@ -519,17 +519,11 @@ def test_avro_strict(client, case, option, fields, record, accepted):
 # -- test_avro.py: subject name strategies, union schemas, options --------------------------
 
 
-_PRIMITIVE_RECORD_NAME = pytest.mark.xfail(strict=True, reason=(
-    UNDOCUMENTED + "the record and topic_record strategies take a primitive schema's type as its record name in "
-    "CKP ('\"int\"' -> subject 'int' / 'test_subj-int'); serde raises ConfigError 'the record subject name "
-    "strategy needs a named schema'"))
-
-
 @pytest.mark.parametrize("strategy,schema,subject", [
     (record_subject_name_strategy, BASIC_AVSC, "python.test.basic"),
-    pytest.param(record_subject_name_strategy, '"int"', "int", marks=_PRIMITIVE_RECORD_NAME),
+    (record_subject_name_strategy, '"int"', "int"),
     (topic_record_subject_name_strategy, BASIC_AVSC, "test_subj-python.test.basic"),
-    pytest.param(topic_record_subject_name_strategy, '"int"', "test_subj-int", marks=_PRIMITIVE_RECORD_NAME),
+    (topic_record_subject_name_strategy, '"int"', "test_subj-int"),
     (None, BASIC_AVSC, "test_subj-value"),
 ], ids=["record", "record-primitive", "topic_record", "topic_record-primitive", "default"])
 def test_avro_subject_name_strategy(client, strategy, schema, subject):
@@ -583,8 +577,6 @@ def test_avro_serializer_config_invalid(client, option, value):
         serde.serializer("avro", '"string"', client, **{name: value})
 
 
-@pytest.mark.xfail(strict=True, reason=UNDOCUMENTED + "serde.deserializer('avro', reader_schema=1) raises a bare "
-                   "TypeError from json.loads (CKP: TypeError too), not a serde.SerdeError")
 def test_avro_deserializer_invalid_schema_type(client):
     """test_avro_deserializer_invalid_schema_type"""
     with pytest.raises(TypeError):
@@ -1303,7 +1295,7 @@ def test_protobuf_case(client, pb, case):
 
 
 _PROTO_ID_DIFFERENCE = (
-    UNDOCUMENTED + "on one registry serde's schema id is not CKP's: CKP registers a generated class's schema as "
+    "documented in README (Where serde still differs): on one registry serde's schema id is not CKP's: CKP registers a generated class's schema as "
     "its base64 FileDescriptorProto, serde as .proto text, so a registry that does not canonicalise (CKP's "
     "mock://) files them as two versions; and CKP's ProtobufDeserializer with that registry cannot parse "
     "the .proto text serde registered (it asks for fmt=serialized, which the mock ignores)")
@@ -1345,10 +1337,6 @@ def test_proto_guid_in_header(client, pb):
     assert serde.deserializer("protobuf", client)(theirs, ctx(headers=ckp_headers))["name"] == "Kafka"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    UNDOCUMENTED + "use_schema_id with a generated class whose file has several messages: serde re-parses the "
-    "registered schema without the class's message and raises ConfigError 'the Protobuf schema has 2 top-level "
-    "messages; choose one with message='"))
 def test_proto_use_schema_id(client, pb):
     """test_proto_use_schema_id_avoids_redundant_lookup_schema: the id CKP registered"""
     message = _author(pb)
