@@ -648,6 +648,17 @@ def _live(deleted: bool) -> str:
     return "" if deleted else " AND deleted = 0"
 
 
+
+def _incompatible(subject: str, messages: list[str]) -> IncompatibleSchemaError:
+    """Confluent's 409 for a schema that breaks the subject's compatibility level."""
+    return IncompatibleSchemaError(
+        f'Schema being registered is incompatible with an earlier schema for subject "{subject}",'
+        f" details: [{', '.join(messages)}]",
+        messages=messages,
+        status=409,
+        code=409,
+    )
+
 class Store:
     """Confluent registry semantics over one SQLite file (thread- and process-safe)."""
 
@@ -963,13 +974,7 @@ class Store:
             level = str(cfg.get("compatibilityLevel") or DEFAULT_COMPATIBILITY)
             messages = self._compat_messages(conn, subject, req, prep, level)
             if messages:
-                raise IncompatibleSchemaError(
-                    f'Schema being registered is incompatible with an earlier schema for subject "{subject}",'
-                    f" details: [{', '.join(messages)}]",
-                    messages=messages,
-                    status=409,
-                    code=409,
-                )
+                raise _incompatible(subject, messages)
         schema_id = self._schema_id(conn, req, prep)
         top = conn.execute("SELECT max(version) FROM versions WHERE subject = ?", (subject,)).fetchone()[0]
         next_version = (top or 0) + 1
@@ -1680,13 +1685,7 @@ class Store:
         level = str(cfg.get("compatibilityLevel") or DEFAULT_COMPATIBILITY)
         messages = self._compat_messages(conn, subject, req, prep, level)
         if messages:
-            raise IncompatibleSchemaError(
-                f'Schema being registered is incompatible with an earlier schema for subject "{subject}",'
-                f" details: [{', '.join(messages)}]",
-                messages=messages,
-                status=409,
-                code=409,
-            )
+            raise _incompatible(subject, messages)
 
     def _check_uniform_lifecycle(self, conn: sqlite3.Connection, request: AssociationRequest) -> None:
         """A resource's associations are all STRONG (topic-owned) or all WEAK (shared)."""
