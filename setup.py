@@ -1,9 +1,13 @@
-"""Builds serde's optional C transcoders (serde/_speedups.c); everything else is in pyproject.toml.
+"""Builds serde's optional C transcoders (serde/_speedups.c) and lists the packages; everything
+else is in pyproject.toml.
 
 The extension is optional: without a C compiler serde installs and works the same, its
 gateway routes just take the pure-Python path (benchmarks/README.md has the difference).
 """
-from setuptools import Extension, setup
+from setuptools import Extension, find_packages, setup
 
-setup(ext_modules=[Extension("serde._speedups", ["serde/_speedups.c"], optional=True,
+# The command line lives in cli/ in the repository but installs as serde_cli: a top-level
+# "cli" package would collide with any other distribution's "cli" in the same environment.
+setup(packages=[*find_packages(include=["serde", "serde.*"]), "serde_cli"], package_dir={"serde_cli": "cli"},
+      ext_modules=[Extension("serde._speedups", ["serde/_speedups.c"], optional=True,
                              extra_compile_args=["-O2", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-parameter"])])

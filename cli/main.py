@@ -15,17 +15,18 @@ import click
 
 import serde
 
-# name -> "module:attribute"; imported only when the command runs, so `serde --help`
-# stays fast and one command's heavy imports never slow another.
+# name -> "module:attribute" (a module of this package, which is cli/ in the repository and
+# serde_cli once installed); imported only when the command runs, so `serde --help` stays
+# fast and one command's heavy imports never slow another.
 _COMMANDS = {
-    "compat": "cli.compat:compat",
-    "convert": "cli.convert:convert",
-    "consume": "cli.kafka:consume",
-    "formats": "cli.main:formats",
-    "gateway": "cli.gateway:gateway",
-    "produce": "cli.kafka:produce",
-    "registry": "cli.registry:registry",
-    "schema": "cli.schema:schema",
+    "compat": "compat:compat",
+    "convert": "convert:convert",
+    "consume": "kafka:consume",
+    "formats": "main:formats",
+    "gateway": "gateway:gateway",
+    "produce": "kafka:produce",
+    "registry": "registry:registry",
+    "schema": "schema:schema",
 }
 
 
@@ -42,6 +43,7 @@ class _LazyGroup(click.Group):
         if target is None:
             return None
         module_name, _, attr = target.partition(":")
+        module_name = f"{__package__}.{module_name.removeprefix('cli.')}"
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
@@ -90,5 +92,5 @@ def main() -> None:  # pragma: no cover - the console script calls cli() directl
     sys.exit(cli())
 
 
-if __name__ == "__main__":  # python -m cli.main
+if __name__ == "__main__":  # python -m serde_cli.main (python -m cli.main in the repository)
     main()
