@@ -24,9 +24,11 @@ _COMMANDS = {
     "consume": "kafka:consume",
     "formats": "main:formats",
     "gateway": "gateway:gateway",
+    "local": "local:local",
     "produce": "kafka:produce",
     "registry": "registry:registry",
     "schema": "schema:schema",
+    "topics": "topics:topics",
 }
 
 
