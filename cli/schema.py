@@ -151,17 +151,40 @@ def derive(
         click.echo(from_model(model, to_type).rstrip("\n"))
 
 
+def _read_data(path: str) -> str:
+    """A data file's text; a byte that is not UTF-8 is reported with its line."""
+    from serde._chunked import utf8_problem
+
+    if path == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        try:
+            data = Path(path).read_bytes()
+        except OSError as exc:
+            raise click.BadParameter(f"cannot read data file {path}: {exc.strerror}") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        number = data.count(b"\n", 0, exc.start) + 1
+        problem = utf8_problem(data.split(b"\n")[number - 1]) or "not UTF-8 text"
+        raise click.UsageError(f"{path}: line {number}: {problem}") from None
+
+
 def _csv_rows(text: str, delimiter: str) -> Iterator[dict[str, Any]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
+    from serde.formats.csv import nest_columns
+
+    reader = csv.DictReader(io.StringIO(text.removeprefix("\ufeff"), newline=""), delimiter=delimiter, strict=True)
     if not reader.fieldnames:
         raise click.UsageError("the CSV data has no header row")
     if len(set(reader.fieldnames)) != len(reader.fieldnames):
         raise click.UsageError(f"the CSV header repeats a column name: {reader.fieldnames}")
+    # nested records written by `serde convert` come back as parent.child columns
+    nest = nest_columns(reader.fieldnames)
     try:
         for row in reader:
             if None in row:
                 raise click.UsageError(f"line {reader.line_num}: more values than header columns")
-            yield row
+            yield nest(row)
     except csv.Error as exc:
         raise click.UsageError(f"line {reader.line_num}: invalid CSV: {exc}") from None
 
@@ -216,7 +239,7 @@ def infer(
     fmt = _guess(data_file, data_format, _DATA_EXTENSIONS, "--format")
     if len(delimiter) != 1:
         raise click.BadParameter("must be one character", param_hint="--delimiter")
-    text = _read(data_file, "data file")
+    text = _read_data(data_file)
     rows = _csv_rows(text, delimiter) if fmt == "csv" else _json_rows(text)
     sample = list(itertools.islice(rows, limit))
     if not sample:

@@ -22,6 +22,29 @@ from ._errors import DecodeError, SerdeError
 CHUNK_BYTES = 1 << 20
 
 
+def utf8_problem(raw: bytes) -> str | None:
+    """Why one line of input is not UTF-8 text (None when it is): the byte and its column."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        column = len(raw[: exc.start].decode("utf-8", "replace")) + 1
+        return f"not UTF-8 text (byte 0x{raw[exc.start]:02x} at column {column})"
+    return None
+
+
+def decode_lines(chunk: bytes) -> tuple[str, dict[int, str]]:
+    """A chunk decoded line by line: its text (bad bytes replaced by U+FFFD) and, for
+    each line that is not UTF-8, its index in the chunk and the reason."""
+    bad: dict[int, str] = {}
+    parts = []
+    for index, line in enumerate(chunk.split(b"\n")):
+        problem = utf8_problem(line)
+        if problem is not None:
+            bad[index] = problem
+        parts.append(line.decode("utf-8", "replace"))
+    return "\n".join(parts), bad
+
+
 @dataclass
 class ChunkResult:
     payload: bytes  # the converted records, encoded (bare Avro datums for avro)
@@ -39,7 +62,8 @@ class Job:
     coerce: Callable[[Any, str], Any] | None
     stop_at_first_error: bool
     csv_schema: Any = None
-    csv_order: list[int] | None = None
+    csv_order: list[int | None] | None = None  # schema column -> header column (None: its default)
+    csv_width: int | None = None  # columns in the header, when it differs from the schema's
     avro_lane: Callable[[Any], Any] | None = None
     to_physical: Callable[[Any], Any] | None = None
     json_decode: Callable[[bytes], Any] | None = None
@@ -159,12 +183,11 @@ def _reject(job: Job, result: ChunkResult, error: SerdeError, raw: bytes | None)
 def _csv_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], None], result: ChunkResult,
                write_bytes: Callable[[bytes], Any]) -> None:
     schema = job.csv_schema
+    bad: dict[int, str] = {}
     try:
         text = chunk.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = first_line + chunk.count(b"\n", 0, exc.start)
-        _reject(job, result, DecodeError(f"not UTF-8 text: {exc.reason}", location=f"line {line}"), None)
-        return
+    except UnicodeDecodeError:
+        text, bad = decode_lines(chunk)  # the rows holding those lines are rejected, one by one
     # split on line feeds only: str.splitlines also breaks at U+2028, U+0085 and form
     # feeds, which the csv module keeps inside unquoted cells
     parts = text.split("\n")
@@ -189,13 +212,24 @@ def _csv_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], N
         except csv.Error as exc:
             number = reader.line_num
             raw = "".join(lines[previous:number]).encode()
+            error = DecodeError(f"malformed CSV: {exc}", location=f"line {base + number}")
+            if bad:
+                error, raw = _not_utf8(bad, chunk, previous, number, base) or (error, raw)
             previous = number
             result.read += 1
-            if _reject(job, result, DecodeError(f"malformed CSV: {exc}", location=f"line {base + number}"), raw):
+            if _reject(job, result, error, raw):
                 return
             continue
         number = reader.line_num
         raw_text = lines[previous] if number - previous == 1 else "".join(lines[previous:number])
+        if bad:
+            found = _not_utf8(bad, chunk, previous, number, base)
+            if found is not None:
+                previous = number
+                result.read += 1
+                if _reject(job, result, *found):
+                    return
+                continue
         previous = number
         if not row:
             if width != 1:
@@ -213,8 +247,9 @@ def _csv_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], N
             except (ValueError, TypeError, ArithmeticError, SerdeError):
                 pass  # the general way below converts it, or says what is wrong
         try:
-            if len(row) != (width if order is None else len(order)):
-                raise DecodeError(f"expected {width} columns, got {len(row)}")
+            expected = width if order is None else (job.csv_width or len(order))
+            if len(row) != expected:
+                raise DecodeError(f"expected {expected} columns, got {len(row)}")
             if order is not None:
                 from .formats.csv import reordered
 
@@ -234,6 +269,17 @@ def _csv_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], N
                 return
 
 
+def _not_utf8(bad: dict[int, str], chunk: bytes, start: int, stop: int,
+              base: int) -> tuple[DecodeError, bytes] | None:
+    """The error and raw bytes of a record (chunk lines start..stop) holding a line that is
+    not UTF-8, else None."""
+    first = next((i for i in range(start, stop) if i in bad), None)
+    if first is None:
+        return None
+    raw = b"\n".join(chunk.split(b"\n")[start:stop]).rstrip(b"\r")
+    return DecodeError(bad[first], location=f"line {base + first + 1}"), raw
+
+
 def _json_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], None], result: ChunkResult) -> None:
     import json
 
@@ -250,7 +296,12 @@ def _json_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], 
         try:
             try:
                 record = decode(line)
-            except json.JSONDecodeError as exc:
+            except (json.JSONDecodeError, SerdeError) as exc:
+                problem = utf8_problem(line)
+                if problem is not None:
+                    raise DecodeError(problem) from None
+                if isinstance(exc, SerdeError):
+                    raise
                 raise DecodeError(f"invalid JSON: {exc}") from None
             if coerce is not None:
                 record = coerce(record, "$")

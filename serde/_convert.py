@@ -248,11 +248,17 @@ class Reader:
             raw = line.rstrip(b"\r\n")
             try:
                 record = decode(raw) if decode is not None else json_loads(raw)
-            except json.JSONDecodeError as exc:
-                yield Item(f"line {number}", raw, None, DecodeError(f"invalid JSON: {exc}", location=f"line {number}"))
-                continue
-            except SerdeError as exc:
-                yield Item(f"line {number}", raw, None, exc.at(f"line {number}"))
+            except (json.JSONDecodeError, SerdeError) as exc:
+                from ._chunked import utf8_problem
+
+                problem = utf8_problem(raw)
+                if problem is not None:
+                    error: SerdeError = DecodeError(problem, location=f"line {number}")
+                elif isinstance(exc, SerdeError):
+                    error = exc.at(f"line {number}")
+                else:
+                    error = DecodeError(f"invalid JSON: {exc}", location=f"line {number}")
+                yield Item(f"line {number}", raw, None, error)
                 continue
             except RecursionError:
                 yield Item(f"line {number}", raw, None, _coerce.too_deep(DecodeError).at(f"line {number}"))
@@ -260,33 +266,41 @@ class Reader:
             yield Item(f"line {number}", raw, record, None)
 
     def _csv(self) -> Iterator[Item]:
-        text = io.TextIOWrapper(self.stream, encoding="utf-8", newline="")
-        try:
-            yield from self._csv_rows(text)
-        finally:
-            text.detach()  # the caller owns (and closes) the underlying stream
-
-    def _csv_rows(self, text: io.TextIOWrapper) -> Iterator[Item]:
         import csv as _csv
 
+        from ._chunked import utf8_problem
         from .formats.csv import CsvSchema
 
         delimiter = self._csv_options.get("delimiter", getattr(self.schema, "delimiter", ","))
         consumed: list[str] = []
+        not_utf8: list[tuple[int, str]] = []  # (line, reason) within the record being parsed
 
         def lines() -> Iterator[str]:
-            # keep the text of the record being parsed: it tells "" from null
-            for line in text:
-                consumed.append(line)
-                yield line
+            # each line decoded on its own, so a byte that is not UTF-8 is reported on its
+            # own line (a text wrapper decodes ahead, and fails lines before it); keep the
+            # text of the record being parsed: it tells "" from null
+            for number, line in enumerate(_text_lines(self.stream), 1):
+                try:
+                    text = line.decode("utf-8")
+                except UnicodeDecodeError:
+                    not_utf8.append((number, utf8_problem(line) or "not UTF-8 text"))
+                    text = line.decode("utf-8", "replace")
+                consumed.append(text)
+                yield text
 
         reader = _csv.reader(lines(), delimiter=delimiter, strict=True)
         try:
             header = next(reader)
         except StopIteration:
+            if self.schema is None:
+                raise DecodeError("the CSV input is empty: no header row names its columns") from None
             return
-        except (_csv.Error, UnicodeDecodeError) as exc:
+        except _csv.Error as exc:
+            if not_utf8:
+                raise DecodeError(f"line {not_utf8[0][0]}: {not_utf8[0][1]}") from None
             raise DecodeError(f"line 1: unreadable CSV header: {exc}") from None
+        if not_utf8:
+            raise DecodeError(f"line {not_utf8[0][0]}: {not_utf8[0][1]}")
         header = _clean_header(header)
         consumed.clear()
         schema = self.schema
@@ -294,7 +308,7 @@ class Reader:
             schema = get_format("csv").schema_for_columns(header, **self._csv_options)
             self.schema = schema
         assert isinstance(schema, CsvSchema)
-        order = _column_order(header, schema.header)
+        order = _column_order(header, schema)
         lane = schema.avro_lane_parser() if self.avro_lane and order is None else None
         if self.avro_lane:
             from ._avro_lane import typed_to_physical
@@ -307,13 +321,24 @@ class Reader:
                 row = next(reader)
             except StopIteration:
                 return
-            except (_csv.Error, UnicodeDecodeError) as exc:
+            except _csv.Error as exc:
                 location = f"line {reader.line_num}"
-                yield Item(location, None, None, DecodeError(f"malformed CSV: {exc}", location=location))
+                error = DecodeError(f"malformed CSV: {exc}", location=location)
+                if not_utf8:
+                    location = f"line {not_utf8[0][0]}"
+                    error = DecodeError(not_utf8[0][1], location=location)
+                    not_utf8.clear()
+                consumed.clear()
+                yield Item(location, None, None, error)
                 continue
             location = f"line {reader.line_num}"
             raw_text = "".join(consumed)
             consumed.clear()
+            if not_utf8:
+                location = f"line {not_utf8[0][0]}"
+                yield Item(location, None, None, DecodeError(not_utf8[0][1], location=location))
+                not_utf8.clear()
+                continue
             if not row:
                 if len(header) != 1:
                     continue  # a blank line between rows carries nothing
@@ -416,6 +441,19 @@ class Reader:
         return self._sized(read_length)
 
 
+def _text_lines(stream: BinaryIO) -> Iterator[bytes]:
+    """The lines of a byte stream as a text file opened with ``newline=""`` has them: ended
+    by LF, CR LF or a lone CR, each with its line end."""
+    for line in stream:
+        cr = line.find(b"\r")
+        if cr < 0 or cr == len(line) - 2 and line.endswith(b"\r\n"):
+            yield line
+            continue
+        import re
+
+        yield from (part for part in re.split(rb"(?<=\r)(?!\n)", line) if part)
+
+
 def _clean_header(header: list[str]) -> list[str]:
     """The header row without a UTF-8 byte-order mark; repeated names are an error (the
     later column would silently overwrite the earlier one)."""
@@ -428,16 +466,10 @@ def _clean_header(header: list[str]) -> list[str]:
     return header
 
 
-def _column_order(header: list[str], columns: list[str]) -> list[int] | None:
-    if header == columns:
-        return None
-    missing = [c for c in columns if c not in header]
-    if missing:
-        raise DecodeError(f"line 1: the CSV header lacks the schema's columns {', '.join(missing)}")
-    extra = [h for h in header if h not in columns]
-    if extra:
-        raise DecodeError(f"line 1: the CSV header has columns the schema does not know: {', '.join(extra)}")
-    return [header.index(c) for c in columns]
+def _column_order(header: list[str], schema: Any) -> list[int | None] | None:
+    from .formats.csv import column_order
+
+    return column_order(schema, header)
 
 
 # -- writers ------------------------------------------------------------------------------
@@ -713,7 +745,8 @@ def convert(
         options = csv_options if to_format == "csv" else {}
         if to_schema is not None:
             target_schema_parsed = parse_for(to_format, to_schema, message=to_message, **options)
-        elif to_format in ("avro", "protobuf", "csv") or (to_format == "json" and reader.schema is not None):
+        elif to_format in ("avro", "protobuf", "csv") or (to_format == "json" and (
+                reader.schema is not None or (from_format == "csv" and input_framing == "none"))):
             # Derive from the source; an untyped source (or a framed one, whose schema is
             # only known per record) is inferred from its first records.
             sample, items = _sampled(items, INFER_SAMPLE) if (reader.schema is None or input_framing != "none"
@@ -845,13 +878,18 @@ def _convert_chunked(in_stream: BinaryIO, reader: Reader, report: ConversionRepo
         if not header_bytes.strip():
             header: list[str] = []
         else:
+            for number, line in enumerate(header_bytes.split(b"\n"), 1):
+                problem = _chunked.utf8_problem(line)
+                if problem is not None:
+                    raise DecodeError(f"line {number}: {problem}")
             try:
                 header = next(_csv.reader(io.StringIO(header_bytes.decode("utf-8")), delimiter=schema.delimiter))  # type: ignore[union-attr]
-            except (_csv.Error, UnicodeDecodeError, StopIteration) as exc:
+            except (_csv.Error, StopIteration) as exc:
                 raise DecodeError(f"line 1: unreadable CSV header: {exc}") from None
             header = _clean_header(header)
         job.csv_schema = schema
-        job.csv_order = _column_order(header, schema.header) if header else None  # type: ignore[union-attr]
+        job.csv_order = _column_order(header, schema) if header else None
+        job.csv_width = len(header) if header else None
         first_line = 1 + header_bytes.count(b"\n")
         if avro_lane:
             from ._avro_lane import typed_to_physical

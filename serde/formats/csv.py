@@ -45,6 +45,8 @@ class Column:
     parse: Callable[[Any, str], Any]  # any value -> typed value, explaining errors (slow path)
     json_text: bool  # arrays/maps/unions travel as JSON text
     parse_text: Callable[[str], Any] = str  # cell text -> typed value, fast; errors re-run `parse`
+    has_default: bool = False  # the schema gives the field a default (used when a CSV lacks the column)
+    default: Any = None
 
 
 def _json_default(value: Any) -> Any:
@@ -128,9 +130,11 @@ def _columns(record: m.Record, prefix: tuple[str, ...] = ()) -> list[Column]:
         if isinstance(inner, m.Union_):
             # a union cell is JSON, so 5 and "5" stay apart: text is quoted there
             parse = _union_cell(_coerce.build(inner))
-            out.append(Column(".".join(path), path, inner, nullable, parse, True, lambda text, p=parse: p(text, "$")))
+            out.append(Column(".".join(path), path, inner, nullable, parse, True, lambda text, p=parse: p(text, "$"),
+                              f.has_default, f.default))
             continue
-        out.append(Column(".".join(path), path, inner, nullable, _coerce.build(inner), json_text, _coerce.text_parser(inner)))
+        out.append(Column(".".join(path), path, inner, nullable, _coerce.build(inner), json_text, _coerce.text_parser(inner),
+                          f.has_default, f.default))
     return out
 
 
@@ -183,14 +187,42 @@ def _fast_row_parser(columns: list[Column], null_marker: str,
     return namespace["parse_row"]  # type: ignore[no-any-return]
 
 
-def reordered(schema: "CsvSchema", row: Sequence[str], raw: str, order: list[int]) -> tuple[list[str], list[bool] | None]:
-    """A row whose header has the schema's columns in another order, in schema order,
-    with the quoting of its cells (to tell quoted null-marker text from a null)."""
+def reordered(schema: "CsvSchema", row: Sequence[str], raw: str,
+              order: list[int | None]) -> tuple[list[str], list[bool] | None]:
+    """A row whose header has the schema's columns in another order (or lacks columns
+    that have defaults: None in ``order``), in schema order, with the quoting of its
+    cells (to tell quoted null-marker text from a null)."""
     quoted = None
     if schema.quoted_null in raw and schema.null_marker in row:
         flags = quoted_flags(raw, schema.delimiter, schema.quotechar)
-        quoted = [flags[i] if i < len(flags) else False for i in order]
-    return [row[i] for i in order], quoted
+        quoted = [flags[i] if i is not None and i < len(flags) else False for i in order]
+    cells = []
+    for index, i in enumerate(order):
+        if i is not None:
+            cells.append(row[i])
+            continue
+        text, quote = schema.default_cell(index)
+        cells.append(text)
+        if quote:
+            quoted = quoted or [False] * len(order)
+            quoted[index] = True
+    return cells, quoted
+
+
+def column_order(schema: "CsvSchema", header: Sequence[str]) -> list[int | None] | None:
+    """Where each of the schema's columns is in ``header`` (None: absent, and taking the
+    schema's default), or None when the header is the schema's own."""
+    columns = schema.header
+    if list(header) == columns:
+        return None
+    missing = [c.name for c in schema.columns if c.name not in header and not (c.has_default or c.nullable)]
+    if missing:
+        raise DecodeError(f"line 1: the CSV header lacks the schema's columns {', '.join(missing)} "
+                          "(only columns with a default, or nullable ones, may be left out)")
+    extra = [h for h in header if h not in columns]
+    if extra:
+        raise DecodeError(f"line 1: the CSV header has columns the schema does not know: {', '.join(extra)}")
+    return [list(header).index(c) if c in header else None for c in columns]
 
 
 class CsvSchema(ParsedSchema):
@@ -221,6 +253,21 @@ class CsvSchema(ParsedSchema):
         self.null_marker = null_marker
         self.quotechar = quotechar
         self.quoted_null = quotechar + null_marker.replace(quotechar, quotechar * 2) + quotechar
+
+    def default_cell(self, index: int) -> tuple[str, bool]:
+        """The cell text (and whether it counts as quoted) of column ``index``'s default,
+        for input that lacks the column; a column without a default is nullable: null."""
+        column = self.columns[index]
+        if not column.has_default or column.default is None:
+            return self.null_marker, False
+        default = column.default
+        if isinstance(column.type, m.Union_):
+            return _json_cell(default), True
+        if column.json_text and not isinstance(default, str):
+            return _json_cell(default), True
+        if column.type == m.Scalar(m.BYTES) and isinstance(default, str):
+            default = default.encode("latin-1")  # an Avro bytes default: one code point per byte
+        return format_cell(default, self.null_marker), True
 
     # -- rows <-> records ----------------------------------------------------------------
     def row_to_record(self, row: Sequence[str], raw: str | None = None, quoted: list[bool] | None = None) -> dict[str, Any]:
@@ -365,6 +412,36 @@ def quoted_flags(raw: str, delimiter: str, quotechar: str) -> list[bool]:
 
 def _is_text(t: m.Type) -> bool:
     return isinstance(t, m.Scalar) and t.kind in (m.STRING, m.ANY)
+
+
+def _nestable(header: Sequence[str]) -> bool:
+    paths = [h.split(".") for h in header]
+    prefixes = {tuple(p[:i]) for p in paths for i in range(1, len(p))}
+    return bool(prefixes) and not any(tuple(p) in prefixes for p in paths) and not any("" in p for p in paths)
+
+
+def nest_columns(header: Sequence[str]) -> Callable[[Mapping[str, Any]], dict[str, Any]]:
+    """A function turning a row keyed by column names into its record, with dotted column
+    names (``shipping.city``, as serde writes nested records) nested again, by the same
+    rule as :func:`untyped_model`; rows of a header without nesting come back as they are."""
+    if not _nestable(header):
+        return dict
+    paths = {h: h.split(".") for h in header}
+
+    def nest(row: Mapping[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in row.items():
+            path = paths.get(key) if isinstance(key, str) else None
+            if path is None:
+                out[key] = value
+                continue
+            node = out
+            for part in path[:-1]:
+                node = node.setdefault(part, {})
+            node[path[-1]] = value
+        return out
+
+    return nest
 
 
 def untyped_model(header: Sequence[str], name: str = "Row") -> m.Record:

@@ -4,7 +4,8 @@ Rules (docs/schema-translation.md):
 
 - *Text* (CSV, or any sample whose values are all strings): a value is read as the
   narrowest of boolean (``true``/``false``, any case), int64 (no leading zeros but
-  ``0``: ``02134`` stays text), float64 (or a decimal with ``decimals=True``: precision and scale from the
+  ``0``: ``02134`` stays text), an array or object written as JSON text (as serde writes
+  them in CSV cells; typed as JSON values are), float64 (or a decimal with ``decimals=True``: precision and scale from the
   widest value), timestamp (ISO-8601 date and time; micros when any value has more than
   3 fraction digits), date (``YYYY-MM-DD``), time (``HH:MM[:SS[.fff]]``), uuid, else
   string. A column whose values disagree becomes the common wider type (int64 + float64 →
@@ -114,7 +115,7 @@ class _Inferrer:
         if isinstance(v, str):
             if self.text and v in self.null_markers:
                 return m.Optional(_UNKNOWN)
-            return self.string(v)
+            return self.string(v, hint)
         if isinstance(v, bool):
             return m.Scalar(m.BOOLEAN)
         if isinstance(v, int):
@@ -146,8 +147,13 @@ class _Inferrer:
             out = self.merge(out, t)
         return out
 
-    def string(self, s: str) -> m.Type:
+    def string(self, s: str, hint: str = "Item") -> m.Type:
         if self.text:
+            if s[:1] in ("[", "{") and s[-1:] in ("]", "}"):
+                # an array, map or record written as JSON text (how serde writes them in CSV)
+                structured = _json_structure(s)
+                if structured is not None:
+                    return _Inferrer(False, self.null_markers, self.decimals).value(structured, hint)
             lowered = s.lower()
             if lowered in ("true", "false"):
                 return m.Scalar(m.BOOLEAN)
@@ -253,6 +259,17 @@ class _Inferrer:
             else:
                 members.append(new)
         return members[0] if len(members) == 1 else m.Union_(tuple(members))
+
+
+def _json_structure(s: str) -> list[Any] | dict[str, Any] | None:
+    """The array or object a text cell holds as JSON, else None."""
+    import json
+
+    try:
+        value = json.loads(s)
+    except ValueError:
+        return None
+    return value if isinstance(value, (list, dict)) else None
 
 
 def _family(t: m.Type) -> str:
