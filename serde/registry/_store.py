@@ -32,7 +32,7 @@ import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from serde._errors import (
@@ -52,6 +52,9 @@ DEFAULT_COMPATIBILITY = "BACKWARD"
 DEFAULT_MODE = "READWRITE"
 _GLOBAL = "\x00global"  # config/mode key of the global scope; subjects cannot hold control chars
 _MAX_VERSION = 2**31 - 1
+# The canonical forms and fingerprints rows were stored with: bump it when ``canonical`` or
+# ``_fingerprint`` changes, and ``Store`` re-hashes an older database when it opens it.
+CANONICAL_VERSION = "2"
 _GUID_NAMESPACE = uuid.UUID("6f2a3c1e-4d7b-4f0a-9a51-5e7d2c9b8a10")
 _CONFIG_KEYS = (
     "compatibilityLevel",
@@ -162,8 +165,8 @@ class SchemaRequest:
             schema=schema,
             schema_type=schema_type.upper(),
             references=out_refs,
-            metadata=body.get("metadata") or None,
-            rule_set=body.get("ruleSet") or None,
+            metadata=normalize_metadata(body.get("metadata")),
+            rule_set=normalize_rule_set(body.get("ruleSet")),
             id=sid,
             version=version,
         )
@@ -209,7 +212,8 @@ def _avro_normalize(node: Any, namespace: str | None) -> Any:
             continue
         value = node[key]
         if key == "type":
-            value = _avro_normalize(value, ns)
+            if value not in ("record", "error", "enum", "fixed", "array", "map"):
+                value = _avro_normalize(value, ns)
         elif key == "fields" and isinstance(value, list):
             value = [_avro_normalize_field(f, ns) for f in value]
         elif key in ("items", "values"):
@@ -238,21 +242,275 @@ def _avro_normalize_field(f: Any, ns: str | None) -> Any:
     return out
 
 
-def canonical(schema_type: str, text: str, normalize: bool = False) -> str:
-    """The text whose hash decides id reuse (raises ValueError when not parseable)."""
+def canonical(
+    schema_type: str,
+    text: str,
+    normalize: bool = False,
+    refs: Sequence[tuple[str, str]] = (),
+    *,
+    new: bool = False,
+) -> str:
+    """The text whose hash decides id reuse (raises ValueError when not parseable).
+
+    Avro is Confluent's ``canonicalString()`` (``serde.registry._avro``): ``refs`` are the
+    (name, text) of the references, dependencies first; ``new`` parses as Confluent parses a
+    schema being registered (strict names, defaults validated).
+    """
     if schema_type == "AVRO":
-        obj = json.loads(text)
+        from serde.registry._avro import canonical_string
+
+        ref_texts = [t for _n, t in refs]
         if normalize:
-            obj = _avro_normalize(obj, None)
-        return _compact(obj)
+            text = _compact(_avro_normalize(json.loads(text), None))
+        return canonical_string(text, ref_texts, validate_defaults=new, strict_names=new)
     if schema_type == "JSON":
         return _compact(json.loads(text), sort_keys=normalize)
     return " ".join(text.split())
 
 
 def _fingerprint(schema_type: str, canon: str, refs: Sequence[Mapping[str, Any]], metadata: Any, rule_set: Any) -> str:
+    """What decides "the same schema" (Confluent's MD5): canonical text, references, and the
+    contract as Confluent holds it (an empty metadata or rule set counts as none)."""
+    metadata, rule_set = metadata or None, rule_set or None
     payload = _compact([schema_type, canon, [[r["name"], r["subject"], r["version"]] for r in refs], metadata, rule_set], True)
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+# --------------------------------------------------------------------------- data contracts
+#
+# ``metadata`` and ``ruleSet`` as Confluent's entities hold them (``Metadata``, ``Rule``,
+# ``RuleSet``): metadata keys, tags and ``sensitive`` sorted; a rule's ``kind`` defaults to
+# TRANSFORM and its ``mode`` to WRITEREAD, its tags and params sorted; empty parts dropped. So
+# two requests Confluent treats as the same contract get the same fingerprint (and id).
+
+CONFLUENT_VERSION = "confluent:version"
+RULE_KINDS = ("TRANSFORM", "CONDITION")
+RULE_MODES = ("UPGRADE", "DOWNGRADE", "UPDOWN", "WRITE", "READ", "WRITEREAD")
+RULE_PHASES = ("migrationRules", "domainRules", "encodingRules")
+ENABLE_AT = ("ALL", "CLIENT", "GATEWAY", "SERVER", "NONE")
+_RULE_NAME_MAX = 256
+_CONTRACT_KEYS = ("defaultMetadata", "overrideMetadata", "defaultRuleSet", "overrideRuleSet")
+
+
+def _unprocessable(what: str, detail: str) -> RegistryError:
+    """A body Jackson cannot map onto Confluent's entity (HTTP 422)."""
+    return api_error(422, f"Unprocessable {what}: {detail}")
+
+
+def _java_text(value: Any, what: str) -> str:
+    """A JSON scalar as Jackson coerces it into a Java String."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        from serde.registry._avro import java_json
+
+        return java_json(value).strip('"')
+    raise _unprocessable(what, f"expected a string, got {_compact(value)}")
+
+
+def _text_set(value: Any, what: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        value = [value]  # Jackson accepts a single value for a set
+    if not isinstance(value, list):
+        raise _unprocessable(what, f"expected a list of strings, got {_compact(value)}")
+    return sorted({_java_text(v, what) for v in value if v is not None})
+
+
+def normalize_metadata(metadata: Any) -> dict[str, Any] | None:
+    """``Metadata`` as Confluent holds it; None when absent (``{}``, empty, has none's MD5)."""
+    if metadata is None:
+        return None
+    if not isinstance(metadata, dict):
+        raise _unprocessable("metadata", f"expected an object, got {_compact(metadata)}")
+    out: dict[str, Any] = {}
+    tags = metadata.get("tags")
+    if tags is not None:
+        if not isinstance(tags, dict):
+            raise _unprocessable("metadata", "tags must map a path to a list of tags")
+        norm_tags = {str(k): _text_set(v, "metadata tags") for k, v in sorted(tags.items())}
+        if norm_tags:
+            out["tags"] = norm_tags
+    props = metadata.get("properties")
+    if props is not None:
+        if not isinstance(props, dict):
+            raise _unprocessable("metadata", "properties must map strings to strings")
+        norm_props = {str(k): _java_text(v, "metadata properties") for k, v in sorted(props.items()) if v is not None}
+        if norm_props:
+            out["properties"] = norm_props
+    sensitive = _text_set(metadata.get("sensitive"), "metadata sensitive")
+    if sensitive:
+        out["sensitive"] = sensitive
+    return out  # {} when given empty: it still stops the previous version's from carrying over
+
+
+def _normalize_rule(rule: Any) -> dict[str, Any]:
+    if not isinstance(rule, dict):
+        raise _unprocessable("ruleSet", f"a rule must be an object, got {_compact(rule)}")
+    out: dict[str, Any] = {}
+    for key in ("name", "doc"):
+        if rule.get(key) is not None:
+            out[key] = _java_text(rule[key], f"rule {key}")
+    for key, allowed, default in (("kind", RULE_KINDS, "TRANSFORM"), ("mode", RULE_MODES, "WRITEREAD")):
+        value = rule.get(key)
+        if value is None:
+            value = default
+        if value not in allowed:
+            raise _unprocessable("ruleSet", f"rule {key} {_compact(value)} is not one of {', '.join(allowed)}")
+        out[key] = value
+    if rule.get("type") is not None:
+        out["type"] = _java_text(rule["type"], "rule type")
+    tags = _text_set(rule.get("tags"), "rule tags")
+    if tags:
+        out["tags"] = tags
+    params = rule.get("params")
+    if params is not None:
+        if not isinstance(params, dict):
+            raise _unprocessable("ruleSet", "rule params must map strings to strings")
+        norm = {str(k): _java_text(v, "rule params") for k, v in sorted(params.items()) if v is not None}
+        if norm:
+            out["params"] = norm
+    for key in ("expr", "onSuccess", "onFailure"):
+        if rule.get(key) is not None:
+            out[key] = _java_text(rule[key], f"rule {key}")
+    disabled = rule.get("disabled", False)
+    if disabled is None:
+        disabled = False
+    if not isinstance(disabled, bool):
+        raise _unprocessable("ruleSet", "rule disabled must be a boolean")
+    out["disabled"] = disabled
+    return out
+
+
+def normalize_rule_set(rule_set: Any) -> dict[str, Any] | None:
+    """``RuleSet`` as Confluent holds it; None when absent (``{}`` has none's MD5)."""
+    if rule_set is None:
+        return None
+    if not isinstance(rule_set, dict):
+        raise _unprocessable("ruleSet", f"expected an object, got {_compact(rule_set)}")
+    out: dict[str, Any] = {}
+    for phase in RULE_PHASES:
+        rules = rule_set.get(phase)
+        if rules is None:
+            continue
+        if not isinstance(rules, list):
+            raise _unprocessable("ruleSet", f"{phase} must be a list of rules")
+        if rules:
+            out[phase] = [_normalize_rule(r) for r in rules]
+    enable_at = rule_set.get("enableAt")
+    if enable_at is not None:
+        if enable_at not in ENABLE_AT:
+            raise _unprocessable("ruleSet", f"enableAt {_compact(enable_at)} is not one of {', '.join(ENABLE_AT)}")
+        out["enableAt"] = enable_at
+    return out
+
+
+def _invalid_rule_set(message: str) -> RegistryError:
+    return api_error(42210, f"Invalid rule set: {message}")
+
+
+def validate_rule_set(rule_set: Mapping[str, Any] | None) -> None:
+    """``RuleSet.validate()``: 42210 for a bad name, a duplicate name, no type, a mode
+    not allowed in its phase, or two actions on a rule that is not WRITEREAD or UPDOWN."""
+    if not rule_set:
+        return
+    names: set[str] = set()
+    for phase in RULE_PHASES:
+        for rule in rule_set.get(phase) or ():
+            name = rule.get("name")
+            if name in names:
+                raise _invalid_rule_set(f"Found rule with duplicate name '{name}'")
+            if name is None:
+                raise _invalid_rule_set("Missing rule name")
+            names.add(name)
+            if not name:
+                raise _invalid_rule_set("Empty rule name")
+            if len(name) > _RULE_NAME_MAX:
+                raise _invalid_rule_set("Rule name too long")
+            if not (name[0].isalpha() or name[0] == "_"):
+                raise _invalid_rule_set(f"Illegal initial character in rule name: {name}")
+            if not all(c.isalnum() or c in "_-" for c in name[1:]):
+                raise _invalid_rule_set(f"Illegal character in rule name: {name}")
+            if rule.get("type") is None:
+                raise _invalid_rule_set("Missing rule type")
+            mode = rule["mode"]
+            for action in (rule.get("onSuccess"), rule.get("onFailure")):
+                if action is not None and "," in action and mode not in ("WRITEREAD", "UPDOWN"):
+                    raise _invalid_rule_set("Multiple actions only valid with WRITEREAD and UPDOWN")
+            if phase == "migrationRules" and mode not in ("UPGRADE", "DOWNGRADE", "UPDOWN"):
+                raise _invalid_rule_set("Migration rules can only be UPGRADE, DOWNGRADE, UPDOWN")
+            if phase == "domainRules" and mode not in ("WRITE", "READ", "WRITEREAD"):
+                raise _invalid_rule_set("Domain rules can only be WRITE, READ, WRITEREAD")
+            if phase == "encodingRules" and mode not in ("WRITE", "READ", "WRITEREAD"):
+                raise _invalid_rule_set("Encoding rules can only be WRITE, READ, WRITEREAD")
+
+
+def merge_metadata(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``Metadata.mergeMetadata``: tags and properties key by key (``new`` wins), ``sensitive`` a union."""
+    if old is None:
+        return dict(new) if new is not None else None
+    if new is None:
+        return dict(old)
+    out: dict[str, Any] = {}
+    for key in ("tags", "properties"):
+        merged = {**(old.get(key) or {}), **(new.get(key) or {})}
+        if merged:
+            out[key] = dict(sorted(merged.items()))
+    sensitive = sorted(set(old.get("sensitive") or ()) | set(new.get("sensitive") or ()))
+    if sensitive:
+        out["sensitive"] = sensitive
+    return out or None
+
+
+def merge_rule_sets(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``RuleSet.mergeRuleSets``: per phase, an old rule named like a new one is dropped and the
+    new rules follow the remaining old ones; ``enableAt`` is the newest one set."""
+    if old is None:
+        return dict(new) if new is not None else None
+    if new is None:
+        return dict(old)
+    out: dict[str, Any] = {}
+    for phase in RULE_PHASES:
+        old_rules, new_rules = list(old.get(phase) or ()), list(new.get(phase) or ())
+        if not old_rules or not new_rules:
+            merged = new_rules or old_rules
+        else:
+            names = {r.get("name") for r in new_rules}
+            merged = [r for r in old_rules if r.get("name") not in names] + new_rules
+        if merged:
+            out[phase] = merged
+    enable_at = new.get("enableAt") or old.get("enableAt")
+    if enable_at:
+        out["enableAt"] = enable_at
+    return out or None
+
+
+def _without_version(metadata: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """``Metadata.removeConfluentVersion`` (an emptied metadata stays, as an empty one)."""
+    if metadata is None:
+        return None
+    props = {k: v for k, v in (metadata.get("properties") or {}).items() if k != CONFLUENT_VERSION}
+    out = {k: v for k, v in metadata.items() if k != "properties"}
+    if props:
+        out["properties"] = props
+    return out
+
+
+def _confluent_version(metadata: Mapping[str, Any] | None) -> str | None:
+    return ((metadata or {}).get("properties") or {}).get(CONFLUENT_VERSION)
+
+
+def _version_number(metadata: Mapping[str, Any] | None) -> int | None:
+    """``Metadata.getConfluentVersionNumber``: the property as an int, None if absent or not one."""
+    try:
+        return int(str(_confluent_version(metadata)))
+    except ValueError:
+        return None
 
 
 # --------------------------------------------------------------------------- validation
@@ -281,15 +539,10 @@ def _decode_proto_descriptor(text: str) -> bytes | None:
 
 def validate_schema(schema_type: str, text: str, refs: Sequence[tuple[str, str]]) -> None:
     """Raise 42201 when ``text`` is not a valid schema; ``refs`` is (name, text) in dependency order."""
-    if schema_type == "AVRO":
-        import fastavro
-
-        named: dict[str, Any] = {}
+    if schema_type == "AVRO":  # parsed as Confluent parses a new schema: strict names, defaults
         try:
-            for _name, rtext in refs:
-                fastavro.parse_schema(json.loads(rtext), named_schemas=named, _write_hint=False)
-            fastavro.parse_schema(json.loads(text), named_schemas=named, _write_hint=False)
-        except Exception as exc:  # fastavro raises several unrelated classes
+            canonical("AVRO", text, refs=refs, new=True)
+        except (ValueError, RecursionError) as exc:
             raise api_error(42201, f"Invalid schema: {exc}") from exc
     elif schema_type == "JSON":
         try:
@@ -303,6 +556,8 @@ def validate_schema(schema_type: str, text: str, refs: Sequence[tuple[str, str]]
         except ImportError:  # pragma: no cover - optional speed-up only
             return
         if isinstance(obj, dict):
+            if "$schema" not in obj:  # Confluent's default dialect is draft-07, not 2020-12
+                obj = {**obj, "$schema": "http://json-schema.org/draft-07/schema#"}
             try:
                 jsonschema_rs.meta.validate(obj)
             except jsonschema_rs.ValidationError as exc:
@@ -675,9 +930,47 @@ class Store:
                 for stmt in _DDL.strip().split(";"):
                     if stmt.strip():
                         conn.execute(stmt)
+                self._migrate(conn)
         except (sqlite3.Error, OSError) as exc:
             # e.g. a path that names some other file: say so, not sqlite's traceback
             raise RegistryError(f"cannot open the registry database {self.path}: {exc}", code=50001) from exc
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        """Bring the rows of an older database to today's canonical forms, in place.
+
+        When ``CANONICAL_VERSION`` changes (Avro became Confluent's ``canonicalString()``,
+        metadata and rule sets are held as Confluent holds them), every schema's stored text
+        (Avro), contract and fingerprints are recomputed, so re-registering a schema still finds
+        its id and version. Ids, versions and GUIDs stay. A row that no longer parses keeps its old
+        fingerprint.
+        """
+        row = conn.execute("SELECT value FROM meta WHERE key = 'canonical_version'").fetchone()
+        if row is not None and row[0] == CANONICAL_VERSION:
+            return
+        rows = conn.execute("SELECT id, schema_type, schema, refs, metadata, rule_set FROM schemas ORDER BY id").fetchall()
+        for sid, stype, text, refs_text, md, rs in rows:
+            try:
+                refs = json.loads(refs_text)
+                ordered = self._ref_texts(conn, refs)[1]
+                metadata = normalize_metadata(json.loads(md)) if md else None
+                rule_set = normalize_rule_set(json.loads(rs)) if rs else None
+                canon = canonical(stype, text, refs=ordered)
+                norm = canonical(stype, text, normalize=True, refs=ordered)
+            except Exception:  # noqa: BLE001 - an unparseable old row is left as it was
+                continue
+            sorted_refs = sorted(refs, key=lambda r: (r["name"], r["subject"], r["version"]))
+            conn.execute(
+                "UPDATE schemas SET schema = ?, metadata = ?, rule_set = ?, hash = ?, norm_hash = ? WHERE id = ?",
+                (
+                    canon if stype == "AVRO" else text,
+                    _compact(metadata) if metadata else None,
+                    _compact(rule_set) if rule_set else None,
+                    _fingerprint(stype, canon, refs, metadata, rule_set),
+                    _fingerprint(stype, norm, sorted_refs, metadata, rule_set),
+                    sid,
+                ),
+            )
+        conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('canonical_version', ?)", (CANONICAL_VERSION,))
 
     # ---------------------------------------------------------------- connections
 
@@ -873,12 +1166,14 @@ class Store:
         if normalize:
             refs = sorted({(r["name"], r["subject"], r["version"]) for r in refs})
             refs = [{"name": n, "subject": s, "version": v} for n, s, v in refs]
-        if validate:
+        if validate and req.schema_type != "AVRO":  # Avro is validated by canonical(new=True)
             validate_schema(req.schema_type, req.schema, ordered)
+        elif req.schema_type == "JSON":  # a lookup loads the schema too: invalid is 42201
+            validate_schema("JSON", req.schema, ordered)
         try:
-            canon = canonical(req.schema_type, req.schema)
-            norm = canonical(req.schema_type, req.schema, normalize=True)
-        except ValueError as exc:
+            canon = canonical(req.schema_type, req.schema, refs=ordered, new=validate)
+            norm = canonical(req.schema_type, req.schema, normalize=True, refs=ordered)
+        except (ValueError, RecursionError) as exc:
             raise api_error(42201, f"Invalid schema: {exc}") from exc
         if req.schema_type == "PROTOBUF":
             stored = req.schema  # kept as given (no canonical .proto renderer yet)
@@ -887,6 +1182,8 @@ class Store:
         sorted_refs = sorted(refs, key=lambda r: (r["name"], r["subject"], r["version"]))
         return {
             "text": stored,
+            "canon": canon,
+            "norm": norm,
             "refs": refs,
             "ref_texts": dict(ordered),
             "hash": _fingerprint(req.schema_type, norm if normalize else canon, refs, req.metadata, req.rule_set),
@@ -938,6 +1235,7 @@ class Store:
         force: bool = False,
     ) -> dict[str, Any]:
         """Register ``req`` under ``subject``: ``{"id", "version", "guid", ...}``."""
+        validate_rule_set(req.rule_set)
         check_subject(subject)
         with self._write() as conn:
             return self._register(conn, subject, req, normalize=normalize, force=force)
@@ -945,6 +1243,7 @@ class Store:
     def _register(
         self, conn: sqlite3.Connection, subject: str, req: SchemaRequest, *, normalize: bool, force: bool
     ) -> dict[str, Any]:
+        validate_rule_set(req.rule_set)
         mode = self._check_writable(conn, subject)
         for ref in req.references:  # a topic-owned subject cannot be a reference target
             if self._associations(conn, "subject = ? AND lifecycle = 'STRONG'", (ref["subject"],)):
@@ -957,16 +1256,25 @@ class Store:
         cfg = self._effective_config(conn, subject)
         normalize = normalize or bool(cfg.get("normalize"))
         prep = self._prepare(conn, req, normalize, validate=not importing)
-        # the same schema already registered (live) under the subject?
-        column = "norm_hash" if normalize else "hash"
-        key = prep["norm_hash"] if normalize else prep["hash"]
-        row = conn.execute(
-            f"SELECT v.version, v.schema_id FROM versions v JOIN schemas s ON s.id = v.schema_id"
-            f" WHERE v.subject = ? AND v.deleted = 0 AND s.{column} = ? ORDER BY v.version DESC LIMIT 1",
-            (subject, key),
-        ).fetchone()
-        if row is not None:
-            version, sid = row
+        if not importing:
+            contract = self._contract_config(conn, subject)
+            if not any(contract.values()):  # registerOrForward: the request as sent, already there?
+                found = self._find_under_subject(conn, subject, req, prep, normalize, deleted=False)
+                if found is not None:
+                    return self._registered(conn, found[1], subject, found[0])
+            # maybePopulateFromPrevious: the previous version's contract, then defaults/overrides
+            rows = self._versions(conn, subject, deleted=True)
+            live = [r for r in rows if not r[2]]
+            prev = self._schema_row(conn, live[-1][1]) if live else None
+            new_version = (rows[-1][0] if rows else 0) + 1
+            req = self._with_contract(req, contract, prev, new_version)
+            prep = self._rehash(req, prep, normalize)
+        # the same schema (and contract) already registered (live) under the subject?
+        found = self._find_under_subject(
+            conn, subject, req, prep, normalize, deleted=False, scan=not importing and req.version is None
+        )
+        if found is not None:
+            version, sid = found
             if req.id is not None and req.id != sid:
                 raise api_error(42207, f"Overwrite new schema with id {req.id} is not permitted.")
             return self._registered(conn, sid, subject, version)
@@ -1047,23 +1355,115 @@ class Store:
         with self._read() as conn:
             cfg = self._effective_config(conn, subject)
             normalize = normalize or bool(cfg.get("normalize"))
+            prep = self._prepare(conn, req, normalize, validate=False)  # unparseable: 42201 first
+            found = self._find_under_subject(conn, subject, req, prep, normalize, deleted)
+            if found is None:  # retried with the contract registering would give it
+                live = self._versions(conn, subject, deleted=False)
+                if live:
+                    prev = self._schema_row(conn, live[-1][1])
+                    merged = self._with_contract(req, self._contract_config(conn, subject), prev, None)
+                    if _compact([merged.metadata or None, merged.rule_set or None], True) != _compact(
+                        [req.metadata or None, req.rule_set or None], True
+                    ):
+                        prep = self._rehash(merged, prep, normalize)
+                        found = self._find_under_subject(conn, subject, merged, prep, normalize, deleted)
+            if found is not None:
+                return self._version_dict(conn, subject, found[0], found[1])
             exists = conn.execute(
                 "SELECT 1 FROM versions WHERE subject = ?" + _live(deleted) + " LIMIT 1", (subject,)
             ).fetchone()
             if exists is None:
                 raise api_error(40401, f"Subject '{subject}' not found.")
-            prep = self._prepare(conn, req, normalize, validate=False)
-            column = "norm_hash" if normalize else "hash"
-            key = prep["norm_hash"] if normalize else prep["hash"]
-            row = conn.execute(
-                f"SELECT v.version, v.schema_id FROM versions v JOIN schemas s ON s.id = v.schema_id"
-                f" WHERE v.subject = ? AND s.{column} = ?" + _live(deleted).replace("deleted", "v.deleted")
-                + " ORDER BY v.version DESC LIMIT 1",
-                (subject, key),
-            ).fetchone()
-            if row is not None:
-                return self._version_dict(conn, subject, row[0], row[1])
             raise api_error(40403, "Schema not found")
+
+    def _contract_config(self, conn: sqlite3.Connection, subject: str) -> dict[str, Any]:
+        """defaultMetadata, overrideMetadata, defaultRuleSet, overrideRuleSet in scope: the
+        subject's config when it has one (even without them: ``Config.mergeConfigs``), else the global."""
+        own = self._config(conn, subject)
+        source = own if own is not None else (self._config(conn, None) or {})
+        return {k: source.get(k) for k in _CONTRACT_KEYS}
+
+    @staticmethod
+    def _with_contract(
+        req: SchemaRequest, contract: Mapping[str, Any], prev: Sequence[Any] | None, new_version: int | None
+    ) -> SchemaRequest:
+        """``maybeSetMetadataRuleSet``: the request's metadata and rule set, else the previous
+        version's, merged as merge(merge(default, specific), override); ``confluent:version``
+        set to the new version when asked for (a version in the request, or already present)."""
+        prev_md = json.loads(prev[5]) if prev is not None and prev[5] else None
+        prev_rs = json.loads(prev[6]) if prev is not None and prev[6] else None
+        specific_md = req.metadata if req.metadata is not None else prev_md
+        specific_rs = req.rule_set if req.rule_set is not None else prev_rs
+        md = merge_metadata(merge_metadata(contract.get("defaultMetadata"), specific_md), contract.get("overrideMetadata"))
+        rs = merge_rule_sets(merge_rule_sets(contract.get("defaultRuleSet"), specific_rs), contract.get("overrideRuleSet"))
+        if new_version is not None and (req.version is not None or _confluent_version(md) is not None):
+            md = merge_metadata(md, {"properties": {CONFLUENT_VERSION: str(new_version)}})
+        return replace(req, metadata=md, rule_set=rs)
+
+    @staticmethod
+    def _rehash(req: SchemaRequest, prep: Mapping[str, Any], normalize: bool) -> dict[str, Any]:
+        """``prep`` with fingerprints for ``req``'s (merged) metadata and rule set."""
+        sorted_refs = sorted(prep["refs"], key=lambda r: (r["name"], r["subject"], r["version"]))
+        return {
+            **prep,
+            "hash": _fingerprint(
+                req.schema_type, prep["norm"] if normalize else prep["canon"], prep["refs"], req.metadata, req.rule_set
+            ),
+            "norm_hash": _fingerprint(req.schema_type, prep["norm"], sorted_refs, req.metadata, req.rule_set),
+        }
+
+    def _find_under_subject(
+        self,
+        conn: sqlite3.Connection,
+        subject: str,
+        req: SchemaRequest,
+        prep: Mapping[str, Any],
+        normalize: bool,
+        deleted: bool,
+        *,
+        scan: bool = True,
+    ) -> tuple[int, int] | None:
+        """(version, id) of ``subject`` holding ``req``: the same fingerprint, else (``scan``)
+        ``canLookup``: the same but for a ``confluent:version`` only one side has."""
+        column = "norm_hash" if normalize else "hash"
+        row = conn.execute(
+            f"SELECT v.version, v.schema_id FROM versions v JOIN schemas s ON s.id = v.schema_id"
+            f" WHERE v.subject = ? AND s.{column} = ?" + _live(deleted).replace("deleted", "v.deleted")
+            + " ORDER BY v.version DESC LIMIT 1",
+            (subject, prep[column]),
+        ).fetchone()
+        if row is not None or not scan:
+            return (row[0], row[1]) if row is not None else None
+        req_ver = _version_number(req.metadata)
+        rows = conn.execute(
+            "SELECT v.version, v.schema_id, s.schema_type, s.schema, s.refs, s.metadata, s.rule_set"
+            " FROM versions v JOIN schemas s ON s.id = v.schema_id WHERE v.subject = ?"
+            + _live(deleted).replace("deleted", "v.deleted") + " ORDER BY v.version DESC",
+            (subject,),
+        ).fetchall()
+        key = prep["norm"] if normalize else prep["canon"]
+        for version, sid, stype, text, refs, md, rs in rows:
+            row_md = json.loads(md) if md else None
+            row_ver = _version_number(row_md)
+            if stype != req.schema_type or (req_ver is None) == (row_ver is None):
+                continue  # with both or neither versioned the fingerprint has decided
+            if req_ver is not None and req_ver != version:
+                continue
+            ours = req.metadata if req_ver is None else _without_version(req.metadata)
+            theirs = _without_version(row_md) if req_ver is None else row_md
+            if _compact([ours or None, req.rule_set or None], True) != _compact(
+                [theirs or None, json.loads(rs) if rs else None], True
+            ):
+                continue
+            row_refs = json.loads(refs)
+            if sorted(map(_compact, row_refs)) != sorted(map(_compact, prep["refs"])):
+                continue
+            try:
+                if canonical(stype, text, normalize, self._ref_texts(conn, row_refs)[1]) == key:
+                    return version, sid
+            except (ValueError, RegistryError):
+                continue
+        return None
 
     def _version_dict(self, conn: sqlite3.Connection, subject: str, version: int, sid: int) -> dict[str, Any]:
         row = self._schema_row(conn, sid)
@@ -1296,6 +1696,14 @@ class Store:
         level = update.get("compatibility", update.get("compatibilityLevel"))
         body = {k: v for k, v in update.items() if k in _CONFIG_KEYS and v is not None}
         body.pop("compatibilityLevel", None)
+        cleared = [k for k in _CONTRACT_KEYS if k in update and update[k] is None]  # explicit null: unset
+        for key in ("defaultMetadata", "overrideMetadata"):
+            if key in body:
+                body[key] = normalize_metadata(body[key])
+        for key in ("defaultRuleSet", "overrideRuleSet"):
+            if key in body:
+                body[key] = normalize_rule_set(body[key])
+                validate_rule_set(body[key])
         if level is not None:
             from serde.compat import LEVELS  # the seven levels the checks know (imported lazily, as check is)
 
@@ -1311,6 +1719,8 @@ class Store:
         with self._write() as conn:
             current = self._config(conn, subject) or {}
             current.update(body)
+            for key in cleared:
+                current.pop(key, None)
             conn.execute(
                 "INSERT OR REPLACE INTO config (subject, data) VALUES (?, ?)", (subject or _GLOBAL, _compact(current))
             )
