@@ -364,10 +364,11 @@ class OcfRecords:
             if block is None:
                 return
             count, data = block
-            if self._empty and count > self._max_items:
-                # values that take no bytes: only the count says how many, so it is capped
-                raise DecodeError(f"a block claims {count} records of a schema whose values take no bytes, more "
-                                  f"than the limit of {self._max_items} (max_items)", location=f"record {number + 1}")
+            if self._empty and number + count > self._max_items:
+                # values that take no bytes: only the counts say how many, so they are capped
+                # for the whole file (a block at a time, a 60 KB file could ask for 10^10)
+                raise DecodeError(f"blocks claim {number + count} records of a schema whose values take no bytes, "
+                                  f"more than the limit of {self._max_items} (max_items)", location=f"record {number + 1}")
             if self._checker is not None:
                 try:
                     self._checker.walk_block(count, data)

@@ -8,6 +8,7 @@ one bytes concatenation.
 """
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
@@ -17,7 +18,7 @@ from ._strategies import resolve_strategy
 from ._types import RegisteredSchema, SchemaReference, SchemaSource
 from .contracts import READ_MODES, WRITE_MODES, describe_rule, unexecuted_rule
 from .formats import Format, ParsedSchema, get_format
-from .registry.client import Registry, as_reference, open_registry
+from .registry.client import DEFAULT_REGISTRY_ENV, Registry, as_reference, open_registry
 
 
 class Decoded(NamedTuple):
@@ -401,7 +402,7 @@ class Serializer:
         if obj is None:  # a tombstone stays a Kafka null, as in confluent-kafka and Java
             return None
         try:
-            found = self._by_target.get((ctx.topic, _is_key(ctx))) if ctx is not None else None
+            found = self._by_target.get((getattr(ctx, "topic", None), _is_key(ctx)))
             prefix, encode = found if found is not None else self._resolve(ctx)
             if self._id_mode == "prefix":
                 return prefix + encode(obj)  # type: ignore[no-any-return]
@@ -495,6 +496,10 @@ class Deserializer:
                 self._static = self._format.decoder(self._reader, None, **self._decoder_options)
             elif self._message_class is not None:
                 self._static = self._class_decoder(self._message_class)
+        # with a registry given (or $SERDE_REGISTRY), the static path still checks each
+        # writer schema's rules once; with none, there is nothing to ask
+        self._check_static_rules = registry is not None or bool(os.environ.get(DEFAULT_REGISTRY_ENV))
+        self._static_checked: set[Any] = set()
         self._by_id: dict[Any, tuple[ParsedSchema, Any, RegisteredSchema]] = {}
         self._latest_by_target: dict[tuple[str, bool], tuple[str, RegisteredSchema, ParsedSchema]] = {}
         self._lock = threading.Lock()
@@ -613,8 +618,14 @@ class Deserializer:
         schema_id, offset, from_header = _wire.read_frame(data, headers, is_key)
         if self._format.schema_type == "PROTOBUF" and not from_header:
             _, offset = _wire.decode_message_indexes(data, offset)
+        if self._check_static_rules and schema_id not in self._static_checked:
+            # a registry was given: the writer schema's rules must not be skipped (as
+            # confluent-kafka fetches the writer schema to run them)
+            if not self._ignore_rules:
+                _refuse_rules(self._registry.by_id(schema_id), READ_MODES, "read")
+            self._static_checked.add(schema_id)
         try:
-            return self._static(data[offset:] if offset else data)
+            return self._static(bytes(data[offset:]))
         except SerdeError as exc:
             raise exc.at(f"schema id {schema_id}")
 

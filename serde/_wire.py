@@ -38,11 +38,22 @@ def _header_value(headers: Headers, name: str) -> bytes | None:
     # rarely has two, and when it does the producer appended, so the last one wins.
     if not headers:
         return None
-    items = headers.items() if isinstance(headers, dict) else headers
+    try:
+        items = list(headers.items() if isinstance(headers, dict) else headers)
+    except TypeError:
+        raise FramingError(f"headers must be a list of (name, value) pairs or a dict, not {type(headers).__name__}") from None
     found: bytes | None = None
-    for key, value in items:
+    for item in items:
+        if not isinstance(item, (tuple, list)) or len(item) != 2:
+            raise FramingError(f"a header must be a (name, value) pair, not {item!r:.60}")
+        key, value = item
         if key == name and value is not None:
-            found = value.encode() if isinstance(value, str) else bytes(value)
+            if isinstance(value, str):
+                found = value.encode()
+            elif isinstance(value, (bytes, bytearray, memoryview)):
+                found = bytes(value)
+            else:  # bytes(5) would be five zero bytes: schema id 0, silently
+                raise FramingError(f"header {name} holds a {type(value).__name__}, not bytes")
     return found
 
 

@@ -253,16 +253,18 @@ def test_protobuf_header_ids_match_confluent(client, url, ping_pb2):
     assert serde.deserializer("protobuf", url)(ours, ctx("pb-hdr", headers=ours_headers)) == {"seen": ["a", "b"]}
 
 
-def test_protobuf_class_deserializer_needs_no_registry(client, ping_pb2):
+def test_protobuf_class_deserializer_needs_no_registry(client, ping_pb2, monkeypatch, tmp_path):
     data = ProtobufSerializer(ping_pb2.Ping, client, {"use.deprecated.format": False})(
         ping_pb2.Ping(id="p1", at=42), ctx("pb-class"))
-    # an unreachable registry: proof that it is never asked
-    de = serde.deserializer("protobuf", "http://127.0.0.1:9", message=ping_pb2.Ping)
+    monkeypatch.delenv("SERDE_REGISTRY", raising=False)
+    monkeypatch.chdir(tmp_path)
+    de = serde.deserializer("protobuf", message=ping_pb2.Ping)
     value = de(data, ctx("pb-class"))
     assert type(value) is ping_pb2.Ping and value == ping_pb2.Ping(id="p1", at=42)
     assert de.deserialize_many([data, None], ctx("pb-class")) == [value, None]
     with pytest.raises(serde.DecodeError, match="shop.Ping"):
         de(data[:6] + b"\x0a\x09ab", ctx("pb-class"))
+    assert not (tmp_path / ".serde").exists()  # the default embedded registry was never opened
 
 
 def test_protobuf_class_with_a_registry_returns_the_class_too(client, url, ping_pb2):
@@ -278,9 +280,10 @@ JSON_ORDER = json.dumps({"type": "object", "title": "Order",
                          "properties": {"id": {"type": "integer"}}, "required": ["id"]})
 
 
-def test_json_deserializer_with_a_schema_needs_no_registry(client):
+def test_json_deserializer_with_a_schema_needs_no_registry(client, monkeypatch):
     data = JSONSerializer(JSON_ORDER, client)({"id": 3}, ctx("json-noreg"))
-    de = serde.deserializer("json", "http://127.0.0.1:9", reader_schema=JSON_ORDER)
+    monkeypatch.delenv("SERDE_REGISTRY", raising=False)
+    de = serde.deserializer("json", reader_schema=JSON_ORDER)
     assert de(data, ctx("json-noreg")) == {"id": 3}
     assert JSONDeserializer(JSON_ORDER)(data, ctx("json-noreg")) == {"id": 3}
     bad = data[:5] + b'{"id": "three"}'
@@ -460,3 +463,71 @@ def test_default_strategy_writes_to_the_associated_subject_as_confluent(client, 
     # and the deserializer's use_latest_version finds the subject the same way
     de = serde.deserializer("avro", url, use_latest_version=True, subject_name_strategy_kafka_cluster_id="cluster-1")
     assert de(ours, ctx("assoc")) == {"id": 4, "note": None}
+
+
+# -- found by an adversarial review --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("logical", ["local-timestamp-millis", "local-timestamp-micros"])
+def test_local_timestamps_match_confluent(client, url, logical):
+    import datetime as dt
+
+    schema = json.dumps({"type": "record", "name": "R", "fields": [
+        {"name": "a", "type": {"type": "long", "logicalType": logical}},
+        {"name": "b", "type": ["null", {"type": "long", "logicalType": logical}], "default": None}]})
+    topic = f"lt-{logical}"
+    for value in ({"a": dt.datetime(2020, 1, 1, 12, 0, 0, 123456), "b": None},
+                  {"a": dt.datetime(1960, 5, 1, 0, 0, 0, 999), "b": dt.datetime(2020, 1, 1)}):
+        ours = serde.serializer("avro", schema, url)(value, ctx(topic))
+        theirs = AvroSerializer(client, schema)(value, ctx(topic))
+        assert ours == theirs
+        read = serde.deserializer("avro", url)(theirs, ctx(topic))
+        assert read == AvroDeserializer(client)(theirs, ctx(topic))
+        assert isinstance(read["a"], dt.datetime) and read["a"].tzinfo is None
+
+
+@pytest.mark.parametrize("headers,reason", [
+    ([("__value_schema_id",)], "a (name, value) pair"),
+    ([1, 2], "a (name, value) pair"),
+    ([("__value_schema_id", 5)], "holds a int, not bytes"),
+    (7, "headers must be"),
+])
+def test_malformed_headers_are_framing_errors(url, headers, reason):
+    import re
+
+    de = serde.deserializer("avro", url)
+    with pytest.raises(serde.FramingError, match=re.escape(reason)) as caught:
+        de(b"\x00\x00\x00\x00\x01\x02", ctx("hdrs", headers=headers))
+    assert isinstance(caught.value, SerializationError)
+
+
+@pytest.mark.parametrize("bad_ctx", ["orders", 1, object()])
+def test_a_context_without_a_topic_is_a_config_error(url, bad_ctx):
+    ser = serde.serializer("avro", ORDER, url)
+    with pytest.raises(serde.ConfigError, match="SerializationContext with a topic") as caught:
+        ser({"id": 1}, bad_ctx)
+    assert isinstance(caught.value, SerializationError)
+
+
+def test_json_without_a_registry_reads_memoryviews(monkeypatch):
+    monkeypatch.delenv("SERDE_REGISTRY", raising=False)
+    de = serde.deserializer("json", reader_schema=JSON_ORDER)
+    assert de(memoryview(b"\x00\x00\x00\x00\x01" + b'{"id": 1}'), ctx("mv")) == {"id": 1}
+
+
+def test_reading_with_a_given_schema_still_checks_the_writers_rules(client, url, ping_pb2, monkeypatch):
+    """With a registry given, the JSON and Protobuf shortcuts still refuse a writer schema
+    whose rules they would skip (CKP fetches the writer schema to run them)."""
+    rule = {"name": "encryptSsn", "kind": "TRANSFORM", "mode": "WRITEREAD", "type": "ENCRYPT", "tags": ["PII"]}
+    sid = client.register_schema("pj-value", Schema(JSON_ORDER, "JSON", rule_set=RuleSet.from_dict({"domainRules": [rule]})))
+    data = b"\x00" + sid.to_bytes(4, "big") + b'{"id": 1}'
+    with pytest.raises(serde.ConfigError, match="encryptSsn"):
+        serde.deserializer("json", url, reader_schema=JSON_ORDER)(data, ctx("pj"))
+    assert serde.deserializer("json", url, reader_schema=JSON_ORDER, ignore_rules=True)(data, ctx("pj")) == {"id": 1}
+    pid = client.register_schema("pp-value", Schema(PROTO, "PROTOBUF", rule_set=RuleSet.from_dict({"domainRules": [rule]})))
+    frame = b"\x00" + pid.to_bytes(4, "big") + b"\x00" + ping_pb2.Ping(id="x").SerializeToString()
+    with pytest.raises(serde.ConfigError, match="encryptSsn"):
+        serde.deserializer("protobuf", url, message=ping_pb2.Ping)(frame, ctx("pp"))
+    # without any registry there is nothing to ask, and the payload is read as given
+    monkeypatch.delenv("SERDE_REGISTRY", raising=False)
+    assert serde.deserializer("protobuf", message=ping_pb2.Ping)(frame, ctx("pp")).id == "x"

@@ -26,8 +26,10 @@ from typing import Any, Callable
 
 from .._errors import ConfigError, DecodeError, SchemaParseError
 
-MAX_ITEMS = 10_000_000
-"""Default most zero-byte array items one block, or one value in all, may claim."""
+MAX_ITEMS = 1_000_000
+"""Default most zero-byte array items one block, or one value in all, may claim; an item
+that decodes to a record counts once more for each value it holds (a record of twenty
+null fields is 21), so the limit bounds the Python objects built: about 100 MB."""
 
 MAX_VALUE_DEPTH = 200
 """Most containers (records, arrays, maps) a value of a recursive type may nest: serde's
@@ -43,7 +45,7 @@ Skip = Callable[[bytes, int, list], int]  # (data, position, [items claimed, neg
 class _Node:
     """One schema node with named types shared, so recursive schemas form a cycle."""
 
-    __slots__ = ("kind", "size", "children", "names", "empty", "risky", "cyclic")
+    __slots__ = ("kind", "size", "children", "names", "empty", "risky", "cyclic", "weight")
 
     def __init__(self, kind: str, size: int = 0) -> None:
         self.kind = kind
@@ -53,6 +55,7 @@ class _Node:
         self.empty = kind == "null" or (kind == "fixed" and size == 0)  # always encodes to no bytes
         self.risky = False  # holds an array of empty items, or a cycle, somewhere
         self.cyclic = False  # a record used inside its own definition
+        self.weight = 1  # an empty value: how many Python objects it decodes to
 
 
 def _graph(schema: Any) -> _Node:
@@ -128,6 +131,19 @@ def _analyse(root: _Node) -> list[_Node]:
         for node in nodes:
             if node.kind == "record" and not node.empty and all(c.empty for c in node.children):
                 node.empty = changed = True
+    # an empty record decodes to a dict holding its fields' values (no cycles: a record
+    # that contains itself is never empty), so its weight is one for itself plus theirs
+    pending = [node for node in nodes if node.empty and node.kind == "record"]
+    while pending:
+        waiting = []
+        for node in pending:
+            if any(c.kind == "record" and c.weight == 1 and c is not node and c in pending for c in node.children):
+                waiting.append(node)
+            else:
+                node.weight = 1 + sum(c.weight for c in node.children)
+        if len(waiting) == len(pending):  # pragma: no cover - only acyclic records get here
+            break
+        pending = waiting
     for node in nodes:
         node.risky = (node.kind == "array" and node.children[0].empty) or node.cyclic
     changed = True
@@ -269,6 +285,9 @@ def _compile(root: _Node, max_items: int, max_depth: int | None = None) -> Skip:
 
             return skip_risky_record
         if kind == "array" and node.risky and node.children[0].empty:
+            weight = node.children[0].weight
+            each = "" if weight == 1 else f" of {weight} values each"
+
             def skip_empty_items(data: bytes, pos: int, claimed: list) -> int:
                 while True:
                     count, pos = _long(data, pos)
@@ -278,12 +297,12 @@ def _compile(root: _Node, max_items: int, max_depth: int | None = None) -> Skip:
                         count = -count
                         _, pos = _long(data, pos)  # the block's byte size
                         claimed[1] = True
-                    if count > max_items:
-                        raise _Limit(f"array block claims {count} items, more than the limit of {max_items} (max_items)")
-                    claimed[0] += count
+                    if count * weight > max_items:
+                        raise _Limit(f"array block claims {count} items{each}, more than the limit of {max_items} (max_items)")
+                    claimed[0] += count * weight
                     if claimed[0] > max_items:
-                        raise _Limit(f"arrays claim {claimed[0]} items in one value, more than the limit of "
-                                     f"{max_items} (max_items)")
+                        raise _Limit(f"arrays in one value claim {claimed[0]} items, counting what each holds, "
+                                     f"more than the limit of {max_items} (max_items)")
 
             return skip_empty_items
         if kind in ("array", "map"):

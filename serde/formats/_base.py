@@ -96,3 +96,23 @@ class Format(ABC):
 
 def as_source(source: str | SchemaSource) -> SchemaSource:
     return source if isinstance(source, SchemaSource) else SchemaSource(source)
+
+
+def too_deep(value: Any, limit: int, containers: tuple[type, ...] = (dict, list, tuple)) -> str | None:
+    """The path of a place in ``value`` nested more than ``limit`` containers deep (only
+    ``containers`` count; dicts and lists are always entered), found without recursion;
+    None when there is none. Codecs that recurse in C per level crash the process on
+    values deep enough, so formats with recursive types check first."""
+    pending: list[tuple[Any, int, str]] = [(value, 0, "$")]
+    while pending:
+        node, depth, path = pending.pop()
+        if isinstance(node, containers):
+            depth += 1
+            if depth > limit:
+                return path if len(path) <= 200 else f"{path[:96]}...{path[-96:]}"
+        if isinstance(node, dict):
+            pending.extend((v, depth, f"{path}.{k}") for k, v in node.items() if isinstance(v, (dict, list, tuple)))
+        elif isinstance(node, (list, tuple)):
+            pending.extend((v, depth, f"{path}[{i}]") for i, v in enumerate(node) if isinstance(v, (dict, list, tuple)))
+    return None
+

@@ -20,7 +20,7 @@ from typing import Any, Mapping
 from .._errors import DecodeError, RecordInvalid, SchemaParseError
 from .._types import SchemaSource
 from ._avro_bounds import MAX_VALUE_DEPTH
-from ._base import Decoder, Encoder, Format, ParsedSchema, as_source
+from ._base import Decoder, Encoder, Format, ParsedSchema, as_source, too_deep
 
 try:  # optional accelerator; fastavro stays the reference implementation
     import cavro as _cavro
@@ -318,24 +318,6 @@ def _has_ambiguous_union(schema: Any) -> bool:
     return walk(schema)
 
 
-def _too_deep(value: Any) -> str | None:
-    """The path of a place in ``value`` nested deeper than a recursive type may go,
-    found without recursion; None when there is none. Every container counts here, those
-    of the cycle and the others (bounded by the schema's own depth), so whatever the
-    decoder's check (``_avro_bounds``, which counts the cycle's) accepts is written."""
-    limit = MAX_VALUE_DEPTH + MAX_SCHEMA_DEPTH
-    pending: list[tuple[Any, int, str]] = [(value, 0, "$")]
-    while pending:
-        node, depth, path = pending.pop()
-        if depth > limit:
-            return path if len(path) <= 200 else path[:100] + "..." + path[-97:]
-        if isinstance(node, dict):
-            pending.extend((v, depth + 1, f"{path}.{k}") for k, v in node.items() if isinstance(v, (dict, list, tuple)))
-        elif isinstance(node, (list, tuple)):
-            pending.extend((v, depth + 1, f"{path}[{i}]") for i, v in enumerate(node) if isinstance(v, (dict, list, tuple)))
-    return None
-
-
 def _record_name(schema: Any) -> str | None:
     if isinstance(schema, dict) and schema.get("type") in ("record", "error", "enum", "fixed"):
         return _fullname(schema["name"], schema.get("namespace"))
@@ -374,6 +356,12 @@ class AvroFormat(Format):
                 options["reference_codec"] = True
         schema = AvroSchema(source.text, source.references, _record_name(raw), expanded, parsed)
         schema._use_reference_codec = bool(options.get("reference_codec")) or _cavro is None  # type: ignore[attr-defined]
+        # cavro has no local-timestamp logical types: the Python pass adds them, and where
+        # it cannot (a recursive schema, an ambiguous union, reader-schema resolution,
+        # records that are not plain dicts) fastavro does the work
+        schema._local_ts = "local-timestamp-m" in json.dumps(expanded)  # type: ignore[attr-defined]
+        if schema._local_ts and not schema._use_reference_codec and not schema.logical:  # type: ignore[attr-defined]
+            schema._use_reference_codec = True  # type: ignore[attr-defined]
         return schema
 
     # -- encoding ---------------------------------------------------------------------
@@ -399,8 +387,12 @@ class AvroFormat(Format):
             # in C per level: a linked list of 20,000 elements crashes the process
             encode = self._union_faithful_encoder(schema, **options)
 
+            # every container counts here, the cycle's and the others (bounded by the
+            # schema's own depth), so whatever the decoder's check accepts is written
+            limit = MAX_VALUE_DEPTH + MAX_SCHEMA_DEPTH
+
             def encode_bounded(record: Any) -> bytes:
-                deep = _too_deep(record)
+                deep = too_deep(record, limit)
                 if deep is not None:
                     raise RecordInvalid(f"value nested more than {MAX_VALUE_DEPTH} levels deep (records, arrays and "
                                         "maps of a recursive type); serde reads and writes no deeper", path=deep)
@@ -432,10 +424,14 @@ class AvroFormat(Format):
             return self._fastavro_encoder(schema)
         encode = schema.cavro.binary_encode
         fallback = self._fastavro_encoder(schema)
+        if schema._local_ts:  # type: ignore[attr-defined]
+            encode = fallback  # the whole-record path below: cavro cannot write local timestamps
 
         def encode_full(record: Any) -> bytes:
             try:
                 return encode(record)  # type: ignore[no-any-return]
+            except RecordInvalid:
+                raise
             except Exception as exc:  # noqa: BLE001 - translated below, with the field path
                 raise _encode_error(schema, record, exc, fallback) from exc
 
@@ -489,7 +485,7 @@ class AvroFormat(Format):
         assert isinstance(schema, AvroSchema)
         assert reader is None or isinstance(reader, AvroSchema)
         use_fastavro = options.get("reference_codec") or schema._use_reference_codec or (  # type: ignore[attr-defined]
-            reader is not None and reader._use_reference_codec  # type: ignore[attr-defined]
+            reader is not None and (reader._use_reference_codec or reader._local_ts or schema._local_ts)  # type: ignore[attr-defined]
         )
         if not use_fastavro:
             try:
@@ -775,6 +771,8 @@ _LOGICAL = {
     ("string", "uuid"): "uuid",
     ("long", "timestamp-millis"): "timestamp-millis",
     ("long", "timestamp-micros"): "timestamp-micros",
+    ("long", "local-timestamp-millis"): "local-timestamp-millis",
+    ("long", "local-timestamp-micros"): "local-timestamp-micros",
     ("int", "date"): "date",
     ("int", "time-millis"): "time-millis",
     ("long", "time-micros"): "time-micros",
@@ -939,6 +937,13 @@ class _Gen:
             e(indent + 1, f"{dst} = ({src} - (_EPOCH_NAIVE if {src}.tzinfo is None else _EPOCH)) // {unit}")
             e(indent, "else:")
             e(indent + 1, f"{dst} = {src}")
+        elif kind in ("local-timestamp-millis", "local-timestamp-micros"):
+            # wall-clock time: an aware datetime keeps its local reading (fastavro's rule)
+            unit = "_MS" if kind == "local-timestamp-millis" else "_US"
+            e(indent, f"if isinstance({src}, _datetime):")
+            e(indent + 1, f"{dst} = ({src}.replace(tzinfo=None) - _EPOCH_NAIVE) // {unit}")
+            e(indent, "else:")
+            e(indent + 1, f"{dst} = {src}")
         elif kind == "date":
             e(indent, f"{dst} = _encode_date({src})")
         elif kind in ("time-millis", "time-micros"):
@@ -1000,6 +1005,10 @@ class _Gen:
                 e(indent, f"{target} = _EPOCH + _MS * {var}")
             elif kind == "timestamp-micros":
                 e(indent, f"{target} = _EPOCH + _US * {var}")
+            elif kind == "local-timestamp-millis":
+                e(indent, f"{target} = _EPOCH_NAIVE + _MS * {var}")
+            elif kind == "local-timestamp-micros":
+                e(indent, f"{target} = _EPOCH_NAIVE + _US * {var}")
             elif kind == "date":
                 e(indent, f"{target} = _fromordinal({var} + 719163)")
             elif kind in ("time-millis", "time-micros"):
@@ -1178,6 +1187,11 @@ def _encode_leaf(value: Any, plan: Any) -> Any:
         if isinstance(value, _dt.datetime):
             epoch = _PASS_GLOBALS["_EPOCH_NAIVE" if value.tzinfo is None else "_EPOCH"]
             return (value - epoch) // _PASS_GLOBALS["_MS" if kind == "timestamp-millis" else "_US"]
+        return value
+    if kind in ("local-timestamp-millis", "local-timestamp-micros"):
+        if isinstance(value, _dt.datetime):
+            unit = _PASS_GLOBALS["_MS" if kind == "local-timestamp-millis" else "_US"]
+            return (value.replace(tzinfo=None) - _PASS_GLOBALS["_EPOCH_NAIVE"]) // unit
         return value
     if kind == "date":
         return _encode_date(value)

@@ -54,7 +54,7 @@ from typing import Any, Callable, Iterable, Mapping, Sequence
 from .._errors import ConfigError, DecodeError, RecordInvalid, SchemaParseError
 from .._types import SchemaSource
 from .._wire import encode_message_indexes
-from ._base import Decoder, Encoder, Format, ParsedSchema
+from ._base import Decoder, Encoder, Format, ParsedSchema, too_deep
 
 __all__ = [
     "ProtoReference",
@@ -992,6 +992,35 @@ def _find_bad_timestamp(message: Any, path: str) -> str | None:
     return None
 
 
+# upb's decoding depth limit (upb_DecodeOptions_MaxDepth): messages nested deeper cannot
+# be read back, by serde or by confluent-kafka
+MAX_MESSAGE_DEPTH = 100
+
+
+def _is_recursive_message(descriptor: Any) -> bool:
+    """Whether a message type can contain itself (directly or through others): a
+    depth-first walk of the message graph that meets a type still on its path."""
+    on_path: set[str] = {descriptor.full_name}
+    done: set[str] = set()
+    stack = [(descriptor, iter(descriptor.fields))]
+    while stack:
+        message, fields = stack[-1]
+        for fd in fields:
+            mt = fd.message_type
+            if mt is None or mt.full_name in done:
+                continue
+            if mt.full_name in on_path:
+                return True
+            on_path.add(mt.full_name)
+            stack.append((mt, iter(mt.fields)))
+            break
+        else:
+            stack.pop()
+            on_path.discard(message.full_name)
+            done.add(message.full_name)
+    return False
+
+
 def _translate_decode(exc: BaseException, schema: ProtobufSchema) -> DecodeError:
     return DecodeError(f"invalid Protobuf data for message {schema.record_name}: {exc or type(exc).__name__}")
 
@@ -1069,7 +1098,21 @@ class ProtobufFormat(Format):
                 return encode_record(dict(record))
             raise RecordInvalid(f"expected a dict or a {full_name} message, got {type(record).__name__}", path="$")
 
-        return encode_record
+        if not _is_recursive_message(descriptor):
+            return encode_record
+
+        def encode_bounded(record: Any) -> bytes:
+            # a message type that contains itself nests as deep as the value does; upb
+            # builds it recursively in C (100,000 levels crash the process) and reads at
+            # most MAX_MESSAGE_DEPTH, so nothing deeper is written
+            if isinstance(record, dict):
+                deep = too_deep(record, MAX_MESSAGE_DEPTH, (dict,))
+                if deep is not None:
+                    raise RecordInvalid(f"messages nested more than {MAX_MESSAGE_DEPTH} deep; Protobuf readers "
+                                        "(upb, serde) read no deeper", path=deep)
+            return encode_record(record)
+
+        return encode_bounded
 
     def to_message(self, schema: ProtobufSchema, record: Any, *, well_known_types: bool = True) -> Any:
         """The dynamic message for a dict (raises RecordInvalid naming the field)."""
@@ -1353,6 +1396,15 @@ class _Renderer:
         out: list[str] = []
         for fd, value in message.ListFields():
             name = f"({fd.full_name})" if fd.is_extension else fd.name
+            if fd.message_type is not None and fd.message_type.GetOptions().map_entry:
+                # a map (confluent/meta.proto's Meta.params): one assignment per entry
+                from google.protobuf import message_factory, text_format
+
+                entry_class = message_factory.GetMessageClass(fd.message_type)
+                for key in sorted(value):
+                    entry = entry_class(key=key, value=value[key])
+                    out.append(f"{prefix}{name} = {{ {text_format.MessageToString(entry, as_one_line=True)} }}")
+                continue
             values = list(value) if fd.is_repeated else [value]
             for item in values:
                 if fd.message_type is not None and fd.is_repeated:

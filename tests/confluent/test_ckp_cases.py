@@ -66,7 +66,12 @@ import serde
 
 TOPIC = "topic1"  # CKP's _TOPIC
 SUBJECT = TOPIC + "-value"
-NO_REGISTRY = "http://127.0.0.1:9"  # nothing listens: proof that a deserializer never asks
+NO_REGISTRY = None  # CKP's "no client": serde with no registry never opens one for these reads
+
+
+@pytest.fixture(autouse=True)
+def _no_registry_from_the_environment(monkeypatch):
+    monkeypatch.delenv("SERDE_REGISTRY", raising=False)
 # a difference that README's "Where serde still differs" does not list: an xfail until it
 # is either fixed or documented, so that neither happens unnoticed
 UNDOCUMENTED = "difference not in the README (reported): "
@@ -925,8 +930,9 @@ def test_json_reference(client):
     assert_both_raise(lambda: ckp(bad, ctx()), lambda: ours(bad, ctx()))
 
 
-def test_json_deserializer_referenced_schema_no_schema_registry_client():
+def test_json_deserializer_referenced_schema_no_schema_registry_client(monkeypatch, tmp_path):
     """test_json.py: a schema with references and no registry to resolve them"""
+    monkeypatch.chdir(tmp_path)  # the default embedded registry, empty: the references are nowhere
     refs = [SchemaReference("http://example.com/customer.schema.json", "customer", 1)]
     with pytest.raises(ValueError):
         JSONDeserializer(Schema(ORDER_DETAILS, "JSON", refs), schema_registry_client=None)

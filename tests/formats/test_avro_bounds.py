@@ -40,13 +40,14 @@ EMPTY_ITEMS = [
 ]
 
 
-@pytest.mark.parametrize("items", EMPTY_ITEMS, ids=["null", "empty-record", "record-of-nulls", "fixed-0", "nested-empty"])
-def test_arrays_of_zero_byte_items_claiming_too_many_are_refused(items):
+@pytest.mark.parametrize("items,each", list(zip(EMPTY_ITEMS, ["", "", " of 3 values each", "", " of 2 values each"])),
+                         ids=["null", "empty-record", "record-of-nulls", "fixed-0", "nested-empty"])
+def test_arrays_of_zero_byte_items_claiming_too_many_are_refused(items, each):
     schema = {"type": "record", "name": "R", "fields": [{"name": "children", "type": {"type": "array", "items": items}}]}
     decode = avro.decoder(_schema(schema))
     with pytest.raises(serde.DecodeError) as raised:
         decode(HOSTILE_DATUM)
-    assert str(raised.value) == "$.children: array block claims 2147483648 items, more than the limit of 10000000 (max_items)"
+    assert str(raised.value) == f"$.children: array block claims 2147483648 items{each}, more than the limit of 1000000 (max_items)"
     assert raised.value.path == "$.children"
     # honest values still decode, and as fastavro decodes them
     honest = _encode(schema, {"children": [fastavro.schemaless_reader(io.BytesIO(b""), fastavro.parse_schema(items))] * 3}
@@ -55,10 +56,22 @@ def test_arrays_of_zero_byte_items_claiming_too_many_are_refused(items):
     assert len(decode(honest)["children"]) == 3
 
 
+def test_items_that_decode_to_records_count_with_their_values():
+    """A record of twenty null fields builds a dict of twenty entries per item: the
+    limit is on values built, so it bounds memory whatever the item's shape."""
+    fields = [{"name": f"f{i}", "type": "null"} for i in range(20)]
+    schema = {"type": "array", "items": {"type": "record", "name": "E", "fields": fields}}
+    decode = avro.decoder(_schema(schema))
+    fits = 1_000_000 // 21
+    assert len(decode(_long(fits) + b"\x00")) == fits
+    with pytest.raises(serde.DecodeError, match=f"claims {fits + 1} items of 21 values each"):
+        decode(_long(fits + 1) + b"\x00")
+
+
 @pytest.mark.parametrize("reference", [False, True])
 def test_both_codecs_are_guarded(reference):
     decode = avro.decoder(_schema(CHILDREN), reference_codec=reference)
-    with pytest.raises(serde.DecodeError, match="more than the limit of 10000000 \\(max_items\\)"):
+    with pytest.raises(serde.DecodeError, match="more than the limit of 1000000 \\(max_items\\)"):
         decode(HOSTILE_DATUM)
 
 
@@ -186,10 +199,10 @@ def test_negated_block_counts_are_checked_and_read(reference):
 
 
 def test_many_blocks_are_capped_per_value():
-    blocks = (_long(6_000_000)) * 2 + b"\x00"
+    blocks = (_long(600_000)) * 2 + b"\x00"
     with pytest.raises(serde.DecodeError) as raised:
         avro.decoder(_schema(CHILDREN))(blocks)
-    assert str(raised.value) == "$.children: arrays claim 12000000 items in one value, more than the limit of 10000000 (max_items)"
+    assert str(raised.value) == "$.children: arrays in one value claim 1200000 items, counting what each holds, more than the limit of 1000000 (max_items)"
 
 
 def test_max_items_is_a_decoder_option():
@@ -197,11 +210,11 @@ def test_max_items_is_a_decoder_option():
     assert decode(_long(3) + b"\x00") == {"children": [None] * 3}
     with pytest.raises(serde.DecodeError, match="array block claims 4 items, more than the limit of 3 \\(max_items\\)"):
         decode(_long(4) + b"\x00")
-    with pytest.raises(serde.DecodeError, match="arrays claim 4 items in one value, more than the limit of 3"):
+    with pytest.raises(serde.DecodeError, match="arrays in one value claim 4 items, counting what each holds, more than the limit of 3"):
         decode(_long(2) + _long(2) + b"\x00")
     with pytest.raises(serde.ConfigError, match="max_items must be 0 or more"):
         avro.decoder(_schema(CHILDREN), max_items=-1)
-    assert MAX_ITEMS == 10_000_000
+    assert MAX_ITEMS == 1_000_000
 
 
 @pytest.mark.parametrize(("schema", "datum", "reason"), [
@@ -296,7 +309,7 @@ def test_an_11_byte_frame_fails_cleanly_in_bounded_memory(tmp_path):
     """
     out = _run_bounded(body, tmp_path)
     assert re.fullmatch("DecodeError schema id \\d+: \\$.children: array block claims 2147483648 items, more than "
-                        "the limit of 10000000 \\(max_items\\)", out), out
+                        "the limit of 1000000 \\(max_items\\)", out), out
 
 
 def _hostile_container(schema, count, payload):
@@ -314,7 +327,7 @@ def test_a_tiny_container_file_fails_cleanly_in_bounded_memory(tmp_path):
     """
     out = _run_bounded(body, tmp_path)
     assert out == ("DecodeError record 1: $.children: array block claims 2147483648 items, more than the limit of "
-                   "10000000 (max_items)")
+                   "1000000 (max_items)")
     assert not (tmp_path / "out.ndjson").exists()
 
 
@@ -334,8 +347,8 @@ def test_a_block_of_values_that_take_no_bytes_cannot_claim_endless_records(tmp_p
     data = _hostile_container({"type": "record", "name": "E", "fields": []}, 2**40, b"")
     with pytest.raises(serde.DecodeError) as raised:
         list(OcfRecords(io.BytesIO(data)))
-    assert str(raised.value) == ("record 1: a block claims 1099511627776 records of a schema whose values take no "
-                                 "bytes, more than the limit of 10000000 (max_items)")
+    assert str(raised.value) == ("record 1: blocks claim 1099511627776 records of a schema whose values take no "
+                                 "bytes, more than the limit of 1000000 (max_items)")
     assert list(OcfRecords(io.BytesIO(_hostile_container("null", 3, b"")))) == [None] * 3
 
 
@@ -354,3 +367,20 @@ def test_negated_block_counts_are_read_as_the_specification_says(schema, datum, 
     assert decode(datum) == value == fastavro.schemaless_reader(io.BytesIO(datum), fastavro.parse_schema(schema))
     with pytest.raises(serde.DecodeError, match="truncated"):
         decode(datum[:-2])
+
+
+def test_many_blocks_of_values_that_take_no_bytes_are_capped_for_the_file():
+    """Per block, each under the limit; together, a 150-byte file would ask for 1.2 million
+    records (and a 60 KB one for ten billion): the cap is on the file."""
+    empty = {"type": "record", "name": "E", "fields": []}
+    one = _hostile_container(empty, 400_000, b"")
+    sync = b"\x01" * 16
+    block = _long(400_000) + _long(0) + sync
+    data = one + block + block
+    records = OcfRecords(io.BytesIO(data))
+    with pytest.raises(serde.DecodeError) as raised:
+        for _ in records:
+            pass
+    assert str(raised.value) == ("record 800001: blocks claim 1200000 records of a schema whose values take no bytes, "
+                                 "more than the limit of 1000000 (max_items)")
+    assert sum(1 for _ in OcfRecords(io.BytesIO(one + block))) == 800_000

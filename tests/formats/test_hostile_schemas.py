@@ -117,3 +117,29 @@ def test_avro_schema_too_deep_in_serde_convert(tmp_path):
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert f"at most {MAX_SCHEMA_DEPTH} levels" in result.output + result.stderr
+
+
+RECURSIVE_PROTO = 'syntax = "proto3"; package q; message N { N n = 1; int32 x = 2; repeated N kids = 3; }'
+
+
+@pytest.mark.parametrize("depth", [101, 100_000])
+def test_protobuf_values_of_a_recursive_message_nested_too_deep_are_refused(depth):
+    """upb builds messages recursively in C: 100,000 levels crashed the process, and it
+    reads at most 100, so nothing deeper is written."""
+    from serde.formats.protobuf import MAX_MESSAGE_DEPTH
+
+    fmt = serde.get_format("protobuf")
+    schema = fmt.parse_schema(RECURSIVE_PROTO)
+    value: dict = {"x": 1}
+    for _ in range(depth - 1):
+        value = {"n": value}
+    with pytest.raises(serde.RecordInvalid, match=f"nested more than {MAX_MESSAGE_DEPTH} deep") as caught:
+        fmt.encoder(schema)(value)
+    assert caught.value.path.startswith("$.n.n.n")
+    fits: dict = {"x": 1}
+    for _ in range(MAX_MESSAGE_DEPTH - 1):
+        fits = {"kids": [fits]}
+    back = fmt.decoder(schema)(fmt.encoder(schema)(fits))
+    for _ in range(MAX_MESSAGE_DEPTH - 1):
+        back = back["kids"][0]
+    assert back["x"] == 1
