@@ -51,6 +51,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import re
 import signal
 import socket
 import threading
@@ -62,7 +63,7 @@ from .config import GatewayConfig, redact, redact_url, scrub, secret_values
 from .metrics import Metrics, MetricsServer
 from .pipeline import OutputRecord, Pipeline, SourceRecord, is_transient
 
-__all__ = ["Gateway", "PartitionTracker", "run"]
+__all__ = ["ClientLog", "Gateway", "PartitionTracker", "metadata", "run"]
 
 log = logging.getLogger("serde.gateway")
 _rdkafka_log = logging.getLogger("serde.gateway.librdkafka")
@@ -72,6 +73,104 @@ _FORCED_PRODUCER = {"enable.idempotence": True, "acks": "all"}
 _FORCED_EOS_CONSUMER = {"isolation.level": "read_committed"}
 _ACKS_ALL = {"all", "-1", -1}
 _CALLBACKS = ("logger", "error_cb", "stats_cb", "oauth_cb", "throttle_cb")
+
+
+_ADDRESS_PREFIX = re.compile(r"^[^\s/]+/[\w-]+: ")  # "localhost:9092/bootstrap: ", "127.0.0.1:9092/1: "
+_CONNECT_PREFIX = re.compile(r"^Connect to \S+ failed: ")
+_AFTER = re.compile(r" \(after \d+ms in state \w+(?:, \d+ identical error\(s\) suppressed)?\)| \(\d+ identical error\(s\) suppressed\)")
+_NOISE = re.compile(r"\[thrd:[^\]]*\]|rdkafka#\w+-\d+|\d+/\d+ brokers")
+_REPEAT_EVERY = 60.0  # seconds before a repeated line is shown again (with its count)
+
+
+def _reason(text: str) -> str:
+    """librdkafka's error text without the broker prefix and the retry details:
+    "localhost:1/bootstrap: Connect to ipv4#127.0.0.1:1 failed: Connection refused (after 0ms
+    in state CONNECT)" -> "Connection refused"."""
+    text = _AFTER.sub("", text.strip())
+    text = _ADDRESS_PREFIX.sub("", text)
+    return _CONNECT_PREFIX.sub("", text)
+
+
+class ClientLog:
+    """librdkafka's log lines (the client's ``logger``) and errors (its ``error_cb``), for
+    people: the same line is shown once (again after a minute, with how often it came), and
+    until :meth:`connected` is called connection failures are not shown at all but kept,
+    so that :meth:`unreachable` can say in one line why the cluster could not be reached
+    (instead of the hundreds of retries librdkafka reports while it tries)."""
+
+    def __init__(self, logger: logging.Logger, *, ignore: str | None = None) -> None:
+        self.logger = logger
+        self._ignore = re.compile(ignore) if ignore else None  # lines never shown
+        self.is_connected = False
+        self.reason: str | None = None
+        self._seen: dict[str, list[float]] = {}  # key -> [last shown (monotonic), repeats since]
+
+    # librdkafka calls logger.log(level, fmt, *args)
+    def log(self, level: int, msg: Any, *args: Any) -> None:
+        text = (msg % args) if args else str(msg)
+        facility = str(args[0]) if args else text.split(" ", 1)[0]
+        if facility in ("FAIL", "ERROR"):  # "FAIL [rdkafka#producer-1] [thrd:...]: <broker>: <reason>"
+            self._remember(text.split("]: ", 1)[-1])
+            if not self.is_connected:
+                return
+        self._show(level, text)
+
+    def error_cb(self, err: Any) -> None:
+        """For ``error_cb`` (a client that has no other use for it)."""
+        self.error(err.str(), getattr(err, "code", lambda: None)())
+
+    def error(self, text: str, code: Any = None) -> None:
+        self._remember(text)
+        if not self.is_connected:
+            return
+        self._show(logging.WARNING, f"kafka: {text}")
+
+    def connected(self) -> None:
+        """The cluster answered: from now on failures are shown (collapsed)."""
+        self.is_connected = True
+
+    def unreachable(self, bootstrap: str, seconds: float, exc: BaseException | None = None) -> KafkaError:
+        """The one-line error for a cluster that did not answer within ``seconds``."""
+        reason = self.reason or (_reason(_kafka_text(exc)) if exc is not None else "no answer")
+        return KafkaError(f"cannot reach Kafka at {bootstrap} (tried for {seconds:g} s): {reason}")
+
+    def _remember(self, text: str) -> None:
+        reason = _reason(text)
+        if not reason or re.fullmatch(r"\d+/\d+ brokers are down", reason):
+            return  # says nothing the address does not
+        self.reason = reason
+
+    def _show(self, level: int, text: str) -> None:
+        if self._ignore is not None and self._ignore.search(text):
+            return
+        key = _NOISE.sub("", _AFTER.sub("", text))
+        now = time.monotonic()
+        seen = self._seen.get(key)
+        if seen is not None:
+            if now - seen[0] < _REPEAT_EVERY:
+                seen[1] += 1
+                return
+            text = f"{text} (repeated {int(seen[1])} times in {now - seen[0]:.0f}s)"
+            seen[0], seen[1] = now, 0
+        else:
+            self._seen[key] = [now, 0]
+        self.logger.log(level, "%s", text)
+
+
+def metadata(client: Any, bootstrap: str, timeout: float, client_log: ClientLog, topic: str | None = None) -> Any:
+    """The cluster's metadata (of ``topic`` only, if given), or a :class:`KafkaError` saying
+    in one line that ``bootstrap`` could not be reached within ``timeout`` seconds and why."""
+    from confluent_kafka import KafkaException
+
+    try:
+        found = client.list_topics(topic, timeout=timeout) if topic is not None else client.list_topics(timeout=timeout)
+    except KafkaException as exc:
+        poll = getattr(client, "poll", None)
+        if poll is not None:
+            poll(0)  # serve the log and error callbacks: they hold the reason
+        raise client_log.unreachable(bootstrap, timeout, exc) from None
+    client_log.connected()
+    return found
 
 
 class PartitionTracker:
@@ -282,8 +381,11 @@ class Gateway:
         elif "transactional.id" in producer:
             raise ConfigError('kafka.producer."transactional.id": set gateway.delivery = "exactly-once" '
                               "to use transactions (the id is then derived from the group and instance_id)")
+        # repeats collapsed; quiet until connected; [kafka] settings go to both clients by design,
+        # so librdkafka's "a consumer property ... ignored by this producer" says nothing
+        self._client_log = ClientLog(_rdkafka_log, ignore=r"is a (?:consumer|producer) property and will be ignored")
         for conf in (consumer, producer):
-            conf.setdefault("logger", _rdkafka_log)
+            conf.setdefault("logger", self._client_log)
             conf["error_cb"] = self._on_kafka_error
         self.consumer_conf = consumer
         self.producer_conf = producer
@@ -320,7 +422,7 @@ class Gateway:
             self._fatal = self._fatal_error(err)
         else:
             self._last_error = err.str()
-            log.warning("kafka: %s", err.str())
+            self._client_log.error(err.str())
 
     def _fatal_error(self, err: Any) -> KafkaError:
         from confluent_kafka import KafkaError as CK
@@ -487,17 +589,10 @@ class Gateway:
             self._producer = Producer(self.producer_conf)
         except (KafkaException, ValueError, TypeError) as exc:
             raise ConfigError(f"kafka: invalid producer settings: {_kafka_text(exc)}") from None
-        try:
-            metadata = self._producer.list_topics(timeout=self.settings.startup_timeout)
-        except KafkaException as exc:
-            self._producer.poll(0)  # serve the error callbacks: they hold the reason (e.g. authentication)
-            last = f" (last error: {self._last_error})" if self._last_error else ""
-            raise KafkaError(
-                f"cannot reach Kafka at {bootstrap} within {self.settings.startup_timeout:g}s: {_kafka_text(exc)}{last}"
-            ) from None
+        found = metadata(self._producer, bootstrap, self.settings.startup_timeout, self._client_log)
         if self._fatal is not None:  # e.g. authentication failed
             raise self._fatal
-        topics = set(metadata.topics)
+        topics = set(found.topics)
         for route in self.config.routes:
             for topic in route.source_topics:
                 if topic not in topics:
