@@ -17,7 +17,7 @@ import io
 import logging
 import sys
 import uuid
-from typing import Any, Callable, Iterator
+from typing import Any, BinaryIO, Callable, Iterator
 
 import click
 
@@ -165,22 +165,49 @@ def _encoder(part: str, topic: str, fmt: str, schema: str | None, schema_type: s
     return encode_framed
 
 
-def _records(stream: io.TextIOBase, input_format: str) -> Iterator[tuple[int, Any]]:
-    """(line number, record) from NDJSON or CSV with a header row."""
+def _records(stream: BinaryIO, input_format: str) -> Iterator[tuple[int, Any]]:
+    """(line number, record) from NDJSON or CSV with a header row (nested records as the
+    parent.child columns `serde convert` writes); a byte that is not UTF-8 names its line."""
     import orjson
 
+    from serde._chunked import utf8_problem
+
     if input_format == "csv":
-        reader = csv.DictReader(stream)
-        for row in reader:
-            yield reader.line_num, {k: (None if v == "" else v) for k, v in row.items()}
+        from serde._convert import _text_lines
+        from serde.formats.csv import nest_columns
+
+        def lines() -> Iterator[str]:
+            for number, raw in enumerate(_text_lines(stream), 1):
+                try:
+                    yield raw.decode("utf-8")
+                except UnicodeDecodeError:
+                    raise SerdeError(f"line {number}: {utf8_problem(raw)}") from None
+
+        reader = csv.DictReader(lines())
+        try:
+            header = reader.fieldnames
+            if not header:
+                raise SerdeError("the CSV input is empty: no header row names its columns")
+            header = [header[0].removeprefix("\ufeff"), *header[1:]]
+            reader.fieldnames = header
+            nest = nest_columns(header)
+            for row in reader:
+                if None in row:
+                    raise SerdeError(f"line {reader.line_num}: more values than header columns")
+                yield reader.line_num, nest({k: (None if v == "" else v) for k, v in row.items()})
+        except csv.Error as exc:
+            raise SerdeError(f"line {reader.line_num}: malformed CSV: {exc}") from None
         return
     for number, line in enumerate(stream, 1):
+        if number == 1:
+            line = line.removeprefix(b"\xef\xbb\xbf")
         if not line.strip():
             continue
         try:
             yield number, orjson.loads(line)
         except orjson.JSONDecodeError as exc:
-            raise SerdeError(f"line {number}: not JSON: {exc}") from None
+            problem = utf8_problem(line)
+            raise SerdeError(f"line {number}: {problem or f'not JSON: {exc}'}") from None
 
 
 @click.command()
@@ -250,7 +277,9 @@ def produce(topic: str, input_path: str, input_format: str | None, fmt: str, sch
             failures.append(err.str())
 
     count = 0
-    stream = sys.stdin if input_path == "-" else open(input_path, encoding="utf-8", newline="")
+    last_line = 0
+    stream = sys.stdin.buffer if input_path == "-" else open(input_path, "rb")
+    stopped: SerdeError | None = None
     try:
         for line, record in _records(stream, input_format):
             record_headers = list(extra_headers)
@@ -270,7 +299,8 @@ def produce(topic: str, input_path: str, input_format: str | None, fmt: str, sch
                 key_bytes = encode_key(key) if encode_key is not None and key is not None else None
                 value_bytes = encode_value(value)
             except SerdeError as exc:
-                raise exc.at(f"line {line}")
+                stopped = exc.at(f"line {line}")
+                break
             while True:
                 try:
                     producer.produce(topic, value=value_bytes, key=key_bytes, headers=record_headers or None,
@@ -279,15 +309,32 @@ def produce(topic: str, input_path: str, input_format: str | None, fmt: str, sch
                 except BufferError:
                     producer.poll(0.1)
             count += 1
+            last_line = line
             producer.poll(0)
+    except SerdeError as exc:  # the input itself: not UTF-8, not JSON, malformed CSV
+        stopped = exc
     finally:
-        if stream is not sys.stdin:
+        if stream is not sys.stdin.buffer:
             stream.close()
         remaining = producer.flush(30)
     if remaining or failures:
-        raise KafkaError(f"{len(failures) + remaining} of {count} records were not delivered to {topic}"
+        raise KafkaError(f"{len(failures) + remaining} of {count} {_records_word(count)} were not delivered to {topic}"
                          + (f": {failures[0]}" if failures else ""))
-    click.echo(f"produced {count} records to {topic}", err=True)
+    if stopped is not None:
+        raise SerdeError(f"{stopped}\n{_sent_before(count, last_line, topic)}") from None
+    click.echo(f"produced {count} {_records_word(count)} to {topic}", err=True)
+
+
+def _records_word(count: int) -> str:
+    return "record" if count == 1 else "records"
+
+
+def _sent_before(count: int, last_line: int, topic: str) -> str:
+    """What a produce run that stopped at a bad line had already sent."""
+    if count == 0:
+        return f"stopped before sending anything: no records were sent to {topic}"
+    return (f"stopped there: the {count} {_records_word(count)} before it (up to line {last_line}) "
+            f"{'was' if count == 1 else 'were'} sent to {topic}; nothing after it was")
 
 
 # -- decoding -------------------------------------------------------------------------
@@ -303,6 +350,24 @@ def _json_default(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return str(value)
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+def _json_line(value: Any) -> bytes:
+    """One NDJSON line, written as `serde convert` writes JSON (timestamps ISO-8601 in UTC
+    with Z, decimals as plain text, bytes as base64)."""
+    import orjson
+
+    from serde.formats.jsonschema import json_dumps
+
+    try:
+        return json_dumps(value, orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE)
+    except TypeError:  # NaN or infinity in a float: written as null, as orjson does
+        return orjson.dumps(value, default=_json_default, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_APPEND_NEWLINE)
+
+
+def _timestamp(millis: int) -> dt.datetime:
+    """A Kafka record's timestamp (epoch milliseconds) as a UTC datetime."""
+    return dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc) + dt.timedelta(milliseconds=millis)
 
 
 def _text(data: bytes) -> Any:
@@ -421,7 +486,7 @@ def _header_text(raw: bytes) -> str:
 @click.option("--type", "binary_type", help="For --format binary: the value layout (string, int, long, ...).")
 @click.option("--message", help="Protobuf message for csv columns from a .proto.")
 @click.option("--key-format", type=click.Choice(("auto",) + FORMATS), default="auto", show_default=True, help="Key format.")
-@click.option("--key-type", help="For --key-format binary: the key layout (default string).")
+@click.option("--key-type", help="The key's binary layout (string, int, long, ...; implies --key-format binary).")
 @click.option("--show", "show", default="", metavar="FIELDS",
               help=f"Print each record as an object with these fields besides the value: {','.join(SHOW_FIELDS)}.")
 @click.option("-n", "--count", type=click.IntRange(min=1), help="Stop after N records (waiting for them).")
@@ -438,7 +503,9 @@ def consume(topic: str, fmt: str, schema_file: str | None, schema_type: str | No
             registry: str | None, kafka_conf: tuple[str, ...]) -> None:
     """Read TOPIC and print its records as NDJSON, decoded with their writer schemas.
 
-    Timestamps, decimals and UUIDs print as text, bytes as base64. With --show the line
+    Values print as `serde convert` writes JSON: timestamps as ISO-8601 text in UTC,
+    decimals and UUIDs as text, bytes as base64; --show timestamp is ISO-8601 too, and
+    schema an id (a number). With --show the line
     is an object holding the value and the chosen fields (key, headers, partition, ...).
     """
     import time
@@ -452,6 +519,8 @@ def consume(topic: str, fmt: str, schema_file: str | None, schema_type: str | No
     if fmt == "binary" and not binary_type:
         raise click.UsageError("--format binary needs --type (string, int, long, ...)")
     decode_value = _Decoder("value", fmt, schema, schema_type, binary_type, message, registry)
+    if key_type and key_format == "auto":
+        key_format = "binary"  # --key-type names the key's layout: binary (as produce --key-type writes it)
     decode_key = _Decoder("key", key_format, None, None, key_type or "string", None, registry) if "key" in fields else None
     settings = _kafka_settings(bootstrap, kafka_conf)
     settings.update({
@@ -523,15 +592,15 @@ def consume(topic: str, fmt: str, schema_file: str | None, schema_type: str | No
                             line["offset"] = msg.offset()
                         elif name == "timestamp":
                             ts_type, ts = msg.timestamp()
-                            line["timestamp"] = ts if ts_type else None
+                            line["timestamp"] = _timestamp(ts) if ts_type else None
                         elif name == "key":
                             line["key"] = decode_key(msg.key(), topic, msg.headers())[0] if decode_key else None
                         elif name == "headers":
                             line["headers"] = _headers_json(msg.headers())
                         elif name == "schema":
-                            line["schema"] = None if schema_id is None else str(schema_id)
+                            line["schema"] = schema_id
                     line["value"] = value
-                out.write(orjson.dumps(line, default=_json_default, option=orjson.OPT_NON_STR_KEYS) + b"\n")
+                out.write(_json_line(line))
                 out.flush()
                 printed += 1
             except RegistryError as exc:
@@ -545,4 +614,4 @@ def consume(topic: str, fmt: str, schema_file: str | None, schema_type: str | No
     finally:
         consumer.close()
     if errors:
-        raise SerdeError(f"{errors} records could not be decoded (printed {printed})")
+        raise SerdeError(f"{errors} {_records_word(errors)} could not be decoded (printed {printed})")
