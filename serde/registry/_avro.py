@@ -25,6 +25,7 @@ may match any branch, as in Avro 1.12).
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -535,6 +536,9 @@ def _render_field(f: _Field, known: set[str], space: str | None) -> str:
 # --------------------------------------------------------------------------- entry point
 
 
+_CACHE_MAX_TEXT = 64 * 1024  # texts up to this size are remembered (lookups repeat them)
+
+
 def canonical_string(
     text: str, references: Sequence[str] = (), *, validate_defaults: bool = False, strict_names: bool = True
 ) -> str:
@@ -544,6 +548,18 @@ def canonical_string(
     named types are written by name. ``validate_defaults`` (and strict names) is how Confluent
     parses a schema being registered; a lookup parses without checking defaults.
     """
+    refs = tuple(references)
+    if len(text) + sum(map(len, refs)) <= _CACHE_MAX_TEXT:
+        return _cached(text, refs, validate_defaults, strict_names)
+    return _canonical_string(text, refs, validate_defaults, strict_names)
+
+
+@functools.lru_cache(maxsize=512)
+def _cached(text: str, references: tuple[str, ...], validate_defaults: bool, strict_names: bool) -> str:
+    return _canonical_string(text, references, validate_defaults, strict_names)
+
+
+def _canonical_string(text: str, references: tuple[str, ...], validate_defaults: bool, strict_names: bool) -> str:
     ref_parser = _Parser(strict=False, validate_defaults=False)
     known: set[str] = set()
     for ref in references:
