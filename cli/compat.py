@@ -118,7 +118,8 @@ def check_command(ctx: click.Context, new: Path, previous: tuple[Path, ...], sch
 
 
 @compat.command("rules")
-@click.option("--type", "schema_type", type=click.Choice(["avro", "json", "protobuf"], case_sensitive=False))
+@click.option("--type", "schema_type", type=click.Choice(["avro", "json", "protobuf"], case_sensitive=False),
+              help="Only the rules for this schema type (default: all).")
 def rules_command(schema_type: str | None) -> None:
     """List the rules: ID, schema type, verdict (STRICT/LENIENT) and purpose."""
     for rule in rules(schema_type):

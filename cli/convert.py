@@ -12,6 +12,7 @@ from serde._ocf import CODECS
 from .options import read_schema, registry_option
 
 EXIT_REJECTED = 100  # finished with rejected records (--on-error skip/dead-letter)
+DEFAULT_SUBJECT = "serde-convert-value"  # framed messages without --topic or --subject
 
 _EXTENSIONS = {".avro": "avro", ".csv": "csv", ".json": "json", ".ndjson": "json", ".jsonl": "json",
                ".pb": "protobuf", ".protobuf": "protobuf", ".bin": "binary"}
@@ -35,12 +36,14 @@ def _guess(path: str, given: str | None, which: str) -> str:
 @click.option("--to-schema", "to_schema_file", type=click.Path(dir_okay=False), help="Target schema. Default: derived from the input schema, or inferred from the first 1000 records.")
 @click.option("-I", "--proto-path", "proto_path", multiple=True, type=click.Path(file_okay=False),
               help="Where the imports of a .proto schema are looked for (beside it and in its parents first). Repeatable.")
+@click.option("--type", "binary_type", metavar="TYPE", help="Binary input: the primitive type of its values (string, short, int, long, float, double, boolean, uuid, bytes), as produce --type.")
+@click.option("--to-type", "to_binary_type", metavar="TYPE", help="Binary output: the primitive type of its values (string, short, int, long, float, double, boolean, uuid, bytes).")
 @click.option("--message", help="Protobuf message of the input (needed when the .proto has several top-level messages).")
 @click.option("--to-message", help="Protobuf message of the output.")
 @click.option("--input-framing", type=click.Choice(FRAMINGS), default="none", show_default=True, help="Read Confluent-framed messages: base64 lines, or varint-delimited.")
-@click.option("--output-framing", type=click.Choice(FRAMINGS), default="none", show_default=True, help="Write Confluent-framed messages, registering the target schema.")
+@click.option("--output-framing", type=click.Choice(FRAMINGS), default="none", show_default=True, help=f"Write Confluent-framed messages, registering the target schema under <topic>-value (without --topic or --subject: {DEFAULT_SUBJECT}).")
 @registry_option
-@click.option("--topic", help="Topic whose subject (<topic>-value) framed messages use.")
+@click.option("--topic", help=f"Topic whose subject (<topic>-value) framed messages use (default subject: {DEFAULT_SUBJECT}).")
 @click.option("--subject", help="Register the target schema under this subject instead.")
 @click.option("--codec", type=click.Choice([*CODECS, "zstd"]), default="null", show_default=True,
               help="Avro container codec (snappy needs serde-kafka[snappy], zstandard serde-kafka[zstandard]; zstd = zstandard).")
@@ -52,7 +55,8 @@ def _guess(path: str, given: str | None, which: str) -> str:
 @click.option("--print-schema", is_flag=True, help="Print the target schema to stderr.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary or progress on stderr.")
 def convert(input: str, output: str, from_format: str | None, to_format: str | None, schema_file: str | None,
-            to_schema_file: str | None, proto_path: tuple[str, ...], message: str | None, to_message: str | None, input_framing: str,
+            to_schema_file: str | None, proto_path: tuple[str, ...], binary_type: str | None, to_binary_type: str | None,
+            message: str | None, to_message: str | None, input_framing: str,
             output_framing: str, registry: str | None, topic: str | None, subject: str | None, codec: str,
             delimiter: str, null_marker: str, on_error: str, dead_letter: str | None, max_errors: int | None,
             print_schema: bool, quiet: bool) -> None:
@@ -79,6 +83,18 @@ def convert(input: str, output: str, from_format: str | None, to_format: str | N
         raise click.UsageError("--on-error dead-letter needs --dead-letter FILE")
     if dead_letter and on_error != "dead-letter":
         on_error = "dead-letter"
+    schema: object = read_schema(schema_file, "schema", proto_path)
+    to_schema: object = read_schema(to_schema_file, "target schema", proto_path)
+    for flag, given, fmt, which, file_flag, file_given in (("--type", binary_type, from_format, "input", "--schema", schema),
+                                                          ("--to-type", to_binary_type, to_format, "output", "--to-schema", to_schema)):
+        if given is None:
+            continue
+        if fmt != "binary":
+            raise click.UsageError(f"{flag} is for binary {which}; the {which} here is {fmt}")
+        if file_given is not None:
+            raise click.UsageError(f"give {flag} or {file_flag}, not both")
+    schema = binary_type if binary_type is not None else schema
+    to_schema = to_binary_type if to_binary_type is not None else to_schema
     show_progress = not quiet and sys.stderr.isatty()
 
     def progress(report: ConversionReport) -> None:
@@ -86,8 +102,8 @@ def convert(input: str, output: str, from_format: str | None, to_format: str | N
 
     report = run_conversion(
         input, output, from_format=from_format, to_format=to_format,
-        schema=read_schema(schema_file, "schema", proto_path),  # type: ignore[arg-type]
-        to_schema=read_schema(to_schema_file, "target schema", proto_path),  # type: ignore[arg-type]
+        schema=schema,  # type: ignore[arg-type]
+        to_schema=to_schema,  # type: ignore[arg-type]
         message=message, to_message=to_message, input_framing=input_framing, output_framing=output_framing,
         registry=registry, topic=topic, subject=subject, codec=codec, on_error=on_error, dead_letter=dead_letter,
         max_errors=max_errors, progress=progress if show_progress else None, delimiter=delimiter, null_marker=null_marker,
@@ -96,6 +112,9 @@ def convert(input: str, output: str, from_format: str | None, to_format: str | N
         click.echo(report.target_schema, err=True)
     if not quiet:
         click.echo(("\r" if show_progress else "") + report.summary(), err=True)
+        if output_framing != "none" and not topic and not subject:
+            click.echo(f"registered the target schema under subject {DEFAULT_SUBJECT} "
+                       "(--topic T registers under T-value, --subject S under S)", err=True)
         for line in report.errors[:5]:
             click.echo(f"  rejected: {line}", err=True)
     if report.rejected:

@@ -58,10 +58,42 @@ class _LazyGroup(click.Group):
         try:
             return super().invoke(ctx)
         except (serde.ConfigError, serde.SchemaParseError) as exc:
-            raise click.UsageError(str(exc)) from exc
+            raise click.UsageError(self._as_flags(str(exc), ctx)) from exc
         except serde.SerdeError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {self._as_flags(str(exc), ctx)}", err=True)
             ctx.exit(1)
+
+    def _as_flags(self, text: str, ctx: click.Context) -> str:
+        command = self._load(ctx.invoked_subcommand) if ctx.invoked_subcommand else None
+        return as_flags(text, command)
+
+
+def as_flags(text: str, command: click.Command | None) -> str:
+    """Library errors name Python parameters (``allow_insecure_public``, ``to_message=``);
+    on the command line they are the options of the command that ran (and its subcommands)."""
+    import re
+
+    for name, flag in _option_flags(command).items():
+        text = re.sub(rf"(?<![\w-]){re.escape(name)}=(?![=\w'\"])", flag, text)  # "choose one with name="
+        text = re.sub(rf"(?<![\w-]){re.escape(name)}=", f"{flag} ", text)  # "name=value"
+        if "_" in name:
+            text = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w=])", flag, text)
+    return text
+
+
+def _option_flags(command: click.Command | None) -> dict[str, str]:
+    """Python parameter name -> its long option, for a command and its subcommands."""
+    flags: dict[str, str] = {}
+    if command is None:
+        return flags
+    for param in command.params:
+        long = [opt for opt in param.opts if opt.startswith("--")]
+        if isinstance(param, click.Option) and long and param.name:
+            flags.setdefault(param.name, long[0])
+    for sub in getattr(command, "commands", {}).values():
+        for name, flag in _option_flags(sub).items():
+            flags.setdefault(name, flag)
+    return flags
 
 
 @click.group(cls=_LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -136,13 +136,32 @@ def parse_for(format_name: str, text: str | SchemaSource, *, schema_type: str | 
     return fmt.parse_schema(source)
 
 
+def _named_message_hint(parse: Callable[[], ParsedSchema], parameter: str) -> ParsedSchema:
+    """Parse a schema; a .proto with several messages names the parameter that chooses
+    one (``message`` for the input, ``to_message`` for the target)."""
+    try:
+        parsed = parse()
+        if getattr(parsed, "schema_type", None) == "PROTOBUF" and hasattr(parsed, "descriptor"):
+            from .formats.protobuf import _need_message
+
+            _need_message(parsed)  # several top-level messages and none chosen: say so now
+        return parsed
+    except SerdeError as exc:
+        generic = "message= (--message on the command line)"
+        if generic in exc.reason:
+            exc.reason = exc.reason.replace(generic, f"{parameter}=")
+            exc.args = (exc.reason,)
+        raise
+
+
 def derive_schema(model: m.Type, target_format: str, *, name: str | None = None) -> str:
     """Target schema text for ``model`` in ``target_format``'s schema language."""
     from .translate import from_model
 
     target_type = {"avro": "AVRO", "json": "JSON", "protobuf": "PROTOBUF", "csv": "AVRO"}.get(target_format)
     if target_type is None:
-        raise ConfigError(f"a {target_format} target needs --to-schema (it cannot be derived)")
+        option = "--to-type (the primitive type, e.g. long or string)" if target_format == "binary" else "--to-schema"
+        raise ConfigError(f"a {target_format} target needs {option} (it cannot be derived)")
     return from_model(model, target_type)
 
 
@@ -393,6 +412,8 @@ class Reader:
 
     def _sized(self, read_length: Callable[[], int | None]) -> Iterator[Item]:
         if self.schema is None:
+            if self.format_name == "binary":
+                raise ConfigError("reading binary needs --type: the primitive type of its values, e.g. long or string")
             raise ConfigError(f"reading {self.format_name} needs a schema (--schema)")
         decode = get_format(self.format_name).decoder(self.schema)
         # binary values travel as one-field records ({"value": v}) between formats
@@ -623,7 +644,7 @@ class Writer:
 
     def _sized_writer(self) -> Callable[[Any], None]:
         if self.schema is None:
-            raise ConfigError(f"writing {self.format_name} needs a schema (--to-schema)")
+            raise ConfigError(f"writing {self.format_name} needs a schema (--to-{'type' if self.format_name == 'binary' else 'schema'})")
         encode = get_format(self.format_name).encoder(self.schema)
         stream = self.stream
         if self.format_name == "binary":
@@ -726,7 +747,7 @@ def convert(
     source_schema = None
     if schema is not None and input_framing == "none":
         options = csv_options if from_format == "csv" else {}
-        source_schema = parse_for(from_format, schema, message=message, **options)
+        source_schema = _named_message_hint(lambda: parse_for(from_format, schema, message=message, **options), "message")
     started = time.perf_counter()
     report = ConversionReport()
     with _open_in(input) as in_stream:
@@ -744,7 +765,8 @@ def convert(
         target_schema_parsed: ParsedSchema | None = None
         options = csv_options if to_format == "csv" else {}
         if to_schema is not None:
-            target_schema_parsed = parse_for(to_format, to_schema, message=to_message, **options)
+            target_schema_parsed = _named_message_hint(
+                lambda: parse_for(to_format, to_schema, message=to_message, **options), "to_message")
         elif to_format in ("avro", "protobuf", "csv") or (to_format == "json" and (
                 reader.schema is not None or (from_format == "csv" and input_framing == "none"))):
             # Derive from the source; an untyped source (or a framed one, whose schema is
@@ -758,7 +780,7 @@ def convert(
             root = source_model.name if isinstance(source_model, m.Record) and to_format == "protobuf" else None
             target_schema_parsed = parse_for(to_format, derived, schema_type="AVRO", message=root, **options)
         elif to_format == "binary":
-            raise ConfigError("binary output needs --to-schema (the primitive type, e.g. long or string)")
+            raise ConfigError("binary output needs --to-type: the primitive type of its values, e.g. long or string")
         report.target_schema = target_schema_parsed.text if target_schema_parsed is not None else None
 
         coerce = _make_coercer(reader.schema, target_schema_parsed, input_framing, from_format)

@@ -78,6 +78,8 @@ class SubjectReport:
     result: CompatResult | None = None
     error: str | None = None
     note: str = ""
+    # (line, column) in ``file`` of each message's place in the new schema, where known
+    locations: list[tuple[int, int] | None] = field(default_factory=list)
 
     @property
     def messages(self) -> list[str]:
@@ -339,14 +341,22 @@ class GitBaseline:
         self.ref = ref
         self.proto_path = list(proto_path)
         self.directory = Path(directory).resolve()
+        if not self.directory.is_dir():
+            raise ConfigError(f"--against git:{ref}: {self.directory} is not a directory")
         try:
             top = self._git("rev-parse", "--show-toplevel").strip()
-            self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
         except subprocess.CalledProcessError as exc:
-            raise ConfigError(f"git: cannot use ref {ref!r} in {self.directory}: "
-                              f"{(exc.stderr or '').strip() or exc}") from exc
-        except FileNotFoundError as exc:
-            raise ConfigError("git is not installed") from exc
+            reason = (exc.stderr or "").strip().removeprefix("fatal: ")
+            if "not a git repository" in reason:
+                reason = "it is not inside a git repository (git:REF compares with the same files at a commit)"
+            raise ConfigError(f"--against git:{ref}: cannot use git in {self.directory}: {reason}") from None
+        except FileNotFoundError:
+            raise ConfigError(f"--against git:{ref}: git is not installed (or not on PATH)") from None
+        try:
+            self._git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+        except subprocess.CalledProcessError:
+            raise ConfigError(f"--against git:{ref}: the repository at {top} has no branch, tag or commit named "
+                              f"{ref!r} (a shallow CI checkout may need `git fetch` of that ref first)") from None
         self.prefix = self.directory.relative_to(Path(top).resolve()).as_posix()
         self.describe = f"git:{ref}"
 
@@ -410,6 +420,14 @@ class FolderBaseline:
         return History([n for n, _ in numbered], schemas)
 
 
+def _client_reason(exc: BaseException) -> str:
+    """A registry client's error in a few words (connection errors are long chains)."""
+    text = str(exc).strip() or type(exc).__name__
+    if "Connection refused" in text or "Errno 111" in text:
+        return "connection refused (is the registry running at that address?)"
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 class RegistryBaseline:
     """All live versions of each subject in a schema registry, and the subject's level.
 
@@ -427,13 +445,19 @@ class RegistryBaseline:
         except Exception as exc:  # the one place registry-client errors are translated
             if getattr(exc, "error_code", None) == 40401 or getattr(exc, "http_status_code", None) == 404:
                 return History([], [], level=self._level(item.subject))
-            raise ConfigError(f"registry: cannot list versions of {item.subject!r}: {exc}") from exc
+            raise ConfigError(f"registry {self.describe}: cannot list the versions of subject {item.subject!r}: "
+                              f"{_client_reason(exc)}") from exc
         schemas, schema_type = [], None
         for version in versions:
-            registered = self.client.get_version(item.subject, version)
-            schema = registered.schema
+            try:
+                registered = self.client.get_version(item.subject, version)
+                schema = registered.schema
+                references = self._references(schema.references or [], {})
+            except Exception as exc:  # noqa: BLE001 - translated here, as above
+                raise ConfigError(f"registry {self.describe}: cannot read version {version} of subject "
+                                  f"{item.subject!r}: {_client_reason(exc)}") from exc
             schema_type = (schema.schema_type or "AVRO").upper()
-            schemas.append((schema.schema_str, self._references(schema.references or [], {})))
+            schemas.append((schema.schema_str, references))
         return History(versions, schemas, schema_type, self._level(item.subject))
 
     def _references(self, references: Sequence[object], into: dict[str, str]) -> dict[str, str]:
@@ -471,6 +495,11 @@ def proto_path_keys(directory: Path, dirs: Sequence[Path]) -> list[str]:
     return [("" if k == "." else k) for k in keys]
 
 
+def _without_credentials(url: str) -> str:
+    """A registry URL fit for messages: any user:password@ removed."""
+    return re.sub(r"^([a-z]+://)[^/@]*@", r"\1", url)
+
+
 def baseline_for(against: str, directory: Path, registry_client: Callable[[str], object] | None = None,
                  proto_path: Sequence[Path] = ()):
     """``git:REF`` → GitBaseline, ``http(s)://`` or ``mock://`` → RegistryBaseline, else a folder.
@@ -486,7 +515,7 @@ def baseline_for(against: str, directory: Path, registry_client: Callable[[str],
 
             def registry_client(url: str) -> object:
                 return SchemaRegistryClient({"url": url})
-        return RegistryBaseline(registry_client(against), describe=against)
+        return RegistryBaseline(registry_client(against), describe=_without_credentials(against))
     return FolderBaseline(Path(against), keys)
 
 
@@ -598,4 +627,125 @@ def _check_one(subject: str, schema_type: str, level: str, path: str | None,
         report.status, report.note = "new", "no earlier version: a new subject passes"
     elif not report.result.compatible:
         report.status = "incompatible"
+        if len(report.result.violations) == len(report.result.messages):
+            report.locations = [locate(schema_type, new[0], v.new_path) for v in report.result.violations]
     return report
+
+
+# --- where a finding is in the file ------------------------------------------------------
+
+def locate(schema_type: str, text: str, pointer: str) -> tuple[int, int] | None:
+    """(line, column), 1-based, of the place ``pointer`` names in a schema's text: a JSON
+    pointer into an Avro or JSON Schema document (its nearest enclosing value when the
+    exact one is not written out), or ``#/Message/tag`` in a .proto file."""
+    pointer = pointer.lstrip("#")
+    if schema_type.upper() == "PROTOBUF":
+        offset = _proto_offset(text, pointer)
+    else:
+        offset = _json_offset(text, pointer)
+    if offset is None:
+        return None
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _json_offset(text: str, pointer: str) -> int | None:
+    parts = [p.replace("~1", "/").replace("~0", "~") for p in pointer.split("/")[1:]] if pointer else []
+    offsets: dict[tuple[str, ...], int] = {}
+    _JsonScanner(text, offsets).value(())
+    for end in range(len(parts), -1, -1):
+        found = offsets.get(tuple(parts[:end]))
+        if found is not None:
+            return found
+    return None
+
+
+class _JsonScanner:
+    """Records the offset of every value of a JSON document by its path (no values kept)."""
+
+    def __init__(self, text: str, offsets: dict[tuple[str, ...], int]) -> None:
+        self.text, self.i, self.offsets = text, 0, offsets
+
+    def _skip(self) -> None:
+        while self.i < len(self.text) and self.text[self.i] in " \t\r\n":
+            self.i += 1
+
+    def _string(self) -> str:
+        start = self.i
+        self.i += 1
+        while self.i < len(self.text) and self.text[self.i] != '"':
+            self.i += 2 if self.text[self.i] == "\\" else 1
+        self.i += 1
+        try:
+            return str(json.loads(self.text[start:self.i]))
+        except ValueError:
+            return self.text[start + 1:self.i - 1]
+
+    def value(self, path: tuple[str, ...]) -> None:
+        self._skip()
+        if self.i >= len(self.text):
+            return
+        self.offsets.setdefault(path, self.i)
+        ch = self.text[self.i]
+        if ch == "{":
+            self.i += 1
+            while True:
+                self._skip()
+                if self.i >= len(self.text) or self.text[self.i] == "}":
+                    self.i += 1
+                    return
+                if self.text[self.i] == ",":
+                    self.i += 1
+                    continue
+                if self.text[self.i] != '"':
+                    return  # not JSON: stop here
+                key = self._string()
+                self._skip()
+                if self.i < len(self.text) and self.text[self.i] == ":":
+                    self.i += 1
+                self.value(path + (key,))
+        elif ch == "[":
+            self.i += 1
+            index = 0
+            while True:
+                self._skip()
+                if self.i >= len(self.text) or self.text[self.i] == "]":
+                    self.i += 1
+                    return
+                if self.text[self.i] == ",":
+                    self.i += 1
+                    continue
+                self.value(path + (str(index),))
+                index += 1
+        elif ch == '"':
+            self._string()
+        else:
+            while self.i < len(self.text) and self.text[self.i] not in ",]} \t\r\n":
+                self.i += 1
+
+
+def _proto_offset(text: str, pointer: str) -> int | None:
+    parts = [p for p in pointer.split("/") if p]
+    if not parts:
+        return None
+    start = 0
+    found: int | None = None
+    for name in parts[0].split("."):  # nested messages: Outer.Inner
+        match = re.compile(rf"\b(message|enum)\s+{re.escape(name.rsplit('.', 1)[-1])}\b").search(text, start)
+        if match is None:
+            return found
+        found = start = match.start()
+    for part in parts[1:]:
+        if part.lstrip("-").isdigit():
+            match = re.compile(rf"=\s*{part}\s*[;\[]").search(text, start)
+            if match is None:
+                return found
+            line_start = text.rfind("\n", 0, match.start()) + 1
+            found = line_start + len(text[line_start:match.start()]) - len(text[line_start:match.start()].lstrip())
+            start = match.end()
+        else:
+            match = re.compile(rf"\b{re.escape(part)}\b").search(text, start)
+            if match is None:
+                return found
+            found = start = match.start()
+    return found

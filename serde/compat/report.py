@@ -109,10 +109,15 @@ def github(reports: Sequence[SubjectReport]) -> str:
         file_part = f"file={_gh_escape(r.file, True)}," if r.file else ""
         if r.status in ("incompatible", "invalid"):
             title = f"{'Incompatible' if r.status == 'incompatible' else 'Invalid'} schema {r.subject}"
-            for message in r.messages:
-                out.append(f"::error {file_part}title={_gh_escape(title, True)}::{_gh_escape(message)}")
+            locations = getattr(r, "locations", None) or []
+            for index, message in enumerate(r.messages):
+                where = locations[index] if index < len(locations) else None
+                place = f"line={where[0]},col={where[1]}," if where and file_part else (
+                    "line=1," if file_part else "")
+                out.append(f"::error {file_part}{place}title={_gh_escape(title, True)}::{_gh_escape(message)}")
         elif r.status == "new":
-            out.append(f"::notice {file_part}title={_gh_escape('New subject ' + r.subject, True)}::{_gh_escape(r.note)}")
+            place = "line=1," if file_part else ""
+            out.append(f"::notice {file_part}{place}title={_gh_escape('New subject ' + r.subject, True)}::{_gh_escape(r.note)}")
     out.append(_summary(reports))
     return "\n".join(out) + "\n"
 

@@ -101,7 +101,8 @@ def test_github_format(tmp_path):
     code, out = run("--format", "github", new, write(tmp_path / "v1.avsc", V1))
     first = out.splitlines()[0]
     assert code == 1
-    assert first.startswith(f"::error file={new},title=Incompatible schema new::READER_FIELD_MISSING_DEFAULT_VALUE")
+    assert first.startswith(f"::error file={new},line=1,col=")
+    assert ",title=Incompatible schema new::READER_FIELD_MISSING_DEFAULT_VALUE" in first
 
 
 def test_rules_lists_ids_and_purposes():
