@@ -29,6 +29,7 @@ __all__ = [
     "BUNDLED_PREFIX",
     "CONFLUENT_BUNDLED",
     "bundled_sources",
+    "load_confluent_options",
     "import_names",
     "is_bundled",
     "load_proto_imports",
@@ -104,6 +105,17 @@ def bundled_sources(names: "Sequence[str]") -> tuple[dict[str, str], list[bytes]
         descriptors.append(file.serialized_pb)
         pending.extend(d.name for d in file.dependencies if not d.name.startswith(BUNDLED_PREFIX))
     return texts, descriptors
+
+
+def load_confluent_options() -> None:
+    """Import confluent-kafka's generated ``confluent/*`` modules, so that the options they
+    define (``(confluent.field_meta)``...) are known to the default pool, and a
+    ``FileDescriptorProto`` parsed afterwards keeps them as options, not unknown fields."""
+    for module_name in _CONFLUENT_MODULES.values():
+        try:
+            importlib.import_module(module_name)
+        except ImportError:
+            pass
 
 
 def _package_proto_text(name: str) -> str | None:

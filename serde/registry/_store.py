@@ -21,11 +21,9 @@ Errors are raised as ``serde.RegistryError`` (or a subclass) whose ``code`` is C
 """
 from __future__ import annotations
 
-import base64
 import hashlib
 import json
 import os
-import re
 import sqlite3
 import threading
 import time
@@ -40,6 +38,7 @@ from serde._errors import (
     RegistryError,
     SchemaNotFound,
     SchemaParseError,
+    SerdeError,
     SubjectNotFound,
     VersionNotFound,
 )
@@ -265,6 +264,13 @@ def canonical(
         return canonical_string(text, ref_texts, validate_defaults=new, strict_names=new)
     if schema_type == "JSON":
         return _compact(json.loads(text), sort_keys=normalize)
+    if schema_type == "PROTOBUF":  # the compiled descriptor (serde.registry._protobuf)
+        from serde.registry import _protobuf
+
+        try:
+            return _protobuf.canonical(text, dict(refs), normalize)
+        except SerdeError as exc:
+            raise ValueError(str(exc)) from exc
     return " ".join(text.split())
 
 
@@ -516,27 +522,6 @@ def _version_number(metadata: Mapping[str, Any] | None) -> int | None:
 # --------------------------------------------------------------------------- validation
 
 
-def _looks_like_proto_text(text: str) -> bool:
-    return bool(re.search(r"\b(syntax|message|enum|package|import|service|edition)\b", text))
-
-
-def _decode_proto_descriptor(text: str) -> bytes | None:
-    """Bytes of a base64 ``FileDescriptorProto`` (``format=serialized``), or None."""
-    if _looks_like_proto_text(text) and not re.fullmatch(r"[A-Za-z0-9+/=\s]+", text):
-        return None
-    try:
-        raw = base64.b64decode(text, validate=False)
-        from google.protobuf import descriptor_pb2
-
-        fd = descriptor_pb2.FileDescriptorProto()
-        fd.ParseFromString(raw)
-        if not fd.name and not fd.message_type and not fd.enum_type and not fd.package:
-            return None
-        return raw
-    except Exception:
-        return None
-
-
 def validate_schema(schema_type: str, text: str, refs: Sequence[tuple[str, str]]) -> None:
     """Raise 42201 when ``text`` is not a valid schema; ``refs`` is (name, text) in dependency order."""
     if schema_type == "AVRO":  # parsed as Confluent parses a new schema: strict names, defaults
@@ -564,16 +549,12 @@ def validate_schema(schema_type: str, text: str, refs: Sequence[tuple[str, str]]
                 raise api_error(42201, f"Invalid schema: {exc}") from exc
             except Exception:  # unknown $schema dialects: accept like Confluent does
                 pass
-    elif schema_type == "PROTOBUF":
-        if _decode_proto_descriptor(text) is not None:
-            return
+    elif schema_type == "PROTOBUF":  # .proto text or a base64 FileDescriptorProto
+        from serde.registry import _protobuf
+
         try:
-            from serde._protoc import compile_proto
-        except ImportError:  # pragma: no cover - protoc support not installed
-            return
-        try:
-            compile_proto(text, dict(refs))
-        except Exception as exc:
+            _protobuf.validate(text, dict(refs))
+        except SerdeError as exc:
             raise api_error(42201, f"Invalid schema: {exc}") from exc
     else:
         raise api_error(42201, f"Invalid schema: unknown schemaType {schema_type!r}")
@@ -581,12 +562,9 @@ def validate_schema(schema_type: str, text: str, refs: Sequence[tuple[str, str]]
 
 def serialized_proto(text: str, refs: Mapping[str, str]) -> str:
     """``format=serialized``: the schema as a base64 ``FileDescriptorProto``."""
-    if _decode_proto_descriptor(text) is not None:
-        return text
-    from serde._protoc import compile_proto
+    from serde.registry import _protobuf
 
-    compiled = compile_proto(text, dict(refs))
-    return base64.b64encode(compiled.file.SerializeToString()).decode()
+    return _protobuf.serialized(text, refs)
 
 
 # --------------------------------------------------------------------------- compatibility
@@ -1175,8 +1153,11 @@ class Store:
             norm = canonical(req.schema_type, req.schema, normalize=True, refs=ordered)
         except (ValueError, RecursionError) as exc:
             raise api_error(42201, f"Invalid schema: {exc}") from exc
-        if req.schema_type == "PROTOBUF":
-            stored = req.schema  # kept as given (no canonical .proto renderer yet)
+        if req.schema_type == "PROTOBUF":  # text as given; a base64 descriptor as .proto text
+            from serde.registry._protobuf import proto_text
+
+            stored = proto_text(req.schema)
+            ordered = [(name, proto_text(text)) for name, text in ordered]
         else:
             stored = norm if normalize else canon
         sorted_refs = sorted(refs, key=lambda r: (r["name"], r["subject"], r["version"]))
