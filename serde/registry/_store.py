@@ -53,7 +53,7 @@ _GLOBAL = "\x00global"  # config/mode key of the global scope; subjects cannot h
 _MAX_VERSION = 2**31 - 1
 # The canonical forms and fingerprints rows were stored with: bump it when ``canonical`` or
 # ``_fingerprint`` changes, and ``Store`` re-hashes an older database when it opens it.
-CANONICAL_VERSION = "2"
+CANONICAL_VERSION = "3"  # 3: Protobuf ids decided on the compiled descriptor
 _GUID_NAMESPACE = uuid.UUID("6f2a3c1e-4d7b-4f0a-9a51-5e7d2c9b8a10")
 _CONFIG_KEYS = (
     "compatibilityLevel",
@@ -560,6 +560,13 @@ def validate_schema(schema_type: str, text: str, refs: Sequence[tuple[str, str]]
         raise api_error(42201, f"Invalid schema: unknown schemaType {schema_type!r}")
 
 
+def _stored_proto_text(text: str) -> str:
+    """A base64 ``FileDescriptorProto`` (an older database kept them) as ``.proto`` text."""
+    from serde.registry._protobuf import proto_text
+
+    return proto_text(text)
+
+
 def serialized_proto(text: str, refs: Mapping[str, str]) -> str:
     """``format=serialized``: the schema as a base64 ``FileDescriptorProto``."""
     from serde.registry import _protobuf
@@ -940,7 +947,7 @@ class Store:
             conn.execute(
                 "UPDATE schemas SET schema = ?, metadata = ?, rule_set = ?, hash = ?, norm_hash = ? WHERE id = ?",
                 (
-                    canon if stype == "AVRO" else text,
+                    canon if stype == "AVRO" else _stored_proto_text(text) if stype == "PROTOBUF" else text,
                     _compact(metadata) if metadata else None,
                     _compact(rule_set) if rule_set else None,
                     _fingerprint(stype, canon, refs, metadata, rule_set),

@@ -351,3 +351,36 @@ def test_protoc_log_lines_never_reach_an_error(registry, text, error):
     with pytest.raises(SchemaRegistryError) as info:
         registry.client.register_schema("s", Schema(text, "PROTOBUF"))
     assert "parser.cc" not in str(info.value)
+
+
+# --------------------------------------------------------------------------- older databases
+
+
+def test_an_older_database_is_brought_to_the_descriptor_fingerprints(tmp_path):
+    """A database from before (base64 kept as given, ids decided on whitespace-joined text)
+    is converted when opened: the row becomes .proto text and the same schema finds its id."""
+    import sqlite3
+
+    from serde.registry import EmbeddedRegistry
+
+    path = tmp_path / "registry.db"
+    encoded = _descriptor_b64(ORDER)
+    with EmbeddedRegistry(path) as reg:
+        sid = reg.client.register_schema("orders-value", Schema(encoded, "PROTOBUF"))
+    with sqlite3.connect(path) as conn:  # as the older store wrote it
+        conn.execute("UPDATE schemas SET schema = ?, hash = 'old', norm_hash = 'old' WHERE id = ?", (encoded, sid))
+        conn.execute("UPDATE meta SET value = '2' WHERE key = 'canonical_version'")
+    with EmbeddedRegistry(path) as reg:
+        assert "message Order {" in reg.client.get_schema(sid).schema_str
+        assert reg.client.register_schema("orders-value", Schema(ORDER, "PROTOBUF")) == sid
+        assert reg.client.get_versions("orders-value") == [1]
+
+
+def test_files_on_disk_need_no_copy_of_the_bundled_files(tmp_path):
+    """serde's -I/--proto-path walk skips them too: they are not looked for, nor registered."""
+    from serde._proto_files import load_proto_imports
+    from serde.formats.protobuf import references_for
+
+    (tmp_path / "order.proto").write_text(ORDER)
+    assert load_proto_imports(tmp_path / "order.proto") == {}
+    assert [r.name for r in references_for(ORDER)] == []
