@@ -29,9 +29,9 @@ __all__ = [
     "BUNDLED_PREFIX",
     "CONFLUENT_BUNDLED",
     "bundled_sources",
-    "load_confluent_options",
     "import_names",
     "is_bundled",
+    "load_confluent_options",
     "load_proto_imports",
     "resolve_imports",
 ]
