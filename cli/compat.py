@@ -13,6 +13,8 @@ from serde.compat import LEVELS, rules
 from serde.compat import _sources
 from serde.compat.report import PRINTERS, render
 
+from .main import Group
+
 __all__ = ["compat"]
 
 EXIT_COMPATIBLE, EXIT_INCOMPATIBLE, EXIT_INVALID = 0, 1, 2
@@ -46,7 +48,7 @@ def _parse_references(values: tuple[str, ...]) -> dict[str, str]:
     return refs
 
 
-@click.group("compat")
+@click.group("compat", cls=Group)
 def compat() -> None:
     """Check schema changes against earlier versions, with Confluent Schema Registry's rules."""
 

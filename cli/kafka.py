@@ -488,7 +488,7 @@ def _header_text(raw: bytes) -> str:
 @click.option("--key-format", type=click.Choice(("auto",) + FORMATS), default="auto", show_default=True, help="Key format.")
 @click.option("--key-type", help="The key's binary layout (string, int, long, ...; implies --key-format binary).")
 @click.option("--show", "show", default="", metavar="FIELDS",
-              help=f"Print each record as an object with these fields besides the value: {','.join(SHOW_FIELDS)}.")
+              help=f"Print each record as an object with these fields besides the value (comma-separated): {', '.join(SHOW_FIELDS)}.")
 @click.option("-n", "--count", type=click.IntRange(min=1), help="Stop after N records (waiting for them).")
 @click.option("--from-beginning", is_flag=True, help="Start at the oldest record (default: the end, or the group's offsets).")
 @click.option("--follow", is_flag=True, help="Keep waiting for new records (default: stop at the end of the topic).")

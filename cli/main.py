@@ -32,7 +32,24 @@ _COMMANDS = {
 }
 
 
-class _LazyGroup(click.Group):
+class Group(click.Group):
+    """A command group whose --help lists each command with its whole first sentence,
+    wrapped, never cut off with "..."."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command with its whole first sentence, wrapped, never cut off with "..."."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=10_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+
+class _LazyGroup(Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(name for name in _COMMANDS if self._load(name) is not None)
 

@@ -18,6 +18,7 @@ from serde import ConfigError, SchemaParseError
 from serde import _model as m
 from serde._proto_files import load_proto_imports, resolve_imports
 
+from .main import Group
 from .options import read_text
 
 _SCHEMA_TYPES = ("avro", "json", "protobuf")
@@ -78,7 +79,7 @@ def _rename(model: m.Type, name: str | None) -> m.Type:
     return dataclasses.replace(model, name=name)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 def schema() -> None:
     """Translate schemas between Avro, JSON Schema and Protobuf, or infer one from data.
 

@@ -154,6 +154,11 @@ def _named_message_hint(parse: Callable[[], ParsedSchema], parameter: str) -> Pa
         raise
 
 
+def _a(word: str) -> str:
+    """The indefinite article for a format name: "an avro", "a csv"."""
+    return "an" if word[:1].lower() in "aeiou" else "a"
+
+
 def derive_schema(model: m.Type, target_format: str, *, name: str | None = None) -> str:
     """Target schema text for ``model`` in ``target_format``'s schema language."""
     from .translate import from_model
@@ -161,7 +166,7 @@ def derive_schema(model: m.Type, target_format: str, *, name: str | None = None)
     target_type = {"avro": "AVRO", "json": "JSON", "protobuf": "PROTOBUF", "csv": "AVRO"}.get(target_format)
     if target_type is None:
         option = "--to-type (the primitive type, e.g. long or string)" if target_format == "binary" else "--to-schema"
-        raise ConfigError(f"a {target_format} target needs {option} (it cannot be derived)")
+        raise ConfigError(f"{_a(target_format)} {target_format} target needs {option} (it cannot be derived)")
     return from_model(model, target_type)
 
 
@@ -775,7 +780,7 @@ def convert(
                                                               or getattr(reader.schema, "record_schema", True) is None) else ([], items)
             source_model = _source_model(reader.schema, sample, input_framing)
             if source_model is None:
-                raise ConfigError(f"cannot derive a {to_format} schema from {from_format} input; give --to-schema")
+                raise ConfigError(f"cannot derive {_a(to_format)} {to_format} schema from {from_format} input; give --to-schema")
             derived = derive_schema(source_model, to_format)
             root = source_model.name if isinstance(source_model, m.Record) and to_format == "protobuf" else None
             target_schema_parsed = parse_for(to_format, derived, schema_type="AVRO", message=root, **options)

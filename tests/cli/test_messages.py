@@ -124,3 +124,23 @@ def test_output_framing_without_topic_says_which_subject(tmp_path):
     assert "registered the target schema under subject" not in with_topic.stderr
     help_text = " ".join(run("convert", "--help").output.split())
     assert "without --topic or --subject: serde-convert-value" in help_text
+
+
+@pytest.mark.parametrize("args", [(), ("compat",), ("schema",)])
+def test_help_lists_whole_command_descriptions(args):
+    result = run(*args, "--help")
+    assert result.exit_code == 0
+    import re
+
+    commands = result.output.split("Commands:")[1]
+    assert re.search(r"\w\.\.\.", commands) is None, commands  # a word cut off with "..."
+
+
+def test_help_and_messages_read_as_english(tmp_path):
+    consume = " ".join(run("consume", "--help").output.split())
+    assert "topic, partition, offset, timestamp" in consume and "of fset" not in consume
+    from serde._convert import _a
+
+    assert (_a("avro"), _a("csv"), _a("json"), _a("protobuf")) == ("an", "a", "a", "a")
+    binary = run("convert", "-", tmp_path / "o.bin", "--from", "json", input="{}\n")
+    assert "a avro" not in binary.stderr and "an binary" not in binary.stderr
