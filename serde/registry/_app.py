@@ -12,15 +12,18 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
-import json
 import os
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 from urllib.parse import parse_qs, unquote
+
+import orjson
 
 from serde._errors import RegistryError
 from serde.registry._store import (
@@ -38,6 +41,7 @@ from serde.registry._store import (
 __all__ = ["DEFAULT_MAX_BODY", "RegistryApp", "load_users"]
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
+MAX_TARGET = 64 * 1024  # longest request target (path and query) answered; longer gets 414
 V1_JSON = "application/vnd.schemaregistry.v1+json"
 _RESPONSE_TYPES = (V1_JSON, "application/vnd.schemaregistry+json", "application/json")
 _REQUEST_TYPES = (*_RESPONSE_TYPES, "application/octet-stream")
@@ -55,6 +59,7 @@ _STATUS_TEXT = {
     406: "Not Acceptable",
     409: "Conflict",
     413: "Payload Too Large",
+    414: "URI Too Long",
     415: "Unsupported Media Type",
     422: "Unprocessable Entity",
     500: "Internal Server Error",
@@ -97,13 +102,16 @@ def _password_ok(stored: str, password: str) -> bool:
     return hmac.compare_digest(password.encode(), secret.encode())
 
 
+_EMPTYABLE = (dict, list, str)
+
+
 def _prune(obj: Any) -> Any:
     """Drop None / empty fields (Confluent's ``@JsonInclude(NON_EMPTY)``) and private keys."""
     if isinstance(obj, dict):
         return {
             k: _prune(v)
             for k, v in obj.items()
-            if not k.startswith("_") and v is not None and v != [] and v != {} and v != ""
+            if v is not None and not (not v and isinstance(v, _EMPTYABLE)) and not k.startswith("_")
         }
     if isinstance(obj, list):
         return [_prune(v) for v in obj]
@@ -121,19 +129,28 @@ class _Response(Exception):
 
 
 class _Request:
-    def __init__(self, environ: Mapping[str, Any], app: "RegistryApp") -> None:
-        self.environ = environ
-        self.method = str(environ.get("REQUEST_METHOD", "GET")).upper()
-        raw = environ.get("REQUEST_URI") or environ.get("RAW_URI") or environ.get("HTTP_X_SERDE_RAW_PATH")
-        if raw:
-            raw = str(raw).split("?", 1)[0]
-            if "://" in raw:  # absolute-form request target
-                raw = "/" + raw.split("://", 1)[1].partition("/")[2]
-        else:
-            raw = str(environ.get("PATH_INFO", "/"))
+    """One request as the core sees it: method, undecoded path, query, headers, body."""
+
+    def __init__(
+        self,
+        app: "RegistryApp",
+        method: str,
+        raw_path: str,
+        query_string: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        body_too_large: bool,
+    ) -> None:
+        self.method = method.upper()
+        raw = raw_path
+        if "://" in raw:  # absolute-form request target
+            raw = "/" + raw.split("://", 1)[1].partition("/")[2]
         self.segments = [unquote(s) for s in raw.split("/") if s]
-        self.query = {k: v[-1] for k, v in parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True).items()}
-        self.query_lists = parse_qs(str(environ.get("QUERY_STRING", "")), keep_blank_values=True)
+        self.query_lists = parse_qs(query_string, keep_blank_values=True) if query_string else {}
+        self.query = {k: v[-1] for k, v in self.query_lists.items()}
+        self.headers = headers
+        self._body = body
+        self._too_large = body_too_large
         self._app = app
 
     def flag(self, name: str, default: bool = False) -> bool:
@@ -146,39 +163,51 @@ class _Request:
         value = self.query.get(name, self.query.get(_snake(name)))
         if value in (None, ""):
             return default
-        try:
-            return int(value)
-        except ValueError:
-            raise api_error(400, f"Query parameter {name} must be an integer") from None
+        number = _java_int(value)
+        if number is None:  # JAX-RS: an int query parameter that does not convert is a 404
+            raise api_error(404, "HTTP 404 Not Found")
+        return number
 
     def json(self) -> Any:
-        ctype = str(self.environ.get("CONTENT_TYPE") or "").split(";", 1)[0].strip().lower()
+        ctype = (self.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
         if ctype and ctype not in _REQUEST_TYPES:
             raise api_error(415, "HTTP 415 Unsupported Media Type")
-        length_text = self.environ.get("CONTENT_LENGTH") or ""
-        try:
-            length = int(length_text) if length_text else -1
-        except ValueError:
-            raise api_error(400, "Invalid Content-Length") from None
-        limit = self._app.max_body
-        stream = self.environ["wsgi.input"]
-        if length > limit:
-            raise self._too_large()
-        data = stream.read(length) if length >= 0 else stream.read(limit + 1)
-        if len(data) > limit:
-            raise self._too_large()
+        if self._too_large:
+            raise self._too_large_error()
+        data = self._body
         if not data.strip():
             return None
         try:
-            return json.loads(data)
-        except (ValueError, UnicodeDecodeError) as exc:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            # Confluent's JsonParseExceptionMapper: HTTP 400, error_code 400. orjson refuses
+            # nesting over 1024 levels (Jackson: 1000) and integers over 64 bits, so neither
+            # a deep body nor a huge number reaches the recursion limit or SQLite
             raise api_error(400, f"Unrecognized request body: {exc}") from None
 
-    def _too_large(self) -> RegistryError:
+    def _too_large_error(self) -> RegistryError:
         limit = self._app.max_body
         if self.segments and self.segments[0] in ("subjects", "compatibility"):
             return api_error(42209, f"Schema too large: the request body exceeds {limit} bytes")
         return api_error(413, f"Request body exceeds {limit} bytes")
+
+
+def _is_empty_schema(body: dict[str, Any]) -> bool:
+    """No ``schema``, null, or only whitespace: what Confluent calls an empty schema."""
+    schema = body.get("schema")
+    return schema is None or (isinstance(schema, str) and not schema.strip())
+
+
+_JAVA_INT = re.compile(r"[+-]?[0-9]+")
+
+
+def _java_int(text: str) -> int | None:
+    """``text`` as Java's ``Integer.valueOf`` reads it (what JAX-RS does with an ``Integer``
+    parameter), or None where Java throws: not a number, or outside 32 bits."""
+    if not _JAVA_INT.fullmatch(text) or len(text) > 12:
+        return None
+    value = int(text)
+    return value if -(2**31) <= value < 2**31 else None
 
 
 def _snake(name: str) -> str:
@@ -208,43 +237,127 @@ class RegistryApp:
         self.max_body = max_body
         self.incompatible_error_code = incompatible_error_code
 
-    # ------------------------------------------------------------------ WSGI entry
+    # ------------------------------------------------------------------ the core
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-        ctype = self._negotiate(str(environ.get("HTTP_ACCEPT") or ""))
-        headers: list[tuple[str, str]] = []
+    def handle(
+        self,
+        method: str,
+        raw_path: str,
+        query_string: str,
+        headers: Mapping[str, str],
+        body: bytes = b"",
+        *,
+        body_too_large: bool = False,
+    ) -> tuple[int, list[tuple[str, str]], bytes]:
+        """Answer one request: (method, undecoded path, query, headers, body) → (status, headers, body).
+
+        Every transport calls this: the WSGI adapter (``__call__``, in process), the ASGI app
+        ``serde registry serve`` runs (``serde.registry._asgi``) and the embedded registry's
+        httpx transport. ``headers`` has lower-case names; ``raw_path`` keeps its percent
+        escapes (``%2F`` in a subject is not a separator). The transport reads the body, up to
+        ``max_body`` bytes; over that it passes ``body_too_large`` instead (42209 or 413 if
+        the endpoint reads a body, otherwise the body is never needed).
+        """
+        ctype = self._negotiate(headers.get("accept") or "")
+        extra: list[tuple[str, str]] = []
         try:
-            req = _Request(environ, self)
+            if len(raw_path) + len(query_string) > MAX_TARGET:
+                raise api_error(414, f"HTTP 414 URI Too Long: the request target exceeds {MAX_TARGET} bytes")
+            req = _Request(self, method, raw_path, query_string, headers, body, body_too_large)
             if self.users is not None:
-                self._authenticate(environ)
+                self._authenticate(headers)
             if ctype is None:
                 raise api_error(406, "HTTP 406 Not Acceptable")
             result = self._dispatch(req)
             status = 200
-            body = json.dumps(_prune(result) if isinstance(result, (dict, list)) else result, separators=(",", ":")).encode()
+            out = orjson.dumps(_prune(result) if isinstance(result, (dict, list)) else result, option=orjson.OPT_NON_STR_KEYS)
         except _Response as resp:
-            status, body, headers = resp.status, resp.body, resp.headers
+            status, out, extra = resp.status, resp.body, resp.headers
         except RegistryError as exc:
-            code = exc.code if exc.code != -1 else 50001
-            if code in (409, 40901):
-                code = self.incompatible_error_code
-            status = int(str(code)[:3])
-            body = json.dumps({"error_code": code, "message": exc.reason}).encode()
-            if status == 401:
-                headers = [("WWW-Authenticate", f'Basic realm="{_REALM}"')]
+            status, out, extra = self._error(exc)
+        except RecursionError:  # a schema nested too deeply for a recursive parser
+            on_schema = raw_path.lstrip("/").split("/", 1)[0] in ("subjects", "compatibility")
+            exc = api_error(42201 if on_schema else 400, "Invalid schema: nested too deeply")
+            status, out, extra = self._error(exc)
         except Exception as exc:  # never let a bug kill the connection: report a store error
-            traceback.print_exc(file=environ.get("wsgi.errors") or sys.stderr)
+            traceback.print_exc(file=sys.stderr)
             status = 500
-            body = json.dumps({"error_code": 50001, "message": f"Error in the backend data store: {exc}"}).encode()
-        out_headers = [("Content-Type", ctype or V1_JSON), ("Content-Length", str(len(body))), *headers]
+            out = orjson.dumps({"error_code": 50001, "message": f"Error in the backend data store: {exc}"})
         if status == 204:
-            body = b""
-            out_headers = [h for h in out_headers if h[0] != "Content-Type"]
-            out_headers = [("Content-Length", "0") if h[0] == "Content-Length" else h for h in out_headers]
-        start_response(f"{status} {_STATUS_TEXT.get(status, 'Error')}", out_headers)
-        return [body]
+            return 204, [("Content-Length", "0"), *extra], b""
+        return status, [("Content-Type", ctype or V1_JSON), ("Content-Length", str(len(out))), *extra], out
+
+    def _error(self, exc: RegistryError) -> tuple[int, bytes, list[tuple[str, str]]]:
+        code = exc.code if exc.code != -1 else 50001
+        if code in (409, 40901):
+            code = self.incompatible_error_code
+        status = int(str(code)[:3])
+        body = orjson.dumps({"error_code": code, "message": exc.reason})
+        if status == 401:
+            return status, body, [("WWW-Authenticate", f'Basic realm="{_REALM}"')]
+        return status, body, []
+
+    def body_limit(self, headers: Mapping[str, str]) -> tuple[int, bool]:
+        """How a transport should read a request body: (bytes to read, too large).
+
+        Reads nothing for a request that will be refused anyway (bad credentials: 401) or
+        whose Content-Length is over ``max_body`` (too large); otherwise up to ``max_body``
+        bytes, and a body that turns out longer is too large. Raises ``ValueError`` for a
+        Content-Length that is not a number.
+        """
+        text = headers.get("content-length")
+        length = int(text) if text else -1
+        if length > self.max_body:
+            return 0, True
+        if self.users is not None and not self.authorized(headers):
+            return 0, False
+        return self.max_body, False
 
     @staticmethod
+    def reads_only(method: str, raw_path: str) -> bool:
+        """True for requests that never write: an event-loop server may answer them inline
+        (SQLite readers in WAL mode never wait for a lock); writes may wait on another
+        process's write lock, so they belong in a worker thread."""
+        if method in ("GET", "HEAD", "OPTIONS"):
+            return True
+        if method != "POST":
+            return False
+        head, _, rest = raw_path.lstrip("/").partition("/")
+        # POST /subjects/{s} (lookup) and /compatibility/... (checks) only read
+        return head == "compatibility" or (head == "subjects" and bool(rest) and "/" not in rest.rstrip("/"))
+
+    # ------------------------------------------------------------------ WSGI adapter
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        """WSGI entry, for in-process use (``httpx.WSGITransport``) and any WSGI server."""
+        headers = {k[5:].replace("_", "-").lower(): str(v) for k, v in environ.items() if k.startswith("HTTP_")}
+        for key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            if environ.get(key):
+                headers[key.replace("_", "-").lower()] = str(environ[key])
+        raw = environ.get("REQUEST_URI") or environ.get("RAW_URI") or environ.get("HTTP_X_SERDE_RAW_PATH")
+        raw_path = str(raw).split("?", 1)[0] if raw else str(environ.get("PATH_INFO", "/"))
+        query = str(environ.get("QUERY_STRING", ""))
+        method = str(environ.get("REQUEST_METHOD", "GET"))
+        try:
+            limit, too_large = self.body_limit(headers)
+        except ValueError:
+            status, out, extra = self._error(api_error(400, "Invalid Content-Length"))
+            response = (status, [("Content-Type", V1_JSON), ("Content-Length", str(len(out))), *extra], out)
+        else:
+            body = b""
+            if limit and not too_large:
+                length = int(headers.get("content-length") or -1)
+                body = environ["wsgi.input"].read(length if 0 <= length <= limit else limit + 1)
+                too_large = len(body) > limit
+                if too_large:
+                    body = b""
+            response = self.handle(method, raw_path, query, headers, body, body_too_large=too_large)
+        status, out_headers, out = response
+        start_response(f"{status} {_STATUS_TEXT.get(status, 'Error')}", out_headers)
+        return [out]
+
+    @staticmethod
+    @functools.lru_cache(maxsize=256)
     def _negotiate(accept: str) -> str | None:
         if not accept.strip():
             return V1_JSON
@@ -263,22 +376,28 @@ class RegistryApp:
         for rank, ours in enumerate(_RESPONSE_TYPES):
             qs = (1.0, 0.9, 0.5)[rank]
             for media, q in offered:
-                if media in (ours, "*/*", "application/*") and q > 0 and q * qs > best_score:
+                # "*" alone is read as "*/*", as Jersey does
+                if media in (ours, "*/*", "*", "application/*") and q > 0 and q * qs > best_score:
                     best, best_score = ours, q * qs
         return best
 
-    def _authenticate(self, environ: Mapping[str, Any]) -> None:
-        header = str(environ.get("HTTP_AUTHORIZATION") or "")
-        scheme, _, value = header.partition(" ")
+    def authorized(self, headers: Mapping[str, str]) -> bool:
+        """True when auth is off or ``headers`` carry valid basic credentials."""
+        if self.users is None:
+            return True
+        scheme, _, value = (headers.get("authorization") or "").partition(" ")
         if scheme.lower() == "basic":
             try:
                 user, _, password = base64.b64decode(value.strip(), validate=True).decode().partition(":")
             except (binascii.Error, UnicodeDecodeError):
-                user, password = "", ""
-            stored = (self.users or {}).get(user)
-            if stored is not None and _password_ok(stored, password):
-                return
-        raise api_error(401, "Unauthorized")
+                return False
+            stored = self.users.get(user)
+            return stored is not None and _password_ok(stored, password)
+        return False
+
+    def _authenticate(self, headers: Mapping[str, str]) -> None:
+        if not self.authorized(headers):
+            raise api_error(401, "Unauthorized")
 
     # ------------------------------------------------------------------ routing
 
@@ -326,7 +445,7 @@ class RegistryApp:
         if method not in allowed:
             raise _Response(
                 405,
-                json.dumps({"error_code": 405, "message": "HTTP 405 Method Not Allowed"}).encode(),
+                orjson.dumps({"error_code": 405, "message": "HTTP 405 Method Not Allowed"}),
                 [("Allow", ", ".join(allowed))],
             )
         return handler()
@@ -375,16 +494,42 @@ class RegistryApp:
             return self._allow(m, ("GET",), lambda: self._page(req, store.referenced_by(subject, version)))
         raise api_error(404, "HTTP 404 Not Found")
 
-    def _schema_request(self, req: _Request) -> SchemaRequest:
-        return SchemaRequest.from_body(req.json())
+    def _schema_request(self, req: _Request, body: Any = None) -> SchemaRequest:
+        body = req.json() if body is None else body
+        if isinstance(body, dict):
+            if _is_empty_schema(body):
+                raise api_error(42201, "Empty schema")
+            if body.get("references") is not None and not isinstance(body["references"], list):
+                raise api_error(42201, "Invalid schema: 'references' must be a list")
+        return SchemaRequest.from_body(body)
 
     def _register(self, req: _Request, subject: str) -> Any:
-        schema_req = self._schema_request(req)
+        body = req.json()
+        if isinstance(body, dict) and _is_empty_schema(body):
+            # Confluent (maybePopulateFromPrevious): no schema means the latest live version's
+            # schema, type and references, e.g. to add metadata or rules; no version: "Empty schema"
+            try:
+                latest = self.store.version(subject, "latest")
+            except RegistryError as exc:
+                if exc.code in (40401, 40402):
+                    raise api_error(42201, "Empty schema") from None
+                raise
+            body = {
+                **body,
+                "schema": latest["schema"],
+                "schemaType": latest.get("schemaType") or "AVRO",
+                "references": latest.get("references") or [],
+            }
+        schema_req = self._schema_request(req, body)
         out = self.store.register(subject, schema_req, normalize=req.flag("normalize"), force=req.flag("force"))
         return {"id": out["id"], "version": out["version"], "guid": out["guid"]}
 
     def _lookup(self, req: _Request, subject: str) -> Any:
-        schema_req = self._schema_request(req)
+        body = req.json()
+        if isinstance(body, dict) and _is_empty_schema(body):  # Confluent: nothing can match
+            self.store.versions(subject, deleted=True)  # 40401 when the subject does not exist
+            raise api_error(40403, "Schema not found")
+        schema_req = self._schema_request(req, body)
         out = self.store.lookup(subject, schema_req, normalize=req.flag("normalize"), deleted=req.flag("deleted"))
         return self._render(req, out)
 
@@ -448,10 +593,9 @@ class RegistryApp:
             if seg[2] == "schema":
                 return self._allow(m, ("GET",), lambda: self._raw_schema(req, store.schema_by_guid(guid)))
         if seg[0] == "ids" and n in (2, 3):
-            try:
-                schema_id = int(seg[1])
-            except ValueError:
-                raise api_error(40403, f"Schema {seg[1]} not found") from None
+            schema_id = _java_int(seg[1])
+            if schema_id is None:  # JAX-RS cannot convert the Integer path parameter: a plain 404
+                raise api_error(404, "HTTP 404 Not Found")
             if n == 2:
                 return self._allow(m, ("GET",), lambda: self._by_id(req, schema_id))
             sub = req.query.get("subject") or None

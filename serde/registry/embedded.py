@@ -2,8 +2,8 @@
 
 ``EmbeddedRegistry(path).client`` is a genuine ``confluent_kafka.schema_registry``
 ``SchemaRegistryClient`` whose HTTP session talks to the REST app in process
-(``httpx.WSGITransport``), so the embedded registry and ``serde registry serve`` run exactly
-the same code. Several processes may open the same file at once.
+(an httpx transport calling ``RegistryApp.handle``), so the embedded registry and
+``serde registry serve`` run exactly the same code. Several processes may open the same file at once.
 """
 from __future__ import annotations
 
@@ -28,23 +28,39 @@ def _httpx() -> Any:
 
 
 def _transport(app: RegistryApp) -> Any:
+    """An httpx transport that hands each request to ``RegistryApp.handle`` in process."""
     httpx = _httpx()
 
-    class _RawPathWSGITransport(httpx.WSGITransport):
-        """Passes the undecoded path along, so a subject holding ``%2F`` keeps its slash."""
+    class _CoreTransport(httpx.BaseTransport):
+        """No sockets, no WSGI: the request's method, undecoded path (so ``%2F`` in a subject
+        keeps its slash), query, headers and body go straight to the app's core, the same
+        function ``serde registry serve`` calls for each HTTP request."""
 
         def handle_request(self, request: httpx.Request) -> httpx.Response:
-            request.headers["X-Serde-Raw-Path"] = request.url.raw_path.decode("ascii")
-            return super().handle_request(request)
+            headers: dict[str, str] = {}
+            for key, value in request.headers.multi_items():
+                name = key.lower()
+                headers[name] = f"{headers[name]}, {value}" if name in headers else value
+            body = request.read()
+            too_large = len(body) > app.max_body
+            status, out_headers, out = app.handle(
+                request.method,
+                request.url.raw_path.decode("ascii").split("?", 1)[0],
+                request.url.query.decode("ascii"),
+                headers,
+                b"" if too_large else body,
+                body_too_large=too_large,
+            )
+            return httpx.Response(status, headers=out_headers, content=out, request=request)
 
-    return _RawPathWSGITransport(app=app)
+    return _CoreTransport()
 
 
 class EmbeddedRegistry:
     """A Confluent-compatible schema registry stored in one SQLite file.
 
     ``path`` is created on first use (parent directories too). ``client`` is a
-    ``SchemaRegistryClient`` bound to it; ``app`` the WSGI app (for serving it elsewhere);
+    ``SchemaRegistryClient`` bound to it; ``app`` the ``RegistryApp`` (also a WSGI app);
     ``close()`` (or leaving a ``with`` block) closes both.
     """
 

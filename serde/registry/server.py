@@ -1,29 +1,40 @@
-"""``serde registry serve``: the embedded registry over HTTP(S).
+"""``serde registry serve``: the registry over HTTP(S), on uvicorn.
 
-A threaded stdlib HTTP server runs the same WSGI app as ``EmbeddedRegistry``. It refuses a
-non-loopback address unless basic auth is on (or ``allow_insecure_public``), serves TLS when
-given a certificate, caps request bodies, and shuts down cleanly on SIGTERM/SIGINT.
+The REST app (``RegistryApp.handle``, the core the embedded registry runs in process too)
+is served as a Starlette application (``serde.registry._asgi``) by uvicorn with httptools
+and uvloop, in a background thread (``RegistryServer.start()``), in the foreground
+(``serve_forever()``), or in several worker processes sharing one listening socket
+(``serve(..., workers=N)``). It refuses a non-loopback address unless basic auth is on (or
+``allow_insecure_public``), serves TLS when given a certificate, caps request bodies, and
+shuts down cleanly on SIGTERM/SIGINT.
 """
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import ipaddress
+import logging
 import os
+import re
 import signal
 import socket
 import ssl
 import sys
 import threading
 import time
-from collections.abc import Mapping
-from socketserver import ThreadingMixIn
+from collections.abc import Iterator, Mapping
 from typing import Any
-from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
+
+import orjson
 
 from serde._errors import ConfigError
-from serde.registry._app import DEFAULT_MAX_BODY, RegistryApp, load_users
+from serde.registry._app import DEFAULT_MAX_BODY, V1_JSON, RegistryApp, load_users
 from serde.registry._store import Store
 
 __all__ = ["RegistryServer", "is_loopback", "serve"]
+
+KEEP_ALIVE_SECONDS = 60  # idle keep-alive connections are closed after this long
+GRACEFUL_SECONDS = 5  # on stop, in-flight requests get this long to finish
 
 
 def is_loopback(host: str) -> bool:
@@ -36,146 +47,51 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-class _Body:
-    """``wsgi.input`` limited to the request's Content-Length, so keep-alive stays in sync."""
-
-    def __init__(self, rfile: Any, length: int) -> None:
-        self._rfile = rfile
-        self.remaining = length
-
-    def read(self, size: int = -1) -> bytes:
-        if self.remaining <= 0:
-            return b""
-        size = self.remaining if size is None or size < 0 else min(size, self.remaining)
-        data = self._rfile.read(size)
-        self.remaining -= len(data)
-        if not data:
-            self.remaining = 0
-        return data
-
-    def readline(self, size: int = -1) -> bytes:  # pragma: no cover - the app never reads lines
-        return self.read(size)
+def _listen(host: str, port: int) -> socket.socket:
+    bare = host.strip("[]")
+    family = socket.AF_INET6 if ":" in bare else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((bare, port))
+        sock.listen(1024)
+        sock.set_inheritable(True)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
-class _ServerHandler(ServerHandler):
-    close_after = False
+def _uvicorn_server_class() -> Any:
+    import uvicorn
 
-    def cleanup_headers(self) -> None:
-        super().cleanup_headers()
-        if self.close_after:  # hop-by-hop: the app may not set it, the server does
-            self.headers["Connection"] = "close"
+    class _Server(uvicorn.Server):
+        """uvicorn's server without its signal handling: ``serve()`` (or the embedding
+        program) owns SIGTERM/SIGINT and calls ``RegistryServer.stop()``; uvicorn would
+        otherwise re-raise the signal after shutting down and kill the process."""
 
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
 
-class _Handler(WSGIRequestHandler):
-    """wsgiref's handler with HTTP/1.1 keep-alive, the raw path, and quiet disconnects."""
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # an idle TLS keep-alive connection closes with a close_notify exchange the
+            # client may never answer: uvicorn would wait out the graceful timeout for it,
+            # then close the loop under the open transport. Idle ones are dropped at once.
+            if self.config.is_ssl:
+                for conn in list(self.server_state.connections):
+                    cycle = getattr(conn, "cycle", None)
+                    transport = getattr(conn, "transport", None)
+                    if transport is not None and (cycle is None or cycle.response_complete):
+                        transport.abort()
+            await super().shutdown(sockets=sockets)
+            for conn in list(self.server_state.connections):  # past the graceful timeout
+                transport = getattr(conn, "transport", None)
+                if transport is not None:
+                    transport.abort()
+            await asyncio.sleep(0)  # let the aborted transports report connection_lost
 
-    server_version = "serde-registry"
-    protocol_version = "HTTP/1.1"
-    quiet = True
-    _DRAIN_LIMIT = 1024 * 1024
-
-    def get_environ(self) -> dict[str, Any]:
-        env = super().get_environ()
-        env["REQUEST_URI"] = self.path  # undecoded, so %2F in a subject survives routing
-        return env
-
-    def handle(self) -> None:
-        self.close_connection = True
-        self._handle_one()
-        while not self.close_connection:
-            self._handle_one()
-
-    def _handle_one(self) -> None:
-        try:
-            self.raw_requestline = self.rfile.readline(65537)
-            if not self.raw_requestline:
-                self.close_connection = True
-                return
-            if len(self.raw_requestline) > 65536:
-                self.send_error(414)
-                self.close_connection = True
-                return
-            if not self.parse_request():
-                return
-            if self.headers.get("Transfer-Encoding"):
-                self.send_error(411, "Content-Length required")
-                self.close_connection = True
-                return
-            try:
-                length = max(int(self.headers.get("Content-Length") or 0), 0)
-            except ValueError:
-                self.send_error(400, "Bad Content-Length")
-                self.close_connection = True
-                return
-            body = _Body(self.rfile, length)
-            handler = _ServerHandler(body, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
-            handler.http_version = "1.1"
-            handler.request_handler = self
-            # a body too big to drain if the app refuses it: the answer says the connection
-            # closes, so the client does not send its next request into it. Decided before
-            # the app runs (the header goes out with its answer), so a big body it accepts
-            # closes the connection too: one reconnect per registration over 1 MiB.
-            handler.close_after = length > self._DRAIN_LIMIT
-            handler.run(self.server.get_app())
-            if handler.close_after:
-                self.close_connection = True
-            if body.remaining > self._DRAIN_LIMIT:
-                self._linger()  # not worth reading a huge rejected body
-            elif body.remaining:
-                body.read(body.remaining)
-        except (ConnectionError, ssl.SSLError, TimeoutError, OSError):
-            self.close_connection = True
-
-    def _linger(self, seconds: float = 2.0) -> None:
-        """Close after a refused body without losing the answer: the client may still be
-        sending, and closing a socket with unread data makes the kernel reset the
-        connection, which can destroy the response before the client reads it (seen as
-        a flaky "connection reset" instead of the 42209 error). So: send everything,
-        half-close, and discard what still arrives for a moment (a "lingering close")."""
-        try:
-            self.wfile.flush()
-            self.connection.shutdown(socket.SHUT_WR)
-            self.connection.settimeout(0.25)
-            deadline = time.monotonic() + seconds
-            while time.monotonic() < deadline and self.connection.recv(65536):
-                pass
-        except (OSError, ValueError):  # reset, timed out, or an SSL socket in a state that cannot
-            pass
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
-        if not self.quiet:
-            super().log_message(format, *args)
-
-
-class _HTTPServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-    request_queue_size = 128
-    ssl_context: ssl.SSLContext | None = None
-
-    def server_bind(self) -> None:
-        if ":" in self.server_address[0]:
-            self.address_family = socket.AF_INET6
-            self.socket = socket.socket(self.address_family, self.socket_type)
-        super().server_bind()
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, addr = super().get_request()
-        sock.settimeout(60)
-        try:  # headers and body are written separately: no Nagle delay on keep-alive
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:  # pragma: no cover - not a TCP socket
-            pass
-        if self.ssl_context is not None:
-            # the handshake runs on first read, in the handler thread, not the accept loop
-            sock = self.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        return sock, addr
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, ssl.SSLError, TimeoutError)):
-            return
-        super().handle_error(request, client_address)
+    return _Server
 
 
 class RegistryServer:
@@ -183,8 +99,9 @@ class RegistryServer:
 
     ``port=0`` picks a free port; ``url`` is set once bound (in ``__init__``). ``start()``
     serves in a daemon thread; ``serve_forever()`` in the caller's; ``stop()`` stops
-    either and closes the store. Usable as a context manager (starts and stops).
-    ``users_file``/``users`` switch on basic auth (see ``serde.registry._app.load_users``).
+    either (from any thread or a signal handler) and closes the store. Usable as a context
+    manager (starts and stops). ``users_file``/``users`` switch on basic auth (see
+    ``serde.registry._app.load_users``).
     """
 
     def __init__(
@@ -216,47 +133,92 @@ class RegistryServer:
             raise ConfigError("a TLS key needs a TLS certificate")
         if incompatible_error_code not in (409, 40901):
             raise ConfigError("incompatible_error_code must be 409 or 40901")
+        if certfile is not None:  # fail here, not in the serving thread
+            try:
+                ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(
+                    os.fspath(certfile), os.fspath(keyfile) if keyfile else None
+                )
+            except (OSError, ssl.SSLError) as exc:
+                raise ConfigError(f"cannot load the TLS certificate/key: {exc}") from exc
         self.db_path = os.fspath(db_path)
+        self._users = users
+        self._max_body = max_body
+        self._incompatible_error_code = incompatible_error_code
+        self._certfile = os.fspath(certfile) if certfile is not None else None
+        self._keyfile = os.fspath(keyfile) if keyfile is not None else None
+        self._quiet = quiet
+        try:
+            self._sock = _listen(host, port)
+        except OSError as exc:
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc}") from exc
+        try:
+            self._open()
+        except BaseException:
+            self._sock.close()
+            raise
+        self.host = host
+        self.port = self._sock.getsockname()[1]
+        url_host = f"[{host.strip('[]')}]" if ":" in host else host
+        self.url = f"{'https' if certfile is not None else 'http'}://{url_host}:{self.port}"
+        self._thread: threading.Thread | None = None
+        self._error: BaseException | None = None
+        self._stopped = False
+        self._serving = False
+
+    def _open(self) -> None:
+        """The store, the app and the uvicorn server (again in each worker process)."""
+        import uvicorn
+
+        from serde.registry._asgi import asgi_app
+
         self.store = Store(self.db_path)
         self.app = RegistryApp(
-            self.store, users=users, max_body=max_body, incompatible_error_code=incompatible_error_code
+            self.store, users=self._users, max_body=self._max_body, incompatible_error_code=self._incompatible_error_code
         )
-        handler = type("Handler", (_Handler,), {"quiet": quiet})
-        try:
-            self._httpd = _HTTPServer((host, port), handler)
-        except OSError as exc:
-            self.store.close()
-            raise ConfigError(f"cannot listen on {host}:{port}: {exc}") from exc
-        self._httpd.set_app(self.app)
-        scheme = "http"
-        if certfile is not None:
-            ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-            try:
-                ctx.load_cert_chain(os.fspath(certfile), os.fspath(keyfile) if keyfile else None)
-            except (OSError, ssl.SSLError) as exc:
-                self._httpd.server_close()
-                self.store.close()
-                raise ConfigError(f"cannot load the TLS certificate/key: {exc}") from exc
-            self._httpd.ssl_context = ctx
-            scheme = "https"
-        self.host = host
-        self.port = self._httpd.server_address[1]
-        url_host = f"[{host}]" if ":" in host else host
-        self.url = f"{scheme}://{url_host}:{self.port}"
-        self._thread: threading.Thread | None = None
-        self._stopped = False
+        self.asgi = asgi_app(self.app)
+        if not self._quiet:
+            _log_to_stderr()
+        config = uvicorn.Config(
+            self.asgi,
+            http=_http_impl(),
+            loop=_loop_impl(),
+            lifespan="on",
+            log_config=None,
+            log_level=logging.INFO if not self._quiet else logging.ERROR,
+            access_log=not self._quiet,
+            ssl_certfile=self._certfile,
+            ssl_keyfile=self._keyfile,
+            timeout_keep_alive=KEEP_ALIVE_SECONDS,
+            timeout_graceful_shutdown=GRACEFUL_SECONDS,
+            server_header=False,
+        )
+        self._uvicorn = _uvicorn_server_class()(config)
 
     def start(self) -> "RegistryServer":
-        """Serve in a daemon thread and return at once."""
+        """Serve in a daemon thread; return once the server accepts connections."""
         if self._thread is None:
-            self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.02,), name=f"serde-registry-{self.port}", daemon=True)
+            self._thread = threading.Thread(target=self._run, name=f"serde-registry-{self.port}", daemon=True)
             self._thread.start()
+            while not self._uvicorn.started and self._thread.is_alive():
+                time.sleep(0.005)
+            if not self._uvicorn.started:
+                self._thread.join()
+                self._close()
+                raise ConfigError(f"the registry server did not start: {self._error}") from self._error
         return self
+
+    def _run(self) -> None:
+        try:
+            self._uvicorn.run(sockets=[self._sock])
+        except BaseException as exc:  # reported by start()
+            self._error = exc
 
     def serve_forever(self) -> None:
         """Serve in this thread until ``stop()`` is called (from another thread or a signal)."""
+        self._serving = True
         try:
-            self._httpd.serve_forever()
+            if not self._stopped:
+                self._uvicorn.run(sockets=[self._sock])
         finally:
             self._close()
 
@@ -265,20 +227,21 @@ class RegistryServer:
         if self._stopped:
             return
         self._stopped = True
+        self._uvicorn.should_exit = True
         if self._thread is not None:
-            self._httpd.shutdown()
-            self._thread.join(timeout=10)
+            self._thread.join(timeout=GRACEFUL_SECONDS + 5)
             self._close()
-        else:
-            # serve_forever runs in another thread (or not at all): ask it to stop
-            threading.Thread(target=self._httpd.shutdown, daemon=True).start()
+        elif not self._serving:  # never started
+            self._close()
+        # else serve_forever runs in another thread, or this is a signal handler in its
+        # thread: it sees should_exit within 0.1 s, finishes and closes
 
     def reset(self) -> None:
         """Empty the registry (schemas, subjects, configs, modes); ids continue, never reused."""
         self.store.reset()
 
     def _close(self) -> None:
-        self._httpd.server_close()
+        self._sock.close()
         self.store.close()
 
     def __enter__(self) -> "RegistryServer":
@@ -289,6 +252,72 @@ class RegistryServer:
 
     def __repr__(self) -> str:
         return f"RegistryServer({self.db_path!r}, url={self.url!r})"
+
+
+_REQUEST_LINE = re.compile(rb"[^ ]+ [^ ]+ HTTP/[0-9]")
+
+
+def _http_impl() -> Any:
+    """uvicorn's httptools protocol, answering in the registry's JSON error format."""
+    try:
+        from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings httptools
+        return "h11"
+
+    class _Protocol(HttpToolsProtocol):  # type: ignore[misc]
+        """Two refusals httptools does not make: an HTTP/0.9 request line (``GET /x`` with no
+        version), which it would wait on forever for headers that never come, gets a 400
+        and the connection closed; and a malformed request gets the registry's JSON error
+        body, not text/plain."""
+
+        _in_message = False
+
+        def data_received(self, data: bytes) -> None:
+            if not self._in_message:  # the bytes start a new request: check its first line
+                head = data.lstrip(b"\r\n")
+                end = head.find(b"\n")
+                if end != -1 and not _REQUEST_LINE.match(head[:end]):
+                    self.send_400_response("Invalid HTTP request line (HTTP/0.9 is not served)")
+                    return
+            super().data_received(data)
+
+        def on_message_begin(self) -> None:
+            self._in_message = True
+            super().on_message_begin()
+
+        def on_message_complete(self) -> None:
+            self._in_message = False
+            super().on_message_complete()
+
+        def send_400_response(self, msg: str) -> None:
+            body = orjson.dumps({"error_code": 400, "message": f"HTTP 400 Bad Request: {msg}"})
+            head = [b"HTTP/1.1 400 Bad Request\r\n"]
+            for name, value in self.server_state.default_headers:
+                head.append(name + b": " + value + b"\r\n")
+            head.append(b"content-type: " + V1_JSON.encode() + b"\r\n")
+            head.append(b"content-length: " + str(len(body)).encode() + b"\r\nconnection: close\r\n\r\n")
+            self.transport.write(b"".join(head) + body)
+            self.transport.close()
+
+    return _Protocol
+
+
+def _loop_impl() -> str:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:  # pragma: no cover - uvicorn[standard] brings it (not on Windows)
+        return "asyncio"
+    return "uvloop"
+
+
+def _log_to_stderr() -> None:
+    logger = logging.getLogger("uvicorn")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
 
 
 def serve(
@@ -303,13 +332,18 @@ def serve(
     max_body: int = DEFAULT_MAX_BODY,
     incompatible_error_code: int = 409,
     quiet: bool = False,
+    workers: int = 1,
     ready: Any = None,
 ) -> None:
     """Serve the registry in the foreground until SIGTERM or SIGINT.
 
-    ``ready`` (a callable) receives the started ``RegistryServer`` before serving begins,
-    e.g. to print its URL.
+    ``workers`` > 1 forks that many processes after binding, all accepting on the one
+    socket, each with its own connections to the SQLite file (several processes may share
+    it); the parent forwards SIGTERM/SIGINT and waits for them. ``ready`` (a callable)
+    receives the bound ``RegistryServer`` before serving begins, e.g. to print its URL.
     """
+    if workers < 1:
+        raise ConfigError("workers must be at least 1")
     server = RegistryServer(
         db_path,
         host,
@@ -322,18 +356,68 @@ def serve(
         incompatible_error_code=incompatible_error_code,
         quiet=quiet,
     )
+    if ready is not None:
+        ready(server)
+    if workers == 1 or not hasattr(os, "fork"):
+        with _signals_call(server.stop):
+            server.serve_forever()
+        return
+    server.store.close()  # no SQLite connection may cross a fork
+    children: list[int] = []
+    for _ in range(workers):
+        pid = os.fork()
+        if pid == 0:  # a worker: its own store and event loop on the inherited socket
+            code = 0
+            try:
+                for sig in (signal.SIGTERM, signal.SIGINT):
+                    signal.signal(sig, signal.SIG_DFL)
+                server._open()
+                with _signals_call(server.stop):
+                    server.serve_forever()
+            except BaseException:  # pragma: no cover - reported, then the parent stops
+                import traceback
 
-    def _on_signal(signum: int, frame: Any) -> None:
-        server.stop()
+                traceback.print_exc()
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+    server._sock.close()
+    stopping = threading.Event()
 
+    def _stop(signum: int, frame: Any) -> None:
+        stopping.set()
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signal.SIGTERM)
+
+    failed = False
+    with _signals_call(lambda: _stop(signal.SIGTERM, None)):
+        while children:
+            try:
+                pid, status = os.wait()
+            except ChildProcessError:  # pragma: no cover
+                break
+            except InterruptedError:  # pragma: no cover - PEP 475 retries, kept for clarity
+                continue
+            if pid in children:
+                children.remove(pid)
+                if not stopping.is_set():  # a worker died on its own: stop the rest
+                    failed = True
+                    _stop(signal.SIGTERM, None)
+    if failed:
+        raise ConfigError("a registry worker process exited unexpectedly")
+
+
+@contextlib.contextmanager
+def _signals_call(callback: Any) -> Iterator[None]:
+    """Run ``callback()`` on SIGTERM and SIGINT while in the block (main thread only)."""
     previous = {}
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGTERM, signal.SIGINT):
-            previous[sig] = signal.signal(sig, _on_signal)
+            previous[sig] = signal.signal(sig, lambda signum, frame: callback())
     try:
-        if ready is not None:
-            ready(server)
-        server.serve_forever()
+        yield
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
