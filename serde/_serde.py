@@ -219,9 +219,15 @@ class Serializer:
         validate_strict_allow_default: bool = False,
         ignore_rules: bool = False,
         imports: Mapping[str, str] | None = None,
+        model: Any = None,
         **format_options: Any,
     ) -> None:
         self._format = get_format(format) if isinstance(format, str) else format
+        if model is not None:  # a dataclass / pydantic model: its schema, and instances in
+            from .models._api import bind
+
+            self._format, derived = bind(self._format, model)
+            schema = derived if schema is None else schema
         _check_options(self._format, format_options, {
             "auto_register": auto_register, "normalize": normalize, "use_latest_version": use_latest_version,
             "validate": validate, "validate_strict": validate_strict,
@@ -448,9 +454,16 @@ class Deserializer:
         subject_name_strategy_kafka_cluster_id: str | None = None,
         subject_name_strategy_fallback_type: str | None = None,
         ignore_rules: bool = False,
+        model: Any = None,
         **format_options: Any,
     ) -> None:
         self._format = get_format(format) if isinstance(format, str) else format
+        if model is not None:  # instances out, read with the model's schema as the reader schema
+            from .models._api import bind
+
+            self._format, derived = bind(self._format, model)
+            if reader_schema is None and not use_latest_version and use_latest_with_metadata is None:
+                reader_schema = derived
         _check_options(self._format, format_options, {"return_schema": return_schema, "validate": validate,
                                                       "use_latest_version": use_latest_version, "ignore_rules": ignore_rules})
         if use_latest_with_metadata is not None and not isinstance(use_latest_with_metadata, Mapping):
@@ -738,6 +751,7 @@ def serializer(
     validate_strict_allow_default: bool = False,
     ignore_rules: bool = False,
     imports: Mapping[str, str] | None = None,
+    model: Any = None,
     **format_options: Any,
 ) -> Serializer:
     """A Kafka serializer for ``format`` (``"avro"``, ``"json"``, ``"protobuf"`` …).
@@ -758,7 +772,9 @@ def serializer(
     refused unless ``ignore_rules=True``: serde does not execute them. Other keywords go
     to the format (e.g. ``message="pkg.Msg"`` for Protobuf). ``imports`` (Protobuf) maps
     import paths to ``.proto`` texts: they are registered as references under their
-    import paths on first use; a generated class brings its imports itself.
+    import paths on first use; a generated class brings its imports itself. ``model``
+    (a dataclass or pydantic model class) derives the schema from the class (unless
+    ``schema`` is given) and takes its instances as well as dicts (``serde.models``).
     """
     return Serializer(
         format,
@@ -779,6 +795,7 @@ def serializer(
         validate_strict_allow_default=validate_strict_allow_default,
         ignore_rules=ignore_rules,
         imports=imports,
+        model=model,
         **format_options,
     )
 
@@ -797,6 +814,7 @@ def deserializer(
     subject_name_strategy_kafka_cluster_id: str | None = None,
     subject_name_strategy_fallback_type: str | None = None,
     ignore_rules: bool = False,
+    model: Any = None,
     **format_options: Any,
 ) -> Deserializer:
     """A Kafka deserializer for ``format``: the writer schema is fetched by the id in the
@@ -810,7 +828,10 @@ def deserializer(
     schema, the subject chosen by ``subject_name_strategy`` as for serializers.
     ``return_schema=True`` makes it return :class:`Decoded` ``(value, schema)`` pairs;
     ``validate`` switches JSON Schema validation on read; ``ignore_rules`` as for
-    :func:`serializer`.
+    :func:`serializer`. ``model`` (a dataclass or pydantic model class) returns its
+    instances, reading with the model's schema as the reader schema (unless one is
+    given): Avro resolves an evolved writer schema into it, JSON validates against it,
+    Protobuf matches fields by number.
     """
     return Deserializer(
         format,
@@ -825,5 +846,6 @@ def deserializer(
         subject_name_strategy_kafka_cluster_id=subject_name_strategy_kafka_cluster_id,
         subject_name_strategy_fallback_type=subject_name_strategy_fallback_type,
         ignore_rules=ignore_rules,
+        model=model,
         **format_options,
     )
