@@ -41,12 +41,18 @@ def _logging(level: str) -> None:
               default="info", show_default=True, help="Log level (logs go to stderr).")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Serve /metrics (Prometheus text), /ready and /ping on this port (0: any free port).")
+@click.option("--metrics-host", default=None, metavar="ADDRESS",
+              help="Address for --metrics-port (default: gateway.metrics_host, else 127.0.0.1, loopback only; "
+                   "0.0.0.0 or :: for every interface).")
+@click.option("--create-topics", is_flag=True, default=False,
+              help="Create missing target and dead-letter topics at start (same as gateway.create_topics = true).")
 @click.option("--instance-id", default=None, metavar="ID",
               help="This process's stable id within its group (exactly-once: transactional.id = GROUP-ID; "
                    "default: gateway.instance_id, else the host name).")
 @click.option("--exactly-once", "exactly_once", is_flag=True, default=False,
               help="Use Kafka transactions (same as gateway.delivery = \"exactly-once\").")
-def run(config: Path, log_level: str, metrics_port: int | None, instance_id: str | None, exactly_once: bool) -> None:
+def run(config: Path, log_level: str, metrics_port: int | None, metrics_host: str | None, create_topics: bool,
+        instance_id: str | None, exactly_once: bool) -> None:
     """Run the routes of CONFIG (TOML) until SIGTERM or SIGINT.
 
     On a signal the gateway stops fetching, delivers what is in flight (or commits the
@@ -66,9 +72,13 @@ def run(config: Path, log_level: str, metrics_port: int | None, instance_id: str
         changes["instance_id"] = instance_id
     if exactly_once:
         changes["delivery"] = "exactly-once"
+    if create_topics:
+        changes["create_topics"] = True
+    if metrics_host is not None and metrics_port is None and settings.settings.metrics_port is None:
+        raise click.UsageError("--metrics-host needs --metrics-port (or gateway.metrics_port)")
     if changes:
         settings = dataclasses.replace(settings, settings=dataclasses.replace(settings.settings, **changes))
-    stats = run_gateway(settings, metrics_port=metrics_port)
+    stats = run_gateway(settings, metrics_port=metrics_port, metrics_host=metrics_host)
     click.echo(
         f"gateway stopped: {stats['consumed']} consumed, {stats['produced']} converted, "
         f"{stats['dead_lettered']} dead-lettered",

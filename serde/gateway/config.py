@@ -18,11 +18,14 @@
     instance_id = "host-a"               # stable per process: transactional.id = <group>-<instance_id>
     status_interval = 10.0               # seconds between status lines on stderr (0: none)
     metrics_port = 9464                  # /metrics, /ready, /ping over HTTP (default: none)
+    metrics_host = "127.0.0.1"           # the address it listens on (default: loopback only)
+    create_topics = false                # true: create missing target and dead-letter topics at start
 
     [[routes]]
     name = "orders"
     errors = "dead-letter"               # or "fail"
     dead_letter_topic = "orders.dlq"     # required with "dead-letter"
+    create_topics = true                 # this route only (default: the gateway's)
     [routes.source]
     topics = ["orders.csv"]              # or topic = "orders.csv"
     key = { format = "binary", type = "string" }
@@ -32,7 +35,8 @@
     key = { format = "binary", type = "string" }
     value = { format = "avro", schema_file = "order.avsc" }
 
-String values may use ``${NAME}`` to read an environment variable (for secrets). Paths in
+String values may use ``${NAME}`` to read an environment variable (for secrets), or
+``${NAME:-default}`` to fall back to a default when it is unset or empty. Paths in
 ``schema_file`` are relative to the config file. Secrets never appear in ``repr`` or logs.
 """
 from __future__ import annotations
@@ -67,7 +71,7 @@ DELIVERY = ("at-least-once", "exactly-once")
 _SECRET = re.compile(r"password|secret|token|credential|sasl\.jaas|basic\.auth|\.key$|key\.pem|keystore|private"
                      r"|oauthbearer\.config|user\.info", re.I)
 _URL_USERINFO = re.compile(r"(?<=://)[^/@\s]+@")
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")  # ${NAME} or ${NAME:-default}
 
 
 def redact(settings: Mapping[str, Any]) -> dict[str, Any]:
@@ -150,6 +154,7 @@ class RouteConfig:
     dead_letter_topic: str | None = None
     preserve_partition: bool = False
     delivery: str | None = None  # None: the gateway's
+    create_topics: bool | None = None  # None: the gateway's
 
 
 @dataclass(frozen=True)
@@ -164,6 +169,8 @@ class GatewaySettings:
     instance_id: str | None = None  # None: the host name
     status_interval: float = 10.0  # 0: no status lines
     metrics_port: int | None = None  # 0: any free port
+    metrics_host: str = "127.0.0.1"  # loopback unless told otherwise
+    create_topics: bool = False  # create missing target and dead-letter topics at start
 
     @property
     def exactly_once(self) -> bool:
@@ -260,7 +267,9 @@ def _expand(value: Any, env: Mapping[str, str], where: str) -> Any:
     if isinstance(value, str):
         def sub(match: re.Match[str]) -> str:
             name = match.group(1)
-            if name not in env:
+            if name not in env or (match.group(2) is not None and not env[name]):
+                if match.group(2) is not None:
+                    return match.group(2)
                 raise ConfigError(f"{where or 'config'}: environment variable ${{{name}}} is not set")
             return env[name]
 
@@ -354,7 +363,8 @@ def _route_delivery(settings: GatewaySettings, routes: tuple[RouteConfig, ...], 
 
 def _settings(raw: Mapping[str, Any]) -> GatewaySettings:
     _known(raw, "gateway.", {"group", "max_in_flight", "commit_interval", "shutdown_timeout", "startup_timeout",
-                             "poll_timeout", "delivery", "instance_id", "status_interval", "metrics_port"})
+                             "poll_timeout", "delivery", "instance_id", "status_interval", "metrics_port",
+                             "metrics_host", "create_topics"})
     d = GatewaySettings()
     delivery = _str(raw, "delivery", "gateway.", d.delivery)
     if delivery not in DELIVERY:
@@ -365,7 +375,12 @@ def _settings(raw: Mapping[str, Any]) -> GatewaySettings:
     port = raw.get("metrics_port")
     if port is not None and (isinstance(port, bool) or not isinstance(port, int) or not 0 <= port < 65536):
         raise ConfigError(f"gateway.metrics_port: expected a TCP port number, got {port!r}")
+    create_topics = raw.get("create_topics", False)
+    if not isinstance(create_topics, bool):
+        raise ConfigError("gateway.create_topics: expected true or false")
     return GatewaySettings(
+        metrics_host=_str(raw, "metrics_host", "gateway.", d.metrics_host),
+        create_topics=create_topics,
         delivery=delivery,
         instance_id=_str(raw, "instance_id", "gateway."),
         status_interval=float(status),
@@ -379,7 +394,8 @@ def _settings(raw: Mapping[str, Any]) -> GatewaySettings:
     )
 
 
-_ROUTE_KEYS = {"name", "source", "target", "errors", "dead_letter_topic", "preserve_partition", "delivery"}
+_ROUTE_KEYS = {"name", "source", "target", "errors", "dead_letter_topic", "preserve_partition", "delivery",
+               "create_topics"}
 _SIDE_KEYS = {"format", "schema", "schema_file", "schema_type", "subject", "version", "derive", "type", "message", "auto_register"}
 
 
@@ -427,6 +443,9 @@ def _route(raw: Any, index: int, base: Path) -> RouteConfig:
     preserve = raw.get("preserve_partition", False)
     if not isinstance(preserve, bool):
         raise ConfigError(f"{where}preserve_partition: expected true or false")
+    create_topics = raw.get("create_topics")
+    if create_topics is not None and not isinstance(create_topics, bool):
+        raise ConfigError(f"{where}create_topics: expected true or false")
     delivery = _str(raw, "delivery", where)
     if delivery is not None and delivery not in DELIVERY:
         raise ConfigError(f"{where}delivery: expected one of {', '.join(DELIVERY)}, got {delivery!r}")
@@ -442,6 +461,7 @@ def _route(raw: Any, index: int, base: Path) -> RouteConfig:
         dead_letter_topic=dlq,
         preserve_partition=preserve,
         delivery=delivery,
+        create_topics=create_topics,
     )
 
 

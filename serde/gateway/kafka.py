@@ -341,7 +341,8 @@ class Gateway:
     """
 
     def __init__(self, config: GatewayConfig, *, pipeline: Pipeline | None = None,
-                 stop_event: threading.Event | None = None, metrics_port: int | None = None) -> None:
+                 stop_event: threading.Event | None = None, metrics_port: int | None = None,
+                 metrics_host: str | None = None) -> None:
         self.config = config
         self.settings = config.settings
         self.exactly_once = self.settings.exactly_once
@@ -358,6 +359,8 @@ class Gateway:
         self.metrics = Metrics()
         self.ready = threading.Event()  # connected (the loop is about to start)
         self.metrics_port = metrics_port if metrics_port is not None else self.settings.metrics_port
+        self.metrics_host = metrics_host if metrics_host is not None else self.settings.metrics_host
+        self._waiting_for: set[str] = set()  # source topics reported missing
 
         common = dict(config.kafka)
         consumer = {**common, **config.consumer}
@@ -367,6 +370,9 @@ class Gateway:
         _check_forced(producer, _FORCED_PRODUCER, "kafka.producer", why)
         consumer.setdefault("group.id", self.settings.group)
         consumer.setdefault("auto.offset.reset", "earliest")
+        # a source topic created after the start is read within seconds (librdkafka's
+        # default refresh, 5 minutes, is how long it would otherwise take to notice it)
+        consumer.setdefault("topic.metadata.refresh.interval.ms", 2000)
         if str(consumer.get("group.protocol", "classic")).lower() == "classic":
             # only the partitions that change owner move in a rebalance
             consumer.setdefault("partition.assignment.strategy", "cooperative-sticky")
@@ -592,14 +598,23 @@ class Gateway:
         found = metadata(self._producer, bootstrap, self.settings.startup_timeout, self._client_log)
         if self._fatal is not None:  # e.g. authentication failed
             raise self._fatal
-        topics = set(found.topics)
+        topics = {name for name, t in found.topics.items() if t.error is None}
         for route in self.config.routes:
             for topic in route.source_topics:
                 if topic not in topics:
-                    log.warning("route %s: source topic %r does not exist (yet)", route.name, topic)
+                    log.warning("route %s: source topic %r does not exist yet; it is read once it does", route.name, topic)
+            create = route.create_topics if route.create_topics is not None else self.settings.create_topics
             for topic in (route.target_topic, route.dead_letter_topic):
-                if topic is not None and topic not in topics:
-                    log.warning("route %s: topic %r does not exist; producing to it relies on auto-creation", route.name, topic)
+                if topic is None or topic in topics:
+                    continue
+                if create:
+                    partitions = -1 if topic != route.target_topic else next(
+                        (len(found.topics[t].partitions) for t in route.source_topics if t in topics), -1)
+                    self._create_topic(bootstrap, route.name, topic, partitions)
+                    topics.add(topic)
+                else:
+                    log.warning("route %s: topic %r does not exist; producing to it relies on the broker's "
+                                "auto-creation (or set create_topics = true)", route.name, topic)
         if self.exactly_once:
             try:
                 self._producer.init_transactions(self.settings.startup_timeout)
@@ -615,6 +630,16 @@ class Gateway:
             raise ConfigError(f"kafka: invalid consumer settings: {_kafka_text(exc)}") from None
         self._consumer.subscribe(self._pipeline.topics, on_assign=self._on_assign, on_revoke=self._on_revoke,
                                  on_lost=self._on_lost)
+
+    def _create_topic(self, bootstrap: str, route: str, topic: str, partitions: int) -> None:
+        """create_topics: a missing target (as many partitions as the source) or dead-letter
+        topic (the broker's default), with the broker's default replication factor."""
+        from .topics import Admin
+
+        admin = Admin(bootstrap, self.config.kafka, timeout=self.settings.startup_timeout, logger=_rdkafka_log)
+        if admin.create(topic, partitions=partitions, exist_ok=True):
+            log.info("route %s: created topic %r%s", route, topic,
+                     f" ({partitions} partitions, as its source)" if partitions > 0 else "")
 
     def run(self) -> None:
         """Connect, then convert until stopped. Raises SerdeError on fatal errors (after
@@ -641,7 +666,7 @@ class Gateway:
                  redact({k: v for k, v in self.consumer_conf.items() if k not in _CALLBACKS}),
                  redact_url(self.config.registry or "default"))
         if self.metrics_port is not None:
-            self._server = MetricsServer(self.metrics, self.metrics_port, ready=self.is_ready).start()
+            self._server = MetricsServer(self.metrics, self.metrics_port, self.metrics_host, ready=self.is_ready).start()
         try:
             self._connect()
         except BaseException:
@@ -864,7 +889,22 @@ class Gateway:
             return
         if err.fatal():
             raise KafkaError(f"fatal Kafka consumer error: {err.str()}")
-        log.warning("kafka consumer: %s", err.str())
+        if err.code() in (CK.UNKNOWN_TOPIC_OR_PART, CK._UNKNOWN_TOPIC):
+            # a subscribed topic that does not exist yet: said once at start (and here once
+            # per topic); it is picked up at the next metadata refresh after its creation
+            text = err.str()
+            missing = [t for t in self._pipeline.topics if f" {t}:" in text or text.endswith(f" {t}")] \
+                if self._pipeline is not None else []
+            for topic in missing or [text]:
+                if topic in self._waiting_for:
+                    continue
+                self._waiting_for.add(topic)
+                if missing:
+                    log.info("waiting for source topic %s to be created", topic)
+                else:
+                    log.warning("kafka consumer: %s", text)
+            return
+        self._client_log.error(f"consumer: {err.str()}")
 
     def _process(self, pipeline: Pipeline, record: SourceRecord) -> OutputRecord | None:
         delay = 0.5
@@ -955,13 +995,14 @@ class Gateway:
                 self._server = None
 
 
-def run(config: GatewayConfig, *, install_signals: bool = True, metrics_port: int | None = None) -> dict[str, int]:
+def run(config: GatewayConfig, *, install_signals: bool = True, metrics_port: int | None = None,
+        metrics_host: str | None = None) -> dict[str, int]:
     """Run a gateway in this thread until SIGTERM/SIGINT; returns its counters.
 
     The first signal stops it gracefully (in-flight records delivered, offsets
     committed); a second SIGINT interrupts at once.
     """
-    gateway = Gateway(config, metrics_port=metrics_port)
+    gateway = Gateway(config, metrics_port=metrics_port, metrics_host=metrics_host)
     previous: dict[int, Any] = {}
     if install_signals and threading.current_thread() is threading.main_thread():
         def handler(signum: int, frame: Any) -> None:

@@ -23,11 +23,15 @@ or without partitions), 503 before that and while stopping; ``GET /ping`` always
 from __future__ import annotations
 
 import bisect
+import ipaddress
 import logging
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
+
+from .._errors import ConfigError
 
 __all__ = ["LATENCY_BUCKETS", "Metrics", "MetricsServer"]
 
@@ -182,9 +186,12 @@ class Metrics:
 
 
 class MetricsServer:
-    """``/metrics``, ``/ready`` and ``/ping`` on a port, served from a daemon thread."""
+    """``/metrics``, ``/ready`` and ``/ping`` on a port, served from a daemon thread.
 
-    def __init__(self, metrics: Metrics, port: int, host: str = "0.0.0.0",
+    It listens on loopback (``127.0.0.1``) unless ``host`` says otherwise (``0.0.0.0`` or
+    ``::`` for every interface, e.g. for a Prometheus in another container)."""
+
+    def __init__(self, metrics: Metrics, port: int, host: str = "127.0.0.1",
                  ready: Callable[[], bool] | None = None) -> None:
         self.metrics = metrics
         is_ready = ready or (lambda: metrics.ready)
@@ -213,17 +220,35 @@ class MetricsServer:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
                 log.debug("metrics http: " + format, *args)
 
-        self._server = ThreadingHTTPServer((host, port), Handler)
+        server_class = _HTTPServer6 if ":" in host else ThreadingHTTPServer
+        try:
+            self._server = server_class((host, port), Handler)
+        except OSError as exc:
+            raise ConfigError(f"cannot serve metrics on {host}:{port}: {exc.strerror or exc}") from None
         self._server.daemon_threads = True
         self.port = self._server.server_address[1]
         self._thread = threading.Thread(target=self._server.serve_forever, name="serde-gateway-metrics", daemon=True)
 
     def start(self) -> "MetricsServer":
         self._thread.start()
-        log.info("metrics on http://%s:%d/metrics (ready: /ready)", self._server.server_address[0], self.port)
+        host = self._server.server_address[0]
+        shown = f"[{host}]" if ":" in host else host
+        log.info("metrics on http://%s:%d/metrics (ready: /ready)%s", shown, self.port,
+                 "" if _loopback(host) else "; not loopback: reachable from other machines")
         return self
 
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(5)
+
+
+class _HTTPServer6(ThreadingHTTPServer):
+    address_family = socket.AF_INET6
+
+
+def _loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"

@@ -93,3 +93,42 @@ def test_status_line_and_prometheus_text_without_kafka():
     assert s['serde_gateway_end_to_end_latency_seconds_bucket{le="+Inf"}'] == 5
     assert "# TYPE serde_gateway_end_to_end_latency_seconds histogram" in text
     assert m.latency_quantile(0.5) == 0.025
+
+
+def test_metrics_listen_on_loopback_unless_told_otherwise(tmp_path):
+    import urllib.request
+
+    from serde.gateway import Gateway, parse_config
+    from serde.gateway.metrics import MetricsServer
+
+    server = MetricsServer(Metrics(), 0).start()
+    try:
+        assert server._server.server_address[0] == "127.0.0.1"
+        with urllib.request.urlopen(f"http://127.0.0.1:{server.port}/ping", timeout=5) as response:
+            assert response.read() == b"pong\n"
+    finally:
+        server.close()
+    server = MetricsServer(Metrics(), 0, "0.0.0.0").start()  # asked for: every interface
+    try:
+        assert server._server.server_address[0] == "0.0.0.0"
+    finally:
+        server.close()
+
+    import tomllib
+
+    data = tomllib.loads(kafka_toml("127.0.0.1:1", str(tmp_path / "r.db")) + numbers_route("a", "b", "c"))
+    assert Gateway(parse_config(data)).metrics_host == "127.0.0.1"
+    data["gateway"]["metrics_host"] = "0.0.0.0"
+    assert Gateway(parse_config(data)).metrics_host == "0.0.0.0"
+    assert Gateway(parse_config(data), metrics_host="::1").metrics_host == "::1"  # --metrics-host wins
+
+
+def test_metrics_host_needs_a_metrics_port(tmp_path):
+    from click.testing import CliRunner
+
+    from cli.main import cli
+
+    config = write_config(tmp_path, kafka_toml("127.0.0.1:1", str(tmp_path / "r.db")) + numbers_route("a", "b", "c"))
+    result = CliRunner().invoke(cli, ["gateway", "run", str(config), "--metrics-host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "--metrics-host needs --metrics-port" in result.stderr
