@@ -433,7 +433,7 @@ class AvroFormat(Format):
             except RecordInvalid:
                 raise
             except Exception as exc:  # noqa: BLE001 - translated below, with the field path
-                raise _encode_error(schema, record, exc, fallback) from exc
+                raise _encode_error(schema, record, exc, fallback) from None
 
         if not schema.logical:
             return encode_full
@@ -447,11 +447,11 @@ class AvroFormat(Format):
             except _Fallback:  # not plain dicts and lists: cavro converts it all, as before
                 return encode_full(record)
             except Exception as exc:  # noqa: BLE001 - a logical value that does not fit
-                raise (_find_encode_error(record, plan, []) or RecordInvalid(f"record does not fit Avro schema: {exc}", path="$")) from exc
+                raise (_find_encode_error(record, plan, []) or RecordInvalid(f"record does not fit Avro schema: {exc}", path="$")) from None
             try:
                 return encode_plain(prepared)  # type: ignore[no-any-return]
             except Exception as exc:  # noqa: BLE001 - translated, with the field path
-                raise _encode_error(schema, record, exc, None, retry=lambda: encode_plain(prepared)) from exc
+                raise _encode_error(schema, record, exc, None, retry=lambda: encode_plain(prepared)) from None
 
         # _encode: the pass, then cavro; anything odd goes to encode_slowly
         return _bind(encode_code, "_encode", _encode_plain=encode_plain, _encode_slowly=encode_slowly)  # type: ignore[no-any-return]
@@ -466,7 +466,7 @@ class AvroFormat(Format):
             try:
                 schemaless_writer(buffer, parsed, record)
             except Exception as exc:  # noqa: BLE001 - translated with the field path
-                raise _encode_error(schema, record, exc, None) from exc
+                raise _encode_error(schema, record, exc, None) from None
             return buffer.getvalue()
 
         return encode_record
@@ -554,6 +554,8 @@ def _reason(exc: BaseException) -> str:
 
 
 def _encode_error(schema: AvroSchema, record: Any, exc: BaseException, _fallback: Any, retry: Any = None) -> RecordInvalid:
+    # Callers raise this ``from None``: the field path and reason say what the codec's own
+    # error would, and its chain (cavro, then the retry) made a 39-line traceback.
     found = find_invalid(schema.expanded, record)
     if found is not None:  # our own walk names fields the way the user wrote them
         return RecordInvalid(found[1], path=found[0])
