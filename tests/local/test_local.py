@@ -1,0 +1,82 @@
+"""``serde local up | status | down`` on free ports: detached processes that outlive the
+command, pid files and logs under the chosen directory, a clean stop."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from serde.local import free_ports
+from serde.local._kafka import pid_alive
+
+ROOT = Path(__file__).resolve().parents[2]
+SERDE = str(Path(sys.executable).with_name("serde"))
+
+
+def _serde(*args: str, cwd: Path, env: dict | None = None, timeout: float = 240) -> subprocess.CompletedProcess:
+    return subprocess.run([SERDE, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout,
+                          env=env or dict(os.environ), stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.kafka
+@pytest.mark.slow
+def test_up_status_down(tmp_path):
+    if shutil.which("java") is None or shutil.which("mvn") is None:
+        pytest.skip("needs Java 17+ and Maven")
+    kafka_port, registry_port = free_ports(2)
+    ports = ["--kafka-port", str(kafka_port), "--registry-port", str(registry_port)]
+    up = _serde("local", "up", *ports, cwd=tmp_path)
+    try:
+        assert up.returncode == 0, up.stderr
+        assert up.stdout.splitlines() == [f"export SERDE_BOOTSTRAP=localhost:{kafka_port}",
+                                          f"export SERDE_REGISTRY=http://localhost:{registry_port}"]
+        local = tmp_path / ".serde" / "local"
+        pids = {name: json.loads((local / f"{name}.pid").read_text())["pid"] for name in ("kafka", "registry")}
+        assert all(pid_alive(pid) for pid in pids.values())  # outlived `serde local up`
+        assert (local / "kafka" / "broker.log").is_file() and (local / "registry.log").is_file()
+        assert (local / "registry.db").is_file()
+
+        status = _serde("local", "status", cwd=tmp_path)
+        assert status.returncode == 0
+        lines = status.stdout.splitlines()
+        assert lines[0].startswith(f"kafka     localhost:{kafka_port}") and f"pid {pids['kafka']}, answering" in lines[0]
+        assert lines[1].startswith(f"registry  http://localhost:{registry_port}") and "answering" in lines[1]
+
+        again = _serde("local", "up", *ports, cwd=tmp_path)  # already running: nothing new is started
+        assert again.returncode == 0 and "already runs" in again.stderr
+        assert json.loads((local / "kafka.pid").read_text())["pid"] == pids["kafka"]
+
+        # a port in use is one clear line
+        other = tmp_path / "other"
+        other.mkdir()
+        clash = _serde("local", "up", "--kafka-port", str(kafka_port), "--registry-port", str(free_ports(1)[0]),
+                       cwd=other)
+        assert clash.returncode == 1
+        assert clash.stderr.strip().splitlines()[-1] == (
+            f"error: cannot start Kafka on localhost:{kafka_port}: something already listens there "
+            "(choose another port with --kafka-port)")
+    finally:
+        down = _serde("local", "down", cwd=tmp_path)
+    assert down.returncode == 0, down.stderr
+    assert "stopped registry" in down.stderr and "kafka" in down.stderr
+    assert not any(pid_alive(pid) for pid in pids.values())
+    assert not (local / "kafka.pid").exists()
+    status = _serde("local", "status", cwd=tmp_path)
+    assert "not running" in status.stdout
+    assert _serde("local", "down", cwd=tmp_path).stderr.strip() == "nothing was running"
+
+
+def test_up_without_java_says_so_in_one_line(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    env = {k: v for k, v in os.environ.items() if k != "JAVA_HOME"}
+    env["PATH"] = str(bin_dir)  # no java, no mvn
+    result = _serde("local", "up", "--kafka-port", str(free_ports(1)[0]), cwd=tmp_path, env=env, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "error: a local Kafka needs Java 17+ and Maven: `java` is not on PATH (nor in $JAVA_HOME)"]
