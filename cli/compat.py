@@ -131,3 +131,7 @@ def rules_command(schema_type: str | None) -> None:
         if rule.replaced_by:
             verdict += f" (retired: {rule.replaced_by})"
         click.echo(f"{rule.id:<62} {rule.schema_type:<9} {verdict:<32} {rule.purpose}")
+
+
+from .models import add_model_option  # noqa: E402 - serde compat check --model (cli/models.py)
+add_model_option(check_command)

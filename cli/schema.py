@@ -253,3 +253,7 @@ def infer(
             options["text"] = False
         model = infer_model(sample, name=name, **options)
         click.echo(from_model(model, to_type).rstrip("\n"))
+
+
+from . import models as _models  # noqa: E402 - serde schema from-model / to-model (cli/models.py)
+schema.add_command(_models.from_model), schema.add_command(_models.to_model)
