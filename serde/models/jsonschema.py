@@ -1,7 +1,8 @@
 """Python models as JSON Schemas: the class's neutral model written by
 ``serde.translate.jsonschema``, plus what only JSON Schema can say: pydantic's (and
 annotated-types') constraints as keywords (``ge`` → ``minimum``, ``max_length`` →
-``maxLength`` / ``maxItems``, ``pattern``, ``multiple_of`` → ``multipleOf``...)."""
+``maxLength`` / ``maxItems``, ``pattern``, ``multiple_of`` → ``multipleOf``...), and
+``extra="forbid"`` as ``additionalProperties: false``."""
 from __future__ import annotations
 
 import json
@@ -18,7 +19,9 @@ def schema(cls: type, *, indent: int | None = 2) -> str:
 
     text = from_model(model_type(cls), indent=indent)
     infos = class_infos(cls)
-    if not any(f.constraints for info in infos for f in info.fields):
+    closed = {info.name for info in infos if info.kind == "pydantic"
+              and (getattr(info.cls, "model_config", None) or {}).get("extra") == "forbid"}
+    if not closed and not any(f.constraints for info in infos for f in info.fields):
         return text
     document = json.loads(text)
     root = model_type(cls).name
@@ -26,6 +29,8 @@ def schema(cls: type, *, indent: int | None = 2) -> str:
         node = document if info.name == root else document.get("definitions", {}).get(info.name)
         if not isinstance(node, dict):
             continue
+        if info.name in closed:  # pydantic's extra="forbid": a closed content model
+            node["additionalProperties"] = False
         properties = node.get("properties", {})
         for f in info.fields:
             prop = properties.get(f.name)
