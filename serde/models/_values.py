@@ -80,9 +80,10 @@ def _maybe(parse: Callable[[Any], Any], kind: type) -> Callable[[Any], Any]:
 _SCALARS: dict[str, dict[str, tuple[Any, Any]]] = {
     "avro": {},
     "json": {
-        m.TIMESTAMP_MILLIS: (None, _maybe(dt.datetime.fromisoformat, dt.datetime)),
-        m.TIMESTAMP_MICROS: (None, _maybe(dt.datetime.fromisoformat, dt.datetime)),
-        m.DATE: (None, _maybe(dt.date.fromisoformat, dt.date)),
+        # JSON text is always a str here: the C parsers, called directly
+        m.TIMESTAMP_MILLIS: (None, dt.datetime.fromisoformat),
+        m.TIMESTAMP_MICROS: (None, dt.datetime.fromisoformat),
+        m.DATE: (None, dt.date.fromisoformat),
         m.TIME_MILLIS: (None, _maybe(_text_time, dt.time)),
         m.UUID: (None, _maybe(uuid.UUID, uuid.UUID)),
         m.BYTES: (None, _b64),
@@ -227,7 +228,7 @@ class _Builder:
         if isinstance(t, m.Decimal):
             if self.flavor == "avro":
                 return None
-            return f"{self.const(_maybe(decimal.Decimal, decimal.Decimal))}({expr})"
+            return f"{self.const(decimal.Decimal)}({expr})"
         if isinstance(t, m.Scalar):
             conv = self.scalars.get(t.kind, (None, None))[1]
             return f"{self.const(conv)}({expr})" if conv is not None else None
@@ -318,7 +319,14 @@ class _Builder:
             "",
             f"def {dec_name}(d):",
         ]
-        if info.kind == "pydantic" and not getattr(info.cls, "__pydantic_post_init__", None):
+        if info.kind == "dataclass" and _plain_dataclass(info.cls):
+            # what the generated __init__ would do, without its call: the instance's dict
+            lines += [
+                f"    o = _new({cls_name})",
+                "    _set(o, '__dict__', {" + ", ".join(f"{a!r}: {v}" for a, v in kwargs) + "})",
+                "    return o",
+            ]
+        elif info.kind == "pydantic" and not getattr(info.cls, "__pydantic_post_init__", None):
             fields_set = self.const(frozenset(f.attr for f in info.fields), "_fs")
             lines += [
                 f"    o = _new({cls_name})",
@@ -363,6 +371,19 @@ class _Builder:
             return None
 
         return decode_oneof
+
+
+def _plain_dataclass(cls: type) -> bool:
+    """A dataclass whose ``__init__`` only stores its arguments: no ``__post_init__``, no
+    ``InitVar``, no slots, an ``__init__`` of its own making."""
+    import dataclasses
+
+    params = getattr(cls, "__dataclass_params__", None)
+    if params is None or not params.init or hasattr(cls, "__post_init__") or "__slots__" in cls.__dict__:
+        return False
+    init_fields = [f for f in dataclasses.fields(cls) if f.init]
+    hidden = [f for f in getattr(cls, "__dataclass_fields__", {}).values() if f._field_type is not dataclasses._FIELD]  # type: ignore[attr-defined]
+    return len(init_fields) == len(dataclasses.fields(cls)) and not hidden
 
 
 def wrap_errors(cls: type, decode: Callable[[Any], Any]) -> Callable[[Any], Any]:
