@@ -396,7 +396,6 @@ class Gateway:
         self.consumer_conf = consumer
         self.producer_conf = producer
         self._secrets = secret_values(config)
-        self._last_error: str | None = None
 
     # -- control ----------------------------------------------------------------------
     def stop(self) -> None:
@@ -427,7 +426,6 @@ class Gateway:
         if err.fatal():
             self._fatal = self._fatal_error(err)
         else:
-            self._last_error = err.str()
             self._client_log.error(err.str())
 
     def _fatal_error(self, err: Any) -> KafkaError:
