@@ -283,14 +283,16 @@ def _kafka_answers(port: int) -> bool:
         from confluent_kafka.admin import AdminClient
 
         admin = AdminClient({"bootstrap.servers": f"{HOST}:{port}", "logger": _quiet})
-        return bool(admin.list_topics(timeout=3).brokers)
+        # the port is open, so this only waits on a slow broker (a loaded machine took
+        # more than 3 s right after start): a generous wait, not a false "NOT answering"
+        return bool(admin.list_topics(timeout=15).brokers)
     except Exception:  # noqa: BLE001 - a probe: anything else is "not answering"
         return False
 
 
 def _registry_answers(port: int) -> bool:
     try:
-        with urllib.request.urlopen(f"http://{HOST}:{port}/subjects", timeout=2) as response:
+        with urllib.request.urlopen(f"http://{HOST}:{port}/subjects", timeout=10) as response:
             return bool(response.status == 200)
     except (OSError, urllib.error.URLError, ValueError):
         return False
