@@ -19,6 +19,7 @@ from ._errors import (
     ValidationError,
     VersionNotFound,
 )
+from ._async import AsyncDeserializer, AsyncSerializer, async_deserializer, async_serializer
 from ._convert import ConversionReport, convert
 from ._serde import Decoded, Deserializer, Serializer, deserializer, serializer
 from ._types import RegisteredSchema, SchemaReference, SchemaSource
@@ -27,6 +28,8 @@ from .formats import Format, ParsedSchema, available_formats, get_format, regist
 __version__ = "0.1.0"
 
 __all__ = [
+    "AsyncDeserializer",
+    "AsyncSerializer",
     "ConfigError",
     "ConversionReport",
     "DecodeError",
@@ -51,6 +54,8 @@ __all__ = [
     "SubjectNotFound",
     "ValidationError",
     "VersionNotFound",
+    "async_deserializer",
+    "async_serializer",
     "available_formats",
     "convert",
     "deserializer",
