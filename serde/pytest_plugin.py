@@ -43,4 +43,4 @@ def serde_registry_url(tmp_path: Path) -> Iterator[str]:
     try:
         yield server.url
     finally:
-        server.stop()
+        server.stop()  # also forgets serde's cached Registry for its URL

@@ -531,3 +531,22 @@ def test_reading_with_a_given_schema_still_checks_the_writers_rules(client, url,
     # without any registry there is nothing to ask, and the payload is read as given
     monkeypatch.delenv("SERDE_REGISTRY", raising=False)
     assert serde.deserializer("protobuf", message=ping_pb2.Ping)(frame, ctx("pp")).id == "x"
+
+
+def test_a_new_server_on_a_used_port_is_not_answered_from_the_old_ones_cache(tmp_path):
+    """serde shares one Registry (and its schema cache) per URL in a process; a stopped
+    server drops it, so the next server on that port is asked again."""
+    from serde.registry import RegistryServer
+
+    first = RegistryServer(tmp_path / "a.db").start()
+    port = int(first.url.rsplit(":", 1)[1])
+    frame = serde.serializer("avro", ORDER, first.url)({"id": 1}, ctx("reuse"))
+    first.stop()
+    second = RegistryServer(tmp_path / "b.db", port=port).start()
+    try:
+        assert second.url == first.url
+        serde.serializer("avro", '"string"', second.url)("s", ctx("reuse"))  # id 1 here is a string schema
+        # the Order frame's id 1 is read with this server's schema, not the old Order
+        assert serde.deserializer("avro", second.url)(frame, ctx("reuse")) == "\x00"
+    finally:
+        second.stop()

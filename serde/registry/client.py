@@ -257,6 +257,20 @@ _cache: dict[str, Registry] = {}
 _cache_lock = threading.Lock()
 
 
+def forget_registry(location: str) -> None:
+    """Drop the process's shared Registry (and its caches) for ``location``: for a
+    registry that goes away and another that may come up at the same URL (test servers
+    on reused ports), whose schema ids would otherwise be answered from the old cache."""
+    with _cache_lock:
+        gone = _cache.pop(location, None)
+    close = getattr(gone.client, "close", None) if gone is not None else None
+    if close is not None:
+        try:
+            close()  # its keep-alive connections point at the server that went away
+        except Exception:  # noqa: BLE001 - closing a client of a dead server: nothing to report
+            pass
+
+
 def open_registry(registry: Any = None) -> Registry:
     """Turn what the user passed into a :class:`Registry`.
 

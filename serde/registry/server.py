@@ -227,6 +227,11 @@ class RegistryServer:
         if self._stopped:
             return
         self._stopped = True
+        # serializers share one cached Registry per URL in this process; the next
+        # server on this port (tests reuse ports) holds other schemas under the same ids
+        from serde.registry.client import forget_registry
+
+        forget_registry(self.url)
         self._uvicorn.should_exit = True
         if self._thread is not None:
             self._thread.join(timeout=GRACEFUL_SECONDS + 5)
