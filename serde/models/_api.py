@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 from .. import _model as m
-from .._errors import ConfigError, SchemaParseError
+from .._errors import ConfigError, SchemaParseError, SerdeError
 from . import _hints
 
 _lock = threading.Lock()
@@ -120,14 +120,36 @@ class _ModelFormat:
         return encode_model
 
     def decoder(self, schema: Any, reader: Any = None, **options: Any) -> Any:
-        from ._values import wrap_errors
+        from .._errors import DecodeError
 
+        if reader is not None and _same_schema(schema, reader):
+            # the writer wrote with the model's own schema (the usual case): no resolution
+            # to do, and JSON need not validate the document twice
+            reader = None
         decode = self._inner.decoder(schema, reader, **options)
         if options.get("as_message"):
             return decode
-        build = wrap_errors(self.model, _converters(self.model, self._flavor)[1])
+        build = _converters(self.model, self._flavor)[1]
+        name = self.model.__qualname__
 
         def decode_model(data: bytes) -> Any:
-            return build(decode(data))
+            value = decode(data)
+            try:
+                return build(value)
+            except SerdeError:
+                raise
+            except (KeyError, ValueError, TypeError, AttributeError) as exc:
+                raise DecodeError(f"cannot build a {name} from the decoded record: {type(exc).__name__}: {exc}") from exc
 
         return decode_model
+
+
+def _same_schema(writer: Any, reader: Any) -> bool:
+    """Whether two parsed schemas are the same schema (as text, or as parsed JSON)."""
+    if writer.text == reader.text:
+        return True
+    for attribute in ("expanded", "document"):  # Avro, JSON Schema
+        mine, theirs = getattr(writer, attribute, None), getattr(reader, attribute, None)
+        if mine is not None and mine == theirs:
+            return True
+    return False
