@@ -136,6 +136,10 @@ class _ModelFormat:
             value = decode(data)
             try:
                 return build(value)
+            except DecodeError as exc:  # e.g. a symbol the model's enum lacks
+                if not exc.reason.startswith("cannot build"):
+                    exc.reason = f"cannot build a {name} from the decoded record: {exc.reason}"
+                raise
             except SerdeError:
                 raise
             except (KeyError, ValueError, TypeError, AttributeError) as exc:

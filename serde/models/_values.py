@@ -223,7 +223,7 @@ class _Builder:
             cls = self.enum_classes.get(t.name)
             if cls is None:
                 return None
-            table = self.const({symbol: member for member, symbol in _hints.enum_symbols(cls).items()}, "_mem")
+            table = self.const(_Members(cls, {symbol: member for member, symbol in _hints.enum_symbols(cls).items()}), "_mem")
             return f"{table}[{expr}]"
         if isinstance(t, m.Decimal):
             if self.flavor == "avro":
@@ -377,6 +377,20 @@ class _Builder:
         return decode_oneof
 
 
+class _Members(dict):  # type: ignore[type-arg]
+    """Symbol -> enum member; a symbol the enum lacks is a DecodeError saying which (a
+    Protobuf enum field left unset reads as the synthetic ``*_UNSPECIFIED`` zero)."""
+
+    def __init__(self, cls: type, members: dict[Any, Any]) -> None:
+        super().__init__(members)
+        self.cls = cls
+
+    def __missing__(self, symbol: Any) -> Any:
+        hint = " (a Protobuf enum field left at its zero value, i.e. unset; make the field Optional to read it as None)" \
+            if isinstance(symbol, str) and symbol.endswith("_UNSPECIFIED") else ""
+        raise DecodeError(f"{symbol!r} is not a member of {self.cls.__qualname__}{hint}")
+
+
 def _plain_dataclass(cls: type) -> bool:
     """A dataclass whose ``__init__`` only stores its arguments: no ``__post_init__``, no
     ``InitVar``, no slots, an ``__init__`` of its own making."""
@@ -397,6 +411,10 @@ def wrap_errors(cls: type, decode: Callable[[Any], Any]) -> Callable[[Any], Any]
     def from_dict(value: Any) -> Any:
         try:
             return decode(value)
+        except DecodeError as exc:  # e.g. a symbol the model's enum lacks
+            if not exc.reason.startswith("cannot build"):
+                exc.reason = f"cannot build a {name} from the decoded record: {exc.reason}"
+            raise
         except SerdeError:
             raise
         except (KeyError, ValueError, TypeError, AttributeError) as exc:

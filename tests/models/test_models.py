@@ -3,6 +3,7 @@ bytes → model), byte equality with confluent-kafka, evolution, generated sourc
 from __future__ import annotations
 
 import dataclasses
+import enum
 import datetime as dt
 import importlib.util
 import json
@@ -301,3 +302,31 @@ def test_frozen_and_plain_dataclasses_are_built_alike():
     with pytest.raises(dataclasses.FrozenInstanceError):
         back.corner.x = 4  # type: ignore[misc]
     back.tags = []  # the plain one stays writable
+
+
+class Shade(enum.Enum):
+    LIGHT = "LIGHT"
+    DARK = "DARK"
+
+
+@dataclasses.dataclass
+class Paint:
+    name: str
+    shade: Shade
+    finish: Optional[Shade] = None
+
+
+def test_a_protobuf_enum_left_unset_is_a_clear_error_or_none():
+    """proto3 reads an unset enum as its synthetic zero (SHADE_UNSPECIFIED), which the
+    model's enum lacks: a required field says so, an Optional one reads None."""
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    registry = f"mock://paint-{uuid.uuid4().hex}"
+    ctx = SerializationContext("paint", MessageField.VALUE)
+    ser = serde.serializer("protobuf", model=Paint, registry=registry)
+    de = serde.deserializer("protobuf", registry, model=Paint)
+    frame = ser(Paint("a", Shade.DARK), ctx)
+    assert de(frame, ctx) == Paint("a", Shade.DARK, None)
+    unset = frame[:6] + b"\x0a\x01b"  # only the name: shade and finish unset
+    with pytest.raises(serde.DecodeError, match="cannot build a Paint .*'SHADE_UNSPECIFIED' is not a member of Shade .*make the field Optional"):
+        de(unset, ctx)
