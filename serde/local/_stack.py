@@ -101,7 +101,7 @@ class LocalStack:
     def _port(self, name: str, default: int) -> int:
         """The port a running service uses (its pid file), else the configured one."""
         data = self._read_pid(name)
-        if data is not None and isinstance(data.get("port"), int) and _ours(name, data["pid"]):
+        if data is not None and isinstance(data.get("port"), int) and _ours(name, data["pid"], self.root):
             return int(data["port"])
         return default
 
@@ -113,7 +113,7 @@ class LocalStack:
             pid = data["pid"] if data else None
             port = int(data["port"]) if data and isinstance(data.get("port"), int) else (
                 self.kafka_port if name == "kafka" else self.registry_port)
-            running = pid is not None and _ours(name, pid)
+            running = pid is not None and _ours(name, pid, self.root)
             answering = _kafka_answers(port) if name == "kafka" else _registry_answers(port)
             address = f"{NAME}:{port}" if name == "kafka" else f"http://{NAME}:{port}"
             out.append(Service(name, address, pid, running, answering, self._log(name)))
@@ -165,7 +165,7 @@ class LocalStack:
         data = self._read_pid(name)
         if data is None:
             return False
-        if _ours(name, data["pid"]):
+        if _ours(name, data["pid"], self.root):
             return True
         self._pidfile(name).unlink(missing_ok=True)  # stale
         return False
@@ -207,7 +207,7 @@ class LocalStack:
         targets = []
         for name in ("registry", "kafka"):
             data = self._read_pid(name)
-            if data is not None and _ours(name, data["pid"]):
+            if data is not None and _ours(name, data["pid"], self.root):
                 try:
                     os.kill(data["pid"], signal.SIGTERM)  # both at once; waited for below
                 except ProcessLookupError:
@@ -227,15 +227,26 @@ class LocalStack:
 _MARKERS = {"kafka": "kafka.Kafka", "registry": "serde.local._registry"}
 
 
-def _ours(name: str, pid: int) -> bool:
-    """``pid`` is alive and is the stack's process of that name (not a reused pid)."""
+def _ours(name: str, pid: int, root: Path | None = None) -> bool:
+    """``pid`` is alive and is this stack's process of that name: its command line says
+    what it is and it runs in this stack's folder (kafka in ``<root>/kafka``, the registry
+    in ``<root>``), so a pid file copied from another stack, or a pid reused by another
+    program that mentions ``kafka.Kafka``, is never taken for ours (and never killed)."""
     if not pid_alive(pid):
         return False
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except OSError:
         return True  # no /proc: trust the pid file
-    return _MARKERS[name] in cmdline
+    if _MARKERS[name] not in cmdline:
+        return False
+    if root is None:
+        return True
+    expected = (root / "kafka" if name == "kafka" else root).resolve()
+    try:
+        return Path(os.readlink(f"/proc/{pid}/cwd")) == expected
+    except OSError:  # another user's process: not ours to stop
+        return False
 
 
 def _terminate(pid: int, timeout: float) -> str:

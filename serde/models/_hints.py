@@ -17,6 +17,7 @@ import datetime as dt
 import decimal
 import enum
 import inspect
+import math
 import re
 import types
 import typing
@@ -350,8 +351,12 @@ def _claim(ctx: Context, name: str, owner: Any, path: str) -> None:
 def _json_default(value: Any, ctx: Context) -> Any:
     """A Python default as the JSON value schemas carry; NO_DEFAULT when it has none
     (logical values: the class keeps its default, the schema does not say it)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return NO_DEFAULT  # JSON has no NaN or infinity: the class keeps it, the schema cannot
     if value is None or isinstance(value, (bool, int, float, str)) and not isinstance(value, enum.Enum):
         return value
+    if isinstance(value, (set, frozenset)):
+        return NO_DEFAULT if value else []  # an empty set is an empty array; others have no order
     if isinstance(value, enum.Enum):
         return enum_symbols(type(value))[value]
     if isinstance(value, (list, tuple)):

@@ -21,6 +21,7 @@ import base64
 import datetime as dt
 import decimal
 import enum
+import math
 import threading
 import uuid
 from typing import Any, Callable
@@ -297,12 +298,16 @@ class _Builder:
             enc_items.append(f"{f.name!r}: {conv or attr}")
             src = f"d[{f.name!r}]"
             value = self.dec(f.type, src) or src
+            container = _container(f.hint)
+            if container is not None:  # arrays come back as lists: the hint's own kind
+                v = self.name("_t")
+                value = f"(None if ({v} := {value}) is None else {self.const(container)}({v}))"
             if self.flavor != "avro" and (f.default is not _hints.NO_DEFAULT or f.factory is not None
                                           or isinstance(f.type, m.Optional)):
                 if f.factory is not None:
                     fallback = f"{self.const(f.factory)}()"
                 elif f.default is not _hints.NO_DEFAULT:
-                    fallback = self.const(f.default) if not isinstance(f.default, (int, float, str, type(None))) else repr(f.default)
+                    fallback = repr(f.default) if _literal(f.default) else self.const(f.default)
                 else:
                     fallback = "None"
                 value = f"({value} if {f.name!r} in d else {fallback})"
@@ -375,6 +380,27 @@ class _Builder:
             return None
 
         return decode_oneof
+
+
+def _container(hint: Any) -> type | None:
+    """``tuple``, ``set`` or ``frozenset`` when ``hint`` (or its Optional) is one of them."""
+    import typing
+
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        inner = [a for a in typing.get_args(hint) if a is not type(None)]
+        if len(inner) != 1:
+            return None
+        hint, origin = inner[0], typing.get_origin(inner[0])
+    kind = origin or hint
+    return kind if kind in (tuple, set, frozenset) else None
+
+
+def _literal(value: Any) -> bool:
+    """Whether ``repr(value)`` is Python source for it: exact builtin scalars only (an
+    IntEnum member or a str-Enum member is an int or str too, and NaN's repr is a name)."""
+    kind = type(value)
+    return kind in (int, str, bool, type(None)) or (kind is float and math.isfinite(value))
 
 
 class _Members(dict):  # type: ignore[type-arg]

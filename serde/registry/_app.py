@@ -323,8 +323,9 @@ class RegistryApp:
         if method != "POST":
             return False
         head, _, rest = raw_path.lstrip("/").partition("/")
-        # POST /subjects/{s} (lookup) and /compatibility/... (checks) only read
-        return head == "compatibility" or (head == "subjects" and bool(rest) and "/" not in rest.rstrip("/"))
+        # POST /subjects/{s} (lookup) only reads; a compatibility check reads too, but
+        # compares with every version under transitive levels: never inline
+        return head == "subjects" and bool(rest) and "/" not in rest.rstrip("/")
 
     # ------------------------------------------------------------------ WSGI adapter
 

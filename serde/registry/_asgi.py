@@ -18,6 +18,10 @@ from starlette.routing import BaseRoute, Mount
 
 from serde.registry._app import RegistryApp
 
+# POST lookups and compatibility checks of schemas up to this size answer on the event
+# loop (a few hundred microseconds); bigger ones go to a worker thread
+INLINE_BODY = 16 * 1024
+
 __all__ = ["RegistryASGI", "asgi_app"]
 
 Scope = MutableMapping[str, Any]
@@ -65,10 +69,12 @@ class RegistryASGI:
                     if not message.get("more_body", False):
                         break
                 body = b"".join(chunks)
-        # reads run on the event loop: they only use the CPU (a thread would not run them any
-        # sooner under the GIL, and the hop costs more than a get-by-id). Writes may wait for
-        # SQLite's write lock, held by another request or process: a worker thread waits.
-        if core.reads_only(method, raw_path):
+        # cheap reads run on the event loop: they only use the CPU, and the hop to a thread
+        # costs more than a get-by-id. Writes may wait for SQLite's write lock (another
+        # request or process holds it), and a big schema's lookup or compatibility check
+        # takes seconds of canonicalising or compiling: those go to a worker thread, so the
+        # loop keeps answering everyone else meanwhile.
+        if core.reads_only(method, raw_path) and (method != "POST" or len(body) <= INLINE_BODY):
             status, out_headers, out = core.handle(method, raw_path, query, headers, body, body_too_large=too_large)
         else:
             status, out_headers, out = await anyio.to_thread.run_sync(

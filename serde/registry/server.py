@@ -260,6 +260,10 @@ class RegistryServer:
 
 
 _REQUEST_LINE = re.compile(rb"[^ ]+ [^ ]+ HTTP/[0-9]")
+# A request head (request line and headers) must arrive within HEAD_SECONDS of the
+# connection or of its first byte, and be at most MAX_HEAD_BYTES: httptools bounds neither.
+HEAD_SECONDS = 10.0
+MAX_HEAD_BYTES = 64 * 1024
 
 
 def _http_impl() -> Any:
@@ -276,6 +280,32 @@ def _http_impl() -> Any:
         body, not text/plain."""
 
         _in_message = False
+        _head_bytes = 0  # of the request head being read (-1: none being read)
+        _head_timer: Any = None
+
+        def connection_made(self, transport: Any) -> None:  # type: ignore[override]
+            super().connection_made(transport)
+            self._start_head_timer()  # a client that connects must send a request head in time
+
+        def connection_lost(self, exc: Exception | None) -> None:
+            self._stop_head_timer()
+            super().connection_lost(exc)
+
+        def _start_head_timer(self) -> None:
+            if self._head_timer is None:
+                self._head_timer = self.loop.call_later(HEAD_SECONDS, self._head_too_slow)
+
+        def _stop_head_timer(self) -> None:
+            if self._head_timer is not None:
+                self._head_timer.cancel()
+                self._head_timer = None
+
+        def _head_too_slow(self) -> None:
+            # slowloris: a head never finished holds a connection (and a file descriptor)
+            # forever; uvicorn's keep-alive timeout only runs between requests
+            self._head_timer = None
+            if not self.transport.is_closing():
+                self.transport.close()
 
         def data_received(self, data: bytes) -> None:
             if not self._in_message:  # the bytes start a new request: check its first line
@@ -284,14 +314,27 @@ def _http_impl() -> Any:
                 if end != -1 and not _REQUEST_LINE.match(head[:end]):
                     self.send_400_response("Invalid HTTP request line (HTTP/0.9 is not served)")
                     return
+                self._start_head_timer()
+            if self._head_bytes >= 0:  # within a head: bound it (httptools has no limit)
+                end = data.find(b"\r\n\r\n")  # the head may end here, the body follow
+                self._head_bytes += len(data) if end == -1 else end + 4
+                if self._head_bytes > MAX_HEAD_BYTES:
+                    self.send_400_response(f"Request head over {MAX_HEAD_BYTES // 1024} KiB")
+                    return
             super().data_received(data)
 
         def on_message_begin(self) -> None:
             self._in_message = True
             super().on_message_begin()
 
+        def on_headers_complete(self) -> None:
+            self._head_bytes = -1
+            self._stop_head_timer()
+            super().on_headers_complete()
+
         def on_message_complete(self) -> None:
             self._in_message = False
+            self._head_bytes = 0  # the next bytes on this connection start another head
             super().on_message_complete()
 
         def send_400_response(self, msg: str) -> None:

@@ -80,3 +80,30 @@ def test_up_without_java_says_so_in_one_line(tmp_path):
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
         "error: a local Kafka needs Java 17+ and Maven: `java` is not on PATH (nor in $JAVA_HOME)"]
+
+
+@pytest.mark.parametrize("cwd_is_the_stacks", [False, True])
+def test_down_never_stops_a_process_that_is_not_this_stacks(tmp_path, cwd_is_the_stacks):
+    """A pid file copied from another stack, or a pid reused by a program whose command
+    line mentions kafka.Kafka, must not be stopped: only a process running in this
+    stack's folder is ours."""
+    from serde.local._stack import LocalStack
+
+    stack_root = tmp_path / "stack"
+    (stack_root / "kafka").mkdir(parents=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    cwd = stack_root / "kafka" if cwd_is_the_stacks else elsewhere
+    impostor = subprocess.Popen(["bash", "-c", 'exec -a "java -cp x kafka.Kafka server.properties" sleep 60'], cwd=cwd)
+    try:
+        (stack_root / "kafka.pid").write_text(json.dumps({"pid": impostor.pid, "port": 1, "address": "localhost:1"}))
+        stopped = LocalStack(stack_root).down(timeout=5)
+        impostor_alive = impostor.poll() is None
+        if cwd_is_the_stacks:  # in this stack's kafka folder, with kafka.Kafka: ours
+            assert stopped == [f"kafka (pid {impostor.pid})"] and not impostor_alive
+        else:
+            assert stopped == [] and impostor_alive
+            assert not (stack_root / "kafka.pid").exists()  # a stale pid file is removed
+    finally:
+        impostor.kill()
+        impostor.wait()

@@ -7,6 +7,7 @@ import enum
 import datetime as dt
 import importlib.util
 import json
+import math
 import sys
 import uuid
 from decimal import Decimal
@@ -330,3 +331,40 @@ def test_a_protobuf_enum_left_unset_is_a_clear_error_or_none():
     unset = frame[:6] + b"\x0a\x01b"  # only the name: shade and finish unset
     with pytest.raises(serde.DecodeError, match="cannot build a Paint .*'SHADE_UNSPECIFIED' is not a member of Shade .*make the field Optional"):
         de(unset, ctx)
+
+
+class Level(enum.IntEnum):
+    LOW = 1
+    HIGH = 2
+
+
+class Lang(str, enum.Enum):
+    EN = "en-US"
+    DE = "de-DE"
+
+
+@dataclasses.dataclass
+class Settings:
+    name: str
+    level: Level = Level.HIGH
+    lang: Lang = Lang.EN
+    ratio: float = math.inf
+    tags: tuple[str, ...] = ()
+    seen: set[int] = dataclasses.field(default_factory=set)
+    frozen: Optional[frozenset[str]] = None
+
+
+@pytest.mark.parametrize("fmt", ["avro", "json", "protobuf"])
+def test_enum_member_and_non_finite_defaults_and_tuple_and_set_fields(fmt):
+    """Defaults that are IntEnum / str-Enum members or infinities were written into the
+    generated source as their repr (a SyntaxError, a NameError); tuples and sets came
+    back as lists."""
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    registry = f"mock://settings-{uuid.uuid4().hex}"
+    ctx = SerializationContext(f"settings-{fmt}", MessageField.VALUE)
+    value = Settings("s", Level.LOW, Lang.DE, 0.5, ("a", "b"), {3, 1}, frozenset({"x"}))
+    back = serde.deserializer(fmt, registry, model=Settings)(serde.serializer(fmt, model=Settings, registry=registry)(value, ctx), ctx)
+    assert back == value and type(back.tags) is tuple and type(back.seen) is set and type(back.frozen) is frozenset
+    if fmt == "json":  # a missing property takes the model's default
+        assert serde.models.from_dict(Settings, {"name": "n"}, fmt) == Settings("n")

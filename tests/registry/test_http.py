@@ -272,3 +272,52 @@ def test_cli_workers_share_the_port_and_stop_on_sigterm(tmp_path):
             proc.kill()
             proc.wait()
         proc.stderr.close()
+
+
+def test_a_request_head_never_finished_is_dropped(server, monkeypatch, http):
+    """Slowloris: connections that never finish their head used to stay open forever and,
+    a thousand of them, lock everyone out. A head must arrive within HEAD_SECONDS."""
+    import serde.registry.server as srv
+
+    assert srv.HEAD_SECONDS <= 10
+    monkeypatch.setattr(srv, "HEAD_SECONDS", 0.5)
+    # a timer starts when the connection is made and again when a head begins; the
+    # patched value applies to connections made from now on
+    slow = []
+    for _ in range(20):
+        sock = socket.create_connection((server.host, server.port), timeout=5)
+        sock.sendall(b"GET /subjects HTTP/1.1\r\nX-Never: ")  # never finished
+        slow.append(sock)
+    idle = socket.create_connection((server.host, server.port), timeout=5)  # sends nothing at all
+    try:
+        start = time.monotonic()
+        for sock in [*slow, idle]:
+            assert sock.recv(1024) == b""  # closed by the server
+        assert time.monotonic() - start < 5
+        assert http.get("/subjects").status_code == 200  # everyone else is served meanwhile
+    finally:
+        for sock in [*slow, idle]:
+            sock.close()
+
+
+def test_a_request_head_over_64_kib_is_refused(server, http):
+    """httptools sets no limit on headers: 300 MiB of them grew the server by 300 MB. A head
+    over 64 KiB is answered 400 and the connection closed (the client, still sending, may
+    see the reset before the answer)."""
+    answer = b""
+    sent = 0
+    with socket.create_connection((server.host, server.port), timeout=5) as sock:
+        try:
+            sock.sendall(b"GET /subjects HTTP/1.1\r\nHost: x\r\n")
+            for i in range(200):  # up to 1.6 MB of headers, never ending the head
+                sock.sendall(b"X-Pad-%d: %s\r\n" % (i, b"a" * 8000))
+                sent += 8000
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except (ConnectionResetError, BrokenPipeError):
+            pass
+    assert sent < 1_600_000 or answer  # refused before the client was done
+    if answer:
+        assert status_of(answer) == 400
+        assert json_body(answer) == {"error_code": 400, "message": "HTTP 400 Bad Request: Request head over 64 KiB"}
+    assert http.get("/subjects").status_code == 200
