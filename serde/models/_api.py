@@ -120,7 +120,7 @@ class _ModelFormat:
         return encode_model
 
     def decoder(self, schema: Any, reader: Any = None, **options: Any) -> Any:
-        from .._errors import DecodeError
+        from ._values import BUILD_ERRORS, build_error
 
         if reader is not None and _same_schema(schema, reader):
             # the writer wrote with the model's own schema (the usual case): no resolution
@@ -136,14 +136,11 @@ class _ModelFormat:
             value = decode(data)
             try:
                 return build(value)
-            except DecodeError as exc:  # e.g. a symbol the model's enum lacks
-                if not exc.reason.startswith("cannot build"):
-                    exc.reason = f"cannot build a {name} from the decoded record: {exc.reason}"
-                raise
-            except SerdeError:
-                raise
-            except (KeyError, ValueError, TypeError, AttributeError) as exc:
-                raise DecodeError(f"cannot build a {name} from the decoded record: {type(exc).__name__}: {exc}") from exc
+            except BUILD_ERRORS as exc:  # wrap_errors' translation, without its extra frame
+                error = build_error(name, exc)
+                if error is exc:
+                    raise
+                raise error from exc
 
         return decode_model
 

@@ -437,13 +437,26 @@ def wrap_errors(cls: type, decode: Callable[[Any], Any]) -> Callable[[Any], Any]
     def from_dict(value: Any) -> Any:
         try:
             return decode(value)
-        except DecodeError as exc:  # e.g. a symbol the model's enum lacks
-            if not exc.reason.startswith("cannot build"):
-                exc.reason = f"cannot build a {name} from the decoded record: {exc.reason}"
-            raise
-        except SerdeError:
-            raise
-        except (KeyError, ValueError, TypeError, AttributeError) as exc:
-            raise DecodeError(f"cannot build a {name} from the decoded record: {type(exc).__name__}: {exc}") from exc
+        except BUILD_ERRORS as exc:
+            error = build_error(name, exc)
+            if error is exc:
+                raise
+            raise error from exc
 
     return from_dict
+
+
+BUILD_ERRORS = (SerdeError, KeyError, ValueError, TypeError, AttributeError)
+
+
+def build_error(name: str, exc: BaseException) -> BaseException:
+    """What building a ``name`` instance from a decoded record raises for ``exc``: serde's
+    own DecodeErrors (a symbol the model's enum lacks) say which class; Python's errors
+    from the generated code become one."""
+    if isinstance(exc, DecodeError):
+        if not exc.reason.startswith("cannot build"):
+            exc.reason = f"cannot build a {name} from the decoded record: {exc.reason}"
+        return exc
+    if isinstance(exc, SerdeError):
+        return exc
+    return DecodeError(f"cannot build a {name} from the decoded record: {type(exc).__name__}: {exc}")

@@ -22,6 +22,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from serde.formats.protobuf import _camel  # protoc's default json_name, one definition
+
 __all__ = ["canonical", "proto_text", "serialized", "validate"]
 
 _B64 = re.compile(r"[A-Za-z0-9+/=\s]+")
@@ -108,19 +110,6 @@ def canonical(text: str, refs: Mapping[str, str], normalize: bool = False) -> st
 
 def _sort(repeated: Any, key: Any) -> None:
     _replace(repeated, sorted(repeated, key=key))
-
-
-def _camel(name: str) -> str:
-    out, upper = [], False
-    for ch in name:
-        if ch == "_":
-            upper = True
-        elif upper:
-            out.append(ch.upper())
-            upper = False
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def _field(field: Any) -> None:
