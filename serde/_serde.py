@@ -43,7 +43,7 @@ def _topic(ctx: Any) -> str:
 # Keyword options each built-in format takes, beyond the serializer's own; anything else
 # is a typo that would otherwise be silently ignored. Plugin formats are not checked.
 _FORMAT_OPTIONS = {
-    "avro": {"reference_codec"},
+    "avro": {"reference_codec", "max_items"},
     "json": {"validate_formats", "check_nan"},
     "protobuf": {"message", "well_known_types", "as_message"},
     "csv": {"record_type", "delimiter", "null_marker", "quotechar", "message"},

@@ -384,3 +384,14 @@ def test_many_blocks_of_values_that_take_no_bytes_are_capped_for_the_file():
     assert str(raised.value) == ("record 800001: blocks claim 1200000 records of a schema whose values take no bytes, "
                                  "more than the limit of 1000000 (max_items)")
     assert sum(1 for _ in OcfRecords(io.BytesIO(one + block))) == 800_000
+
+
+def test_max_items_is_a_deserializer_option_too():
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    ctx = SerializationContext("bounded", MessageField.VALUE)
+    registry = "mock://max-items-option"
+    data = serde.serializer("avro", json.dumps(CHILDREN), registry)({"children": [None] * 5}, ctx)
+    assert serde.deserializer("avro", registry, max_items=5)(data, ctx) == {"children": [None] * 5}
+    with pytest.raises(serde.DecodeError, match="claims 5 items, more than the limit of 4 \\(max_items\\)"):
+        serde.deserializer("avro", registry, max_items=4)(data, ctx)
