@@ -145,7 +145,7 @@ class LocalStack:
                 started.append(("kafka", broker.pid))
                 self._write_pid("kafka", broker.pid, self.kafka_port)
             else:
-                progress(f"Kafka already runs on {self.bootstrap}")
+                progress(f"Kafka already runs on {self.bootstrap}" + self._other_port("kafka", self.kafka_port, "--kafka-port"))
             if not self._running("registry"):
                 self._check_port("the registry", self.registry_port, "--registry-port")
                 progress(f"starting the registry on http://{NAME}:{self.registry_port} ...")
@@ -153,13 +153,23 @@ class LocalStack:
                 started.append(("registry", pid))
                 self._write_pid("registry", pid, self.registry_port)
             else:
-                progress(f"the registry already runs on {self.registry_url}")
+                progress(f"the registry already runs on {self.registry_url}"
+                         + self._other_port("registry", self.registry_port, "--registry-port"))
         except BaseException:
             for name, pid in reversed(started):
                 _terminate(pid, 30.0)
                 self._pidfile(name).unlink(missing_ok=True)
             raise
         return self.status()
+
+    def _other_port(self, name: str, asked: int, flag: str) -> str:
+        """A note when the running process listens elsewhere than ``asked``: it is kept."""
+        data = self._read_pid(name) or {}
+        running = data.get("port")
+        if isinstance(running, int) and running != asked:
+            return (f" (not on {asked} as {flag} asked: it keeps running where it is; "
+                    "`serde local down` first to move it)")
+        return ""
 
     def _running(self, name: str) -> bool:
         data = self._read_pid(name)

@@ -50,6 +50,10 @@ def test_up_status_down(tmp_path):
         again = _serde("local", "up", *ports, cwd=tmp_path)  # already running: nothing new is started
         assert again.returncode == 0 and "already runs" in again.stderr
         assert json.loads((local / "kafka.pid").read_text())["pid"] == pids["kafka"]
+        elsewhere = _serde("local", "up", "--kafka-port", str(kafka_port + 1), "--registry-port", str(registry_port),
+                           cwd=tmp_path)  # other ports asked of a running stack: said, not ignored
+        assert elsewhere.returncode == 0
+        assert f"not on {kafka_port + 1} as --kafka-port asked" in elsewhere.stderr
 
         # a port in use is one clear line
         other = tmp_path / "other"
