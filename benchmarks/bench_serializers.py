@@ -8,6 +8,9 @@ What is measured (issue 2, "Show: benchmarks"):
 * JSON serialize     serde ``serializer("json")``      vs ``JSONSerializer``   (validation on)
 * JSON deserialize   serde ``deserializer("json")``    vs ``JSONDeserializer`` (validation on)
 * fastavro ``schemaless_writer``/``schemaless_reader`` alone, as a reference line.
+* the JSON serialize codec floor: jsonschema-rs ``is_valid`` + ``orjson.dumps`` alone on the
+  same record; the ``floor`` column is serde's time / the floor's (issue 19).
+  ``--json-slow-path`` also times serde's JSON serializer without its fast path.
 
 Every implementation gets the same records (``schemas/examples/orders.ndjson``,
 the 12-field nested ``Order``, cycled to the batch size with distinct order ids) and
@@ -60,6 +63,8 @@ if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
 import fastavro  # noqa: E402
+import jsonschema_rs  # noqa: E402
+import orjson  # noqa: E402
 from confluent_kafka.schema_registry import SchemaRegistryClient  # noqa: E402
 from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer  # noqa: E402
 from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer  # noqa: E402
@@ -181,7 +186,22 @@ def loop(single: Callable[[Any, Any], Any]) -> Callable[[list, Any], list]:
     return batch
 
 
-def build(registry: Any, avsc: str, json_schema: str) -> dict:
+def slow_path_json_serializer(registry: Any, json_schema: str) -> Any:
+    """serde's JSON serializer as it was before the fast path (issue 19): every record
+    through the general path, which walks it for NaN. For before/after in one run."""
+    from serde.formats import jsonschema as serde_jsonschema
+
+    saved = serde_jsonschema._validation_refuses_nan
+    serde_jsonschema._validation_refuses_nan = lambda document: False
+    try:
+        ser = serde.serializer("json", schema=json_schema, registry=registry)
+        ser(json_records(load_examples(), 1)[0], SerializationContext("orders-json", MessageField.VALUE))  # builds the encoder now
+    finally:
+        serde_jsonschema._validation_refuses_nan = saved
+    return ser
+
+
+def build(registry: Any, avsc: str, json_schema: str, json_slow_path: bool = False) -> dict:
     avro_ctx = SerializationContext("orders-avro", MessageField.VALUE)
     json_ctx = SerializationContext("orders-json", MessageField.VALUE)
 
@@ -205,11 +225,24 @@ def build(registry: Any, avsc: str, json_schema: str) -> dict:
     def fastavro_read(data: bytes, _ctx: Any) -> Any:
         return reader(io.BytesIO(data[5:]), parsed)  # the payload after the 5-byte frame
 
+    # The JSON codec floor: what jsonschema-rs and orjson cost alone on the same record,
+    # plus the 5-byte frame every serializer adds. The frame is not only fair: a batch
+    # that keeps orjson's own bytes alive is 2-3 µs a record slower (orjson's buffers are
+    # oversized), while a concatenation gives compact copies and frees them.
+    json_validator = jsonschema_rs.validator_for(json.loads(json_schema))
+    is_valid, dumps = json_validator.is_valid, orjson.dumps
+    frame = b"\x00\x00\x00\x00\x01"  # the same length as serde's; the header is not compared
+
+    def json_floor(record: Any, _ctx: Any) -> bytes:
+        if not is_valid(record):
+            raise ValueError("invalid record")
+        return frame + dumps(record)
+
     def serde_batch_de(de: Any) -> Callable:
         many = getattr(de, "deserialize_many", None)
         return (lambda items, ctx: many(items, ctx)) if many is not None else loop(de)
 
-    return {
+    contenders = {
         "avro_ctx": avro_ctx,
         "json_ctx": json_ctx,
         # operation -> [(implementation, single call, batch call)]
@@ -226,12 +259,17 @@ def build(registry: Any, avsc: str, json_schema: str) -> dict:
         "json serialize": [
             ("serde", serde_json_ser, serde_json_ser.serialize_many),
             ("confluent-kafka", conf_json_ser, loop(conf_json_ser)),
+            ("codec floor", json_floor, loop(json_floor)),
         ],
         "json deserialize": [
             ("serde", serde_json_de, serde_batch_de(serde_json_de)),
             ("confluent-kafka", conf_json_de, loop(conf_json_de)),
         ],
     }
+    if json_slow_path:
+        slow = slow_path_json_serializer(registry, json_schema)
+        contenders["json serialize"].insert(1, ("serde slow path", slow, slow.serialize_many))
+    return contenders
 
 
 def check_equivalence(c: dict, avro_records: list, json_records_: list) -> None:
@@ -246,12 +284,16 @@ def check_equivalence(c: dict, avro_records: list, json_records_: list) -> None:
         assert a == b, f"Avro bytes differ on record {i}:\n serde     {a.hex()}\n confluent {b.hex()}"
         assert a[5:] == f_ser(avro_records[i], actx), f"Avro payload differs from fastavro's on record {i}"
         assert s_de(a, actx) == c_de(a, actx) == avro_records[i], f"Avro values differ on record {i}"
-    s_jser, c_jser = (impl[1] for impl in c["json serialize"])
+    jser = {name: single for name, single, _ in c["json serialize"]}
+    s_jser, c_jser, floor_jser = jser["serde"], jser["confluent-kafka"], jser["codec floor"]
     s_jde, c_jde = (impl[1] for impl in c["json deserialize"])
     for i, record in enumerate(json_records_):
         a, b = s_jser(record, jctx), c_jser(record, jctx)
         assert a[:5] == b[:5], f"JSON frame headers differ on record {i}: {a[:5].hex()} vs {b[:5].hex()}"
         assert json.loads(a[5:]) == json.loads(b[5:]) == record, f"JSON documents differ on record {i}"
+        assert a[5:] == floor_jser(record, jctx)[5:], f"serde's JSON payload differs from the codec floor's on record {i}"
+        if "serde slow path" in jser:
+            assert jser["serde slow path"](record, jctx) == a, f"serde's slow and fast paths differ on record {i}"
         assert s_jde(a, jctx) == c_jde(b, jctx) == record, f"JSON values differ on record {i}"
 
 
@@ -283,16 +325,18 @@ def machine() -> dict:
 
 
 def table(results: list[dict]) -> str:
-    head = f"{'operation':<17} {'mode':<8} {'implementation':<16} {'n':>6} {'best µs/msg':>12} {'median':>9} {'ratio':>8} {'target':>7}"
+    head = (f"{'operation':<17} {'mode':<8} {'implementation':<16} {'n':>6} {'best µs/msg':>12} {'median':>9} {'ratio':>8} {'target':>7}"
+            f" {'floor':>7}")
     lines = [head, "-" * len(head)]
     for r in results:
         ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else ""
         target = ""
         if r["implementation"] == "serde" and r["target"] is not None:
             target = f"{r['target']:g}x " + ("ok" if r["ratio"] >= r["target"] else "MISS")
+        floor = f"{r['vs_floor']:.2f}x" if r.get("vs_floor") is not None else ""
         lines.append(
             f"{r['operation']:<17} {r['mode']:<8} {r['implementation']:<16} {r['n']:>6} "
-            f"{r['best_us']:>12.2f} {r['median_us']:>9.2f} {ratio:>8} {target:>7}"
+            f"{r['best_us']:>12.2f} {r['median_us']:>9.2f} {ratio:>8} {target:>7} {floor:>7}"
         )
     return "\n".join(lines)
 
@@ -304,6 +348,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=None, help="records per batch (default 10000; --quick 1000)")
     parser.add_argument("--repeats", type=int, default=None, help="repeats per measurement (default 5; --quick 2)")
     parser.add_argument("--budget", type=float, default=None, help="seconds per repeat for slow implementations (default 0.75; --quick 0.03)")
+    parser.add_argument("--json-slow-path", action="store_true",
+                        help="also time serde's JSON serializer without its fast path (before/after in one run)")
     parser.add_argument("--only", action="append", default=None, choices=sorted(TARGETS), help="run only this operation (repeatable)")
     args = parser.parse_args(argv)
     batch = args.batch or (1000 if args.quick else 10_000)
@@ -321,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
     arecords = [to_avro(r) for r in jrecords]
 
     registry = SchemaRegistryClient.new_client({"url": "mock://bench"})
-    contenders = build(registry, schema_text(AVSC), schema_text(JSON_SCHEMA))
+    contenders = build(registry, schema_text(AVSC), schema_text(JSON_SCHEMA), args.json_slow_path)
     check_equivalence(contenders, arecords[:unit], jrecords[:unit])
 
     # the inputs: Avro/JSON records to serialize, framed bytes to deserialize
@@ -352,10 +398,13 @@ def main(argv: list[str] | None = None) -> int:
                 for name, r in runs.items()
             ]
             peer = next(r for r in rows if r["implementation"] == "confluent-kafka")
+            floor = next((r for r in rows if r["implementation"] == "codec floor"), None)
             for r in rows:
                 r["ratio"] = round(peer["best_us"] / r["best_us"], 2)
                 r["target"] = TARGETS[operation] if r["implementation"] == "serde" and mode == "batch" else None
                 r["meets_target"] = r["ratio"] >= r["target"] if r["target"] is not None else None
+                # serde's time / the codec floor's (the codecs alone on the same records)
+                r["vs_floor"] = round(r["best_us"] / floor["best_us"], 2) if floor and r["implementation"].startswith("serde") else None
             results.append(rows)
 
     flat = [r for rows in results for r in rows]
@@ -375,6 +424,7 @@ def main(argv: list[str] | None = None) -> int:
         print("versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if k not in ("python", "implementation")))
         print(f"batch {batch} records, {repeats} repeats, budget {budget}s/repeat; ratio = confluent-kafka time / this time (best)")
         print("serde and confluent-kafka Avro bytes asserted equal; JSON frames equal once parsed; decoded values equal")
+        print("floor = serde time / codec floor time (JSON serialize: jsonschema-rs is_valid + orjson.dumps, bytes asserted equal)")
         print()
         print(table(flat))
         print()

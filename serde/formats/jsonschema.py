@@ -128,6 +128,103 @@ def _number_possible(schema: Any) -> bool:
     return False
 
 
+def _local_target(root: Any, ref: Any) -> Any:
+    """The subschema a local ``#/...`` JSON pointer names, or None (any other reference)."""
+    from urllib.parse import unquote
+
+    if not isinstance(ref, str) or not (ref == "#" or ref.startswith("#/")):
+        return None
+    node = root
+    for token in ref[2:].split("/") if ref != "#" else ():
+        token = unquote(token).replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return None
+    return node
+
+
+def _nan_fails(schema: Any, root: Any, seen: dict[int, int], depth: int = 0, budget: list[int] | None = None) -> bool:
+    """Whether validation (on the Python value) refuses a NaN or Infinity anywhere inside a
+    value this schema accepts. jsonschema-rs fails them on every ``type``, ``enum`` and
+    ``const`` check, so this holds when every place a value can sit is under one of those:
+    objects closed (``additionalProperties``), arrays with ``items``, references local.
+    Keywords not looked at here can only refuse more, so ignoring them is safe.
+    ``seen`` holds the references being followed, with the ``depth`` (child locations
+    gone down) each started at."""
+    if budget is None:
+        budget = [10_000]
+    if schema is False:
+        return True
+    if not isinstance(schema, dict):
+        return False  # true: anything goes
+    if "$ref" in schema:  # draft-07 ignores its siblings; later drafts add them (refuse more)
+        target = _local_target(root, schema["$ref"])
+        if target is None:
+            return False
+        key = id(target)
+        if key in seen:  # a recursive schema: sound only if the cycle went down into a child
+            return depth > seen[key]
+        budget[0] -= 1
+        if budget[0] < 0:
+            return False  # too many references to follow: the slow path
+        seen[key] = depth
+        try:
+            return _nan_fails(target, root, seen, depth, budget)
+        finally:
+            del seen[key]
+    if "enum" in schema or "const" in schema:
+        return True  # NaN equals no constant, nested or not
+    if any(_nan_fails(branch, root, seen, depth, budget) for branch in schema.get("allOf") or ()):
+        return True
+    for key in ("anyOf", "oneOf"):
+        branches = schema.get(key)
+        if isinstance(branches, list) and branches and all(_nan_fails(b, root, seen, depth, budget) for b in branches):
+            return True
+    kind = schema.get("type")
+    if kind is None:
+        return False
+    kinds = set(kind) if isinstance(kind, list) else {kind}
+    if "object" in kinds:
+        for key in ("properties", "patternProperties"):
+            children = schema.get(key, {})
+            if not isinstance(children, dict) or not all(_nan_fails(c, root, seen, depth + 1, budget) for c in children.values()):
+                return False
+        if "additionalProperties" not in schema or not _nan_fails(schema["additionalProperties"], root, seen, depth + 1, budget):
+            return False
+    if "array" in kinds:
+        items = schema.get("items")
+        if "prefixItems" in schema:
+            prefix = schema["prefixItems"]
+            if not isinstance(prefix, list) or not all(_nan_fails(c, root, seen, depth + 1, budget) for c in prefix):
+                return False
+            if "items" not in schema or not _nan_fails(items, root, seen, depth + 1, budget):
+                return False
+        elif isinstance(items, list):  # the tuple form (draft 2020-12 has prefixItems instead)
+            if isinstance(root, dict) and "2020-12" in str(root.get("$schema", "")):
+                return False
+            if not all(_nan_fails(c, root, seen, depth + 1, budget) for c in items):
+                return False
+            if "additionalItems" not in schema or not _nan_fails(schema["additionalItems"], root, seen, depth + 1, budget):
+                return False
+        elif items is None or not _nan_fails(items, root, seen, depth + 1, budget):
+            return False
+    return True
+
+
+def _validation_refuses_nan(document: Any) -> bool:
+    """``_nan_fails`` for a whole schema document; False where an ``$id`` below the root
+    could change what a local reference means."""
+    text = json.dumps(document)
+    if text.count('"$id"') > (1 if isinstance(document, dict) and "$id" in document else 0):
+        return False
+    if '"$anchor"' in text or '"$dynamic' in text or '"$recursive' in text:
+        return False
+    return _nan_fails(document, document, {}, 0, [10_000])
+
+
 def _has_non_finite(value: Any) -> bool:
     if isinstance(value, float):
         return not math.isfinite(value)
@@ -282,7 +379,7 @@ class JsonFormat(Format):
         # to it instead of failing the object check first every time.
         check_written = [False]
 
-        def encode_record(record: Any) -> bytes:
+        def encode_slow(record: Any) -> bytes:
             loads = fast_loads  # orjson refuses integers it cannot read back exactly
             try:
                 data = dumps(record, default=default, option=option)
@@ -310,6 +407,25 @@ class JsonFormat(Format):
                     raise _first_error(validator, written, RecordInvalid)
                 check_written[0] = True
             return data
+
+        # The fast path: when validation of the Python value refuses NaN and Infinity
+        # everywhere (decided once, from the schema), a record that orjson writes and the
+        # validator accepts as it is needs nothing else: no walk looking for NaN. Anything
+        # else (integers beyond 64 bits, values JSON has no type for, an invalid record, a
+        # stream that needed the written-form check) takes the path above, unchanged.
+        if not validate or not _validation_refuses_nan(schema.document):
+            return encode_slow
+        is_valid = validator.is_valid
+
+        def encode_record(record: Any) -> bytes:
+            if not check_written[0]:
+                try:
+                    data = dumps(record, default=default, option=option)
+                    if is_valid(record):
+                        return data
+                except (TypeError, ValueError):
+                    pass
+            return encode_slow(record)
 
         return encode_record
 
