@@ -30,7 +30,13 @@ class Decoded(NamedTuple):
 
 def _is_key(ctx: Any) -> bool:
     field = getattr(ctx, "field", None)
-    return field is not None and str(getattr(field, "value", field)).lower() == "key"
+    # confluent-kafka's MessageField.KEY / VALUE are the strings "key" / "value": the
+    # common cases first (this runs on every record), then enums and other spellings
+    if field == "value" or field is None:
+        return False
+    if field == "key":
+        return True
+    return str(getattr(field, "value", field)).lower() == "key"
 
 
 def _topic(ctx: Any) -> str:

@@ -400,6 +400,10 @@ class JsonFormat(Format):
                             return data
                     except ValueError:  # a value JSON has no type for
                         pass
+                if not nan_can_hide and b"null" in data and _has_non_finite(record):
+                    # the Python form failed, and the written form would turn a NaN into a
+                    # null the schema may take (a string-or-null field): refuse it here
+                    raise RecordInvalid("NaN and Infinity have no JSON representation", path="$")
                 written = loads(data)
                 if not validator.is_valid(written):
                     if _has_non_finite(record):

@@ -6,12 +6,14 @@ import copy
 import datetime as dt
 import decimal
 import json
+import math
 import random
 import uuid
 from pathlib import Path
 
 import pytest
 
+import serde
 from serde._errors import SerdeError
 from serde.formats import get_format
 from serde.formats import jsonschema as js_module
@@ -218,3 +220,17 @@ def test_tuple_items_in_draft_2020_12_keep_the_slow_path():
               "items": [{"type": "number"}], "additionalItems": False}
     assert not _validation_refuses_nan(schema)
     assert _validation_refuses_nan({k: v for k, v in schema.items() if k != "$schema"})
+
+
+def test_nan_in_a_string_or_null_field_is_refused_not_written_as_null():
+    """The Python form fails validation (NaN is not a string), and the written form would
+    have read as a valid null: the record is refused instead."""
+    fmt = serde.get_format("json")
+    schema = fmt.parse_schema(json.dumps({"type": "object", "properties": {"note": {"type": ["string", "null"]}},
+                                          "additionalProperties": False}))
+    encode = fmt.encoder(schema)
+    for bad in (math.nan, math.inf, -math.inf):
+        with pytest.raises(serde.RecordInvalid, match="NaN and Infinity"):
+            encode({"note": bad})
+    assert encode({"note": None}) == b'{"note":null}'
+    assert encode({"note": "x"}) == b'{"note":"x"}'
