@@ -82,7 +82,7 @@ def _is_known(name: str) -> bool:
 # Schema sources: text, base64 descriptors, generated classes
 # ---------------------------------------------------------------------------------------
 
-_B64 = re.compile(r"[A-Za-z0-9+/=\r\n]+")
+_B64 = re.compile(r"[A-Za-z0-9+/=\s]+")
 
 
 def _descriptor_from_base64(text: str) -> Any:
@@ -103,7 +103,7 @@ def _descriptor_from_base64(text: str) -> Any:
         fdp.ParseFromString(raw)
     except PbDecodeError:
         return None
-    if not (fdp.message_type or fdp.enum_type or fdp.service or fdp.extension or fdp.package or fdp.syntax):
+    if not (fdp.name or fdp.message_type or fdp.enum_type or fdp.service or fdp.extension or fdp.package or fdp.syntax):
         return None
     return fdp
 

@@ -17,41 +17,20 @@
 from __future__ import annotations
 
 import base64
-import binascii
-import re
 from collections.abc import Mapping
 from typing import Any
 
-from serde.formats.protobuf import _camel  # protoc's default json_name, one definition
+# protoc's default json_name, and how a base64 descriptor is told from .proto text: one definition
+from serde.formats.protobuf import _camel, _descriptor_from_base64
 
 __all__ = ["canonical", "proto_text", "serialized", "validate"]
 
-_B64 = re.compile(r"[A-Za-z0-9+/=\s]+")
-
-
 def descriptor_of(text: str) -> Any:
     """The ``FileDescriptorProto`` a base64 ``text`` encodes, or None for ``.proto`` text."""
-    stripped = text.strip()
-    if not stripped or not _B64.fullmatch(stripped):
-        return None
-    try:
-        raw = base64.b64decode(stripped, validate=False)
-    except (binascii.Error, ValueError):
-        return None
-    from google.protobuf import descriptor_pb2
-    from google.protobuf.message import DecodeError
-
     from serde._proto_files import load_confluent_options
 
     load_confluent_options()  # (confluent.field_meta) options parse as options, and render
-    fdp = descriptor_pb2.FileDescriptorProto()
-    try:
-        fdp.ParseFromString(raw)
-    except DecodeError:
-        return None
-    if not (fdp.name or fdp.message_type or fdp.enum_type or fdp.service or fdp.extension or fdp.package):
-        return None
-    return fdp
+    return _descriptor_from_base64(text)
 
 
 def proto_text(text: str) -> str:
