@@ -25,6 +25,7 @@ from serde.formats.protobuf import _camel, _descriptor_from_base64
 
 __all__ = ["canonical", "proto_text", "serialized", "validate"]
 
+
 def descriptor_of(text: str) -> Any:
     """The ``FileDescriptorProto`` a base64 ``text`` encodes, or None for ``.proto`` text."""
     from serde._proto_files import load_confluent_options
