@@ -179,9 +179,6 @@ def _raw_bytes_decoder(parsed: ParsedSchema) -> Any:
     return bytes
 
 
-_ID_SERIALIZERS = ("prefix", "header")
-
-
 def _id_serializer_mode(value: Any) -> tuple[str, Any]:
     """``schema_id_serializer``: ``"prefix"`` (the default), ``"header"``, confluent-kafka's
     ``prefix_schema_id_serializer`` / ``header_schema_id_serializer``, or any callable of

@@ -342,17 +342,23 @@ def normalize_metadata(metadata: Any) -> dict[str, Any] | None:
         norm_tags = {str(k): _text_set(v, "metadata tags") for k, v in sorted(tags.items())}
         if norm_tags:
             out["tags"] = norm_tags
-    props = metadata.get("properties")
-    if props is not None:
-        if not isinstance(props, dict):
-            raise _unprocessable("metadata", "properties must map strings to strings")
-        norm_props = {str(k): _java_text(v, "metadata properties") for k, v in sorted(props.items()) if v is not None}
-        if norm_props:
-            out["properties"] = norm_props
+    norm_props = _text_map(metadata.get("properties"), "metadata", "properties")
+    if norm_props:
+        out["properties"] = norm_props
     sensitive = _text_set(metadata.get("sensitive"), "metadata sensitive")
     if sensitive:
         out["sensitive"] = sensitive
     return out  # {} when given empty: it still stops the previous version's from carrying over
+
+
+def _text_map(value: Any, field: str, what: str) -> dict[str, str]:
+    """A string-to-string map of a data contract (metadata properties, rule params),
+    sorted, null values dropped; 422 naming ``field`` when it is not a map."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise _unprocessable(field, f"{what} must map strings to strings")
+    return {str(k): _java_text(v, what) for k, v in sorted(value.items()) if v is not None}
 
 
 def _normalize_rule(rule: Any) -> dict[str, Any]:
@@ -374,13 +380,9 @@ def _normalize_rule(rule: Any) -> dict[str, Any]:
     tags = _text_set(rule.get("tags"), "rule tags")
     if tags:
         out["tags"] = tags
-    params = rule.get("params")
-    if params is not None:
-        if not isinstance(params, dict):
-            raise _unprocessable("ruleSet", "rule params must map strings to strings")
-        norm = {str(k): _java_text(v, "rule params") for k, v in sorted(params.items()) if v is not None}
-        if norm:
-            out["params"] = norm
+    norm = _text_map(rule.get("params"), "ruleSet", "rule params")
+    if norm:
+        out["params"] = norm
     for key in ("expr", "onSuccess", "onFailure"):
         if rule.get(key) is not None:
             out[key] = _java_text(rule[key], f"rule {key}")
