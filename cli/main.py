@@ -20,6 +20,7 @@ import serde
 # fast and one command's heavy imports never slow another.
 _COMMANDS = {
     "compat": "compat:compat",
+    "console": "console:console",
     "convert": "convert:convert",
     "consume": "kafka:consume",
     "formats": "main:formats",

@@ -1,0 +1,313 @@
+"""Kafka for the console: topic listing, paged reading newest first, and producing.
+
+Pages are read with ``assign()`` at explicit offsets (no consumer group, so no join
+delay): for each partition the watermarks bound the range, ``offsets_for_times`` turns a
+timestamp into an offset, and at most one page of records is read per partition. The
+cursor of the next (older) page is the offset each partition stopped at, so browsing a
+topic of any size costs one page per request. This module is the console's one place
+where confluent_kafka errors become :class:`serde.KafkaError`.
+"""
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .._errors import KafkaError
+
+__all__ = ["Browser", "Page", "Position", "Raw"]
+
+TIMEOUT = 10.0  # seconds for metadata, watermarks and one page
+MAX_SCAN = 5000  # records examined per page when a filter drops some
+
+
+@dataclass
+class Raw:
+    partition: int
+    offset: int
+    timestamp: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes | None]]
+
+
+@dataclass
+class Position:
+    """Where the next older page of one partition ends (exclusive) and how low it may go."""
+
+    partition: int
+    low: int
+    end: int
+
+
+@dataclass
+class Page:
+    records: list[Any]
+    cursor: dict[int, int]  # partition -> end of the next older page; empty: no older records
+    scanned: int = 0
+    partitions: dict[int, tuple[int, int]] = field(default_factory=dict)  # partition -> (low, high)
+
+
+def _text(exc: BaseException) -> str:
+    arg = exc.args[0] if exc.args else exc
+    text = getattr(arg, "str", None)
+    return text() if callable(text) else str(arg)
+
+
+class Browser:
+    """One cluster's consumers (a small pool, each used by one request at a time) and producer."""
+
+    def __init__(self, settings: dict[str, Any], pool: int = 2) -> None:
+        self.settings = dict(settings)
+        self._pool: queue.Queue[Any] = queue.Queue()
+        self._size = pool
+        self._made = 0
+        self._lock = threading.Lock()
+        self._producer: Any = None
+        self._admin: Any = None
+
+    # -- clients ------------------------------------------------------------------------
+    def _consumer(self) -> Any:
+        try:
+            return self._pool.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            if self._made < self._size:
+                self._made += 1
+                from confluent_kafka import Consumer
+
+                try:
+                    return Consumer({
+                        **self.settings,
+                        "group.id": "serde-console",  # never joined: assign() only
+                        "enable.auto.commit": False,
+                        "enable.partition.eof": True,
+                        "auto.offset.reset": "earliest",
+                        "fetch.wait.max.ms": 50,
+                    })
+                except Exception as exc:  # noqa: BLE001 - bad settings
+                    self._made -= 1
+                    raise KafkaError(f"cannot create a Kafka consumer: {_text(exc)}") from exc
+        return self._pool.get(timeout=TIMEOUT * 3)
+
+    def _release(self, consumer: Any) -> None:
+        try:
+            consumer.unassign()
+        except Exception:  # noqa: BLE001 - a broken consumer is replaced
+            consumer.close()
+            with self._lock:
+                self._made -= 1
+            return
+        self._pool.put(consumer)
+
+    def admin(self) -> Any:
+        if self._admin is None:
+            from confluent_kafka.admin import AdminClient
+
+            try:
+                self._admin = AdminClient(dict(self.settings))
+            except Exception as exc:  # noqa: BLE001
+                raise KafkaError(f"cannot create a Kafka admin client: {_text(exc)}") from exc
+        return self._admin
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._pool.get_nowait().close()
+            except queue.Empty:
+                break
+        if self._producer is not None:
+            self._producer.flush(5)
+
+    # -- metadata -----------------------------------------------------------------------
+    def topics(self) -> dict[str, int]:
+        """Topic name -> partition count (internal topics left out)."""
+        try:
+            meta = self.admin().list_topics(timeout=TIMEOUT)
+        except Exception as exc:  # noqa: BLE001
+            raise KafkaError(f"cannot list topics at {self.settings.get('bootstrap.servers')}: {_text(exc)}") from exc
+        return {name: len(t.partitions) for name, t in sorted(meta.topics.items()) if not name.startswith("__")}
+
+    def partitions(self, topic: str) -> list[int]:
+        try:
+            meta = self.admin().list_topics(topic, timeout=TIMEOUT)
+        except Exception as exc:  # noqa: BLE001
+            raise KafkaError(f"cannot read the metadata of topic {topic!r}: {_text(exc)}") from exc
+        found = meta.topics.get(topic)
+        if found is None or found.error is not None:
+            raise KafkaError(f"topic {topic!r} does not exist")
+        return sorted(found.partitions)
+
+    # -- reading ------------------------------------------------------------------------
+    def page(
+        self,
+        topic: str,
+        partitions: list[int],
+        page_size: int,
+        *,
+        cursor: dict[int, int] | None = None,
+        from_offset: int | None = None,
+        to_offset: int | None = None,
+        since_ms: int | None = None,
+        until_ms: int | None = None,
+        keep: Callable[[Raw], Any] = lambda raw: raw,
+        max_scan: int = MAX_SCAN,
+    ) -> Page:
+        """The newest ``page_size`` records of ``partitions`` below ``cursor`` (or the
+        high watermarks), within the offset and time bounds, newest first (by timestamp).
+        ``keep`` turns a record into what the page holds, or None to drop it (a filter);
+        then older records are read, in pages, until the page is full or ``max_scan``
+        records were examined."""
+        from confluent_kafka import TopicPartition
+
+        consumer = self._consumer()
+        try:
+            positions: list[Position] = []
+            bounds: dict[int, tuple[int, int]] = {}
+            for p in partitions:
+                try:
+                    low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=TIMEOUT)
+                except Exception as exc:  # noqa: BLE001
+                    raise KafkaError(f"cannot read the offsets of {topic}[{p}]: {_text(exc)}") from exc
+                bounds[p] = (low, high)
+                end = high
+                if cursor is not None:  # a partition missing from the cursor has no older records
+                    end = min(high, cursor[p]) if p in cursor else low
+                if to_offset is not None:
+                    end = min(end, to_offset + 1)
+                start = low if from_offset is None else max(low, from_offset)
+                positions.append(Position(p, start, end))
+            for when, is_end in ((since_ms, False), (until_ms, True)):
+                if when is None:
+                    continue
+                try:
+                    found = consumer.offsets_for_times(
+                        [TopicPartition(topic, pos.partition, when) for pos in positions], timeout=TIMEOUT)
+                except Exception as exc:  # noqa: BLE001
+                    raise KafkaError(f"cannot look up offsets by time in {topic!r}: {_text(exc)}") from exc
+                for pos, tp in zip(positions, found):
+                    offset = tp.offset if tp.offset >= 0 else bounds[pos.partition][1]  # -1: none that late
+                    if is_end:
+                        pos.end = min(pos.end, offset)
+                    else:
+                        pos.low = max(pos.low, offset)
+            kept: list[tuple[Raw, Any]] = []
+            scanned = 0
+            while len(kept) < page_size and scanned < max_scan:
+                batch_starts = {pos.partition: max(pos.low, pos.end - page_size) for pos in positions if pos.end > pos.low}
+                if not batch_starts:
+                    break
+                batch = self._read(consumer, topic, {p: (s, next(x.end for x in positions if x.partition == p))
+                                                     for p, s in batch_starts.items()})
+                scanned += len(batch)
+                batch.sort(key=lambda r: (r.timestamp, r.offset), reverse=True)
+                room = page_size - len(kept)
+                taken: list[tuple[Raw, Any]] = []
+                left: dict[int, list[int]] = {}  # partition -> offsets not examined (the page filled up)
+                for index, raw in enumerate(batch):
+                    if len(taken) == room:
+                        for rest in batch[index:]:
+                            left.setdefault(rest.partition, []).append(rest.offset)
+                        break
+                    item = keep(raw)
+                    if item is not None:
+                        taken.append((raw, item))
+                for pos in positions:
+                    if pos.partition in batch_starts:  # resume above the records left for the next page
+                        rest = left.get(pos.partition)
+                        pos.end = max(rest) + 1 if rest else batch_starts[pos.partition]
+                kept.extend(taken)
+                if left:
+                    break
+            kept.sort(key=lambda pair: (pair[0].timestamp, pair[0].offset), reverse=True)
+            next_cursor = {pos.partition: pos.end for pos in positions if pos.end > pos.low}
+            return Page([item for _, item in kept], next_cursor, scanned, bounds)
+        finally:
+            self._release(consumer)
+
+    def _read(self, consumer: Any, topic: str, ranges: dict[int, tuple[int, int]]) -> list[Raw]:
+        """Records [start, end) of each partition."""
+        from confluent_kafka import KafkaError as CKError, TopicPartition
+
+        consumer.assign([TopicPartition(topic, p, start) for p, (start, _) in ranges.items()])
+        pending = {p for p, (start, end) in ranges.items() if end > start}
+        out: list[Raw] = []
+        deadline = time.monotonic() + TIMEOUT
+        while pending:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise KafkaError(f"timed out reading {topic!r} (partitions {sorted(pending)})")
+            for msg in consumer.consume(num_messages=500, timeout=min(left, 0.5)):
+                p = msg.partition()
+                err = msg.error()
+                if err is not None:
+                    if err.code() == CKError._PARTITION_EOF:
+                        pending.discard(p)
+                        continue
+                    raise KafkaError(f"cannot read {topic!r}: {err.str()}")
+                if p not in pending:
+                    continue
+                offset = msg.offset()
+                start, end = ranges[p]
+                if offset >= end:
+                    pending.discard(p)
+                    continue
+                if offset < start:
+                    continue
+                out.append(Raw(p, offset, msg.timestamp()[1], msg.key(), msg.value(), list(msg.headers() or [])))
+                if offset + 1 >= end:
+                    pending.discard(p)
+        return out
+
+    # -- producing ------------------------------------------------------------------------
+    def produce(self, topic: str, key: bytes | None, value: bytes | None, headers: list[tuple[str, bytes]],
+                partition: int | None = None) -> tuple[int, int]:
+        """Produce one record and wait for it: (partition, offset)."""
+        if self._producer is None:
+            from confluent_kafka import Producer
+
+            with self._lock:
+                if self._producer is None:
+                    try:
+                        self._producer = Producer({**self.settings, "enable.idempotence": True})
+                    except Exception as exc:  # noqa: BLE001
+                        raise KafkaError(f"cannot create a Kafka producer: {_text(exc)}") from exc
+        result: dict[str, Any] = {}
+
+        def delivered(err: Any, msg: Any) -> None:
+            result["err"], result["msg"] = err, msg
+
+        kwargs: dict[str, Any] = {"key": key, "value": value, "headers": headers, "on_delivery": delivered}
+        if partition is not None:
+            kwargs["partition"] = partition
+        try:
+            self._producer.produce(topic, **kwargs)
+        except Exception as exc:  # noqa: BLE001 - BufferError, KafkaException
+            raise KafkaError(f"cannot produce to {topic!r}: {_text(exc)}") from exc
+        deadline = time.monotonic() + TIMEOUT
+        while "msg" not in result and time.monotonic() < deadline:
+            self._producer.poll(0.1)
+        if "msg" not in result:
+            raise KafkaError(f"no delivery report from {topic!r} within {TIMEOUT:.0f} s")
+        if result["err"] is not None:
+            raise KafkaError(f"the broker refused the record: {result['err'].str()}")
+        return result["msg"].partition(), result["msg"].offset()
+
+
+def iter_cursor(text: str | None) -> dict[int, int] | None:
+    """``"0:120,1:98"`` -> {0: 120, 1: 98}; None when absent. Raises ValueError."""
+    if not text:
+        return None
+    out: dict[int, int] = {}
+    for part in text.split(",")[:10_000]:
+        p, _, o = part.partition(":")
+        out[int(p)] = int(o)
+    return out
+
+
+def cursor_text(cursor: dict[int, int]) -> str:
+    return ",".join(f"{p}:{o}" for p, o in sorted(cursor.items()))
+

@@ -1,0 +1,89 @@
+"""Serving the console: uvicorn on a bound socket, in a thread (tests, embedding) or in
+the foreground (``serde console``). Refuses a non-loopback address without users, as
+``serde registry serve`` does."""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from typing import Any
+
+from .._errors import ConfigError
+from ..registry.server import is_loopback
+from ._app import create_app
+from ._config import ConsoleConfig
+
+__all__ = ["ConsoleServer"]
+
+
+class ConsoleServer:
+    """The console on ``host:port`` (``port=0``: a free one; ``url`` once bound)."""
+
+    def __init__(self, config: ConsoleConfig, host: str = "127.0.0.1", port: int = 8080, *,
+                 users_file: str | os.PathLike[str] | None = None, users: dict[str, str] | None = None,
+                 allow_insecure_public: bool = False, quiet: bool = True) -> None:
+        if users_file is not None:
+            from ..registry._app import load_users
+
+            try:
+                users = load_users(users_file)
+            except (OSError, ValueError) as exc:
+                raise ConfigError(f"cannot read the users file: {exc}") from exc
+        if not is_loopback(host) and not users and not allow_insecure_public:
+            raise ConfigError(
+                f"refusing to serve the console on non-loopback address {host!r} without authentication: "
+                "give a users file, or allow_insecure_public to accept the risk"
+            )
+        bare = host.strip("[]")
+        self._sock = socket.socket(socket.AF_INET6 if ":" in bare else socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            self._sock.bind((bare, port))
+            self._sock.listen(128)
+        except OSError as exc:
+            self._sock.close()
+            raise ConfigError(f"cannot listen on {host}:{port}: {exc}") from exc
+        self.app = create_app(config, users)
+        self.port = self._sock.getsockname()[1]
+        self.url = f"http://{'[' + bare + ']' if ':' in bare else bare}:{self.port}"
+        import uvicorn
+
+        self._server = uvicorn.Server(uvicorn.Config(
+            self.app, lifespan="off", log_config=None, access_log=not quiet, server_header=False,
+            log_level="info" if not quiet else "error", timeout_graceful_shutdown=3))
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> "ConsoleServer":
+        """Serve in a daemon thread; return once it accepts connections."""
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]},
+                                        name=f"serde-console-{self.port}", daemon=True)
+        self._thread.start()
+        while not self._server.started and self._thread.is_alive():
+            time.sleep(0.01)
+        if not self._server.started:
+            raise ConfigError("the console did not start")
+        return self
+
+    def serve_forever(self) -> None:
+        """Serve in this thread until SIGINT/SIGTERM."""
+        try:
+            self._server.run(sockets=[self._sock])
+        finally:
+            self.close()
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self.close()
+
+    def close(self) -> None:
+        self._sock.close()
+        self.app.console.close()
+
+    def __enter__(self) -> "ConsoleServer":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
