@@ -236,6 +236,10 @@ class RegistryApp:
         self.users = dict(users) if users else None
         self.max_body = max_body
         self.incompatible_error_code = incompatible_error_code
+        # the DEK registry (made on first use); kms_conf configures the KMS it wraps shared
+        # KEKs' DEKs with (the local KMS reads $LOCAL_SECRET when it holds no "secret")
+        self.dek_registry: Any = None
+        self.kms_conf: dict[str, str] = {}
 
     # ------------------------------------------------------------------ the core
 
@@ -318,6 +322,8 @@ class RegistryApp:
         """True for requests that never write: an event-loop server may answer them inline
         (SQLite readers in WAL mode never wait for a lock); writes may wait on another
         process's write lock, so they belong in a worker thread."""
+        if raw_path.lstrip("/").startswith("dek-registry"):
+            return False  # a shared KEK's DEK is unwrapped by a KMS, maybe over the network
         if method in ("GET", "HEAD", "OPTIONS"):
             return True
         if method != "POST":
@@ -439,7 +445,21 @@ class RegistryApp:
                 return self._allow(m, ("GET",), lambda: {"version": SERVER_VERSION, "commitId": "serde"})
         if head == "associations":
             return self._associations(req, seg[1:])
+        if head == "dek-registry" and n >= 2 and seg[1] == "v1":
+            return self._dek_registry(req, seg[2:])
         raise api_error(404, "HTTP 404 Not Found")
+
+    def _dek_registry(self, req: _Request, seg: list[str]) -> Any:
+        """``/dek-registry/v1``: KEKs and DEKs (``serde.registry._dek``), answered verbatim
+        (Confluent's NON_NULL, not the schema API's NON_EMPTY: ``kmsProps`` stays ``{}``)."""
+        from serde.registry._dek import NO_CONTENT, DekRegistry
+
+        if self.dek_registry is None:
+            self.dek_registry = DekRegistry(self.store, kms_conf=self.kms_conf)
+        result = self.dek_registry.dispatch(req, seg, self._allow)
+        if result is NO_CONTENT:
+            raise _Response(204, b"")
+        raise _Response(200, orjson.dumps(result))
 
     @staticmethod
     def _allow(method: str, allowed: tuple[str, ...], handler: Callable[[], Any]) -> Any:

@@ -60,6 +60,20 @@ class Registry:
         self._by_id: dict[Any, RegisteredSchema] = {}
         self._by_version: dict[tuple[str, int], RegisteredSchema] = {}
         self._lock = threading.Lock()
+        self._dek_client: Any = None
+
+    def dek_client(self) -> Any:
+        """This registry's DEK registry client (``/dek-registry/v1``, or in memory for
+        ``mock://``), made on first use and shared by every encryption executor."""
+        found = self._dek_client
+        if found is None:
+            from ..contracts.encryption._client import dek_client_for
+
+            with self._lock:
+                if self._dek_client is None:
+                    self._dek_client = dek_client_for(self)
+                found = self._dek_client
+        return found
 
     # -- the translation point ----------------------------------------------------------
     def call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
