@@ -69,6 +69,7 @@ class Resources:
         self._registry: Any = None
         self._browser: Any = None
         self._decoder: Any = None
+        self._own_client: Any = None  # a registry client made here (with registry_config): closed here
         self._lock = threading.Lock()
 
     @property
@@ -86,6 +87,7 @@ class Resources:
                     except Exception as exc:  # noqa: BLE001 - confluent raises ValueError on bad conf
                         raise ConfigError(f"cluster {self.cluster.name!r}: bad registry_config: {exc}") from exc
                     self._registry = open_registry(client)
+                    self._own_client = client
                 else:
                     self._registry = open_registry(location)
             return self._registry
@@ -112,6 +114,8 @@ class Resources:
     def close(self) -> None:
         if self._browser is not None:
             self._browser.close()
+        if self._own_client is not None:
+            self._own_client._rest_client.session.close()
 
 
 class Console:

@@ -50,7 +50,7 @@ def mask_settings(settings: Mapping[str, Any]) -> dict[str, str]:
 
 def redact_url(text: str) -> str:
     """``scheme://user:pass@host`` → ``scheme://host`` (anywhere in the text)."""
-    return re.sub(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]*@", r"\1", text)
+    return re.sub(r"(?i)([a-z][a-z0-9_+.-]*://)[^/@\s]*@", r"\1", text)
 
 
 @dataclass

@@ -60,6 +60,8 @@ def _tokens(text: str) -> list[tuple[str, str, int]]:
     pos = 0
     text = text.rstrip()
     while pos < len(text):
+        while text[pos].isspace():
+            pos += 1
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:
             raise FilterError(f"unexpected character {text[pos:pos + 1]!r} at position {pos + 1}")
