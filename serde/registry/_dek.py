@@ -360,7 +360,9 @@ class DekRegistry:
         algorithm = body.get("algorithm") or "AES256_GCM"
         if algorithm not in ALGORITHMS:
             raise _invalid("algorithm")
-        version = body.get("version") or 1
+        version = body.get("version")
+        if version is None:
+            version = 1
         if not isinstance(version, int) or isinstance(version, bool) or not 1 <= version <= _MAX_VERSION:
             raise _invalid("version")
         material = body.get("encryptedKeyMaterial")
