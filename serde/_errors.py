@@ -12,6 +12,8 @@
     │   ├── VersionNotFound         40402
     │   ├── SchemaNotFound          40403 (e.g. an unknown schema id in a frame)
     │   └── IncompatibleSchemaError 409 / 40901, or a local compatibility check that failed
+    ├── RuleError(rule)             a data-contract rule that failed, or that nobody can execute
+    │   └── RuleConditionError      ... a CONDITION rule whose expression said no
     ├── KafkaError                  a Kafka cluster that cannot be reached, or a delivery that failed
     ├── FormatUnavailable           a format name nobody registered, or whose dependency is missing
     └── ConfigError                 an option or option combination that makes no sense
@@ -37,6 +39,8 @@ __all__ = [
     "KafkaError",
     "RecordInvalid",
     "RegistryError",
+    "RuleConditionError",
+    "RuleError",
     "SchemaNotFound",
     "SchemaParseError",
     "SerdeError",
@@ -156,6 +160,25 @@ class IncompatibleSchemaError(RegistryError):
     def __init__(self, message: str, *, messages: list[str] | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.messages = list(messages or [])
+
+
+class RuleError(SerdeError):
+    """A data-contract rule (a schema's ``ruleSet``) failed: a CEL or JSONata expression
+    that errs, an ENCRYPT rule without a key, a rule type no executor runs. ``rule`` is
+    the rule's name, ``rule_type`` its type (CEL, ENCRYPT...), ``mode`` WRITE, READ,
+    UPGRADE or DOWNGRADE."""
+
+    def __init__(self, message: str, *, rule: str | None = None, rule_type: str | None = None,
+                 mode: str | None = None, **kwargs: object) -> None:
+        super().__init__(message, **kwargs)  # type: ignore[arg-type]
+        self.rule = rule
+        self.rule_type = rule_type
+        self.mode = mode
+
+
+class RuleConditionError(RuleError):
+    """A CONDITION rule's expression did not hold for the record (the rule's ``doc``, or
+    its expression, is the reason)."""
 
 
 class KafkaError(SerdeError):

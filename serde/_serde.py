@@ -16,7 +16,8 @@ from . import _wire
 from ._errors import ConfigError, DecodeError, RecordInvalid, SerdeError, _rebuild
 from ._strategies import resolve_strategy
 from ._types import RegisteredSchema, SchemaReference, SchemaSource
-from .contracts import READ_MODES, WRITE_MODES, describe_rule, unexecuted_rule
+from .contracts import RuleOverride, Rules
+from .contracts._wrap import has_read_rules, has_write_rules, migrations, reading, writing
 from .formats import Format, ParsedSchema, get_format
 from .registry.client import DEFAULT_REGISTRY_ENV, Registry, as_reference, open_registry
 
@@ -112,17 +113,10 @@ def _as_serialization_error(exc: SerdeError) -> SerdeError:
     return exc
 
 
-def _refuse_rules(registered: RegisteredSchema, modes: frozenset[str], what: str, *, migrating: bool = False) -> None:
-    """Raise when ``registered`` carries a data-contract rule this operation would skip."""
-    rule = unexecuted_rule(registered.rule_set, modes, migrating=migrating)
-    if rule is None:
-        return
-    where = f"schema id {registered.id}" + (f" (subject {registered.subject!r})" if registered.subject else "")
-    raise ConfigError(
-        f"{where} carries data-contract {describe_rule(rule)}, which serde does not execute; "
-        f"{what} without it would skip what the rule enforces. Pass ignore_rules=True to {what} "
-        "anyway, without running the schema's rules"
-    )
+def _model_converters(format: Any) -> tuple[Any, Any] | None:
+    """(to_dict, from_dict) of a model-bound format (serializer(model=...)), else None."""
+    converters = getattr(format, "converters", None)
+    return converters() if callable(converters) else None
 
 
 def _record_name(parsed: ParsedSchema | None) -> str | None:
@@ -221,6 +215,10 @@ class Serializer:
         validate_strict: bool = False,
         validate_strict_allow_default: bool = False,
         ignore_rules: bool = False,
+        rule_conf: Mapping[str, Any] | None = None,
+        rule_executors: Mapping[str, Any] | None = None,
+        rule_overrides: Mapping[str, RuleOverride | Mapping[str, Any]] | None = None,
+        rule_actions: Mapping[str, Any] | None = None,
         imports: Mapping[str, str] | None = None,
         model: Any = None,
         **format_options: Any,
@@ -260,6 +258,8 @@ class Serializer:
         self._use_schema_id = use_schema_id
         self._normalize = normalize
         self._ignore_rules = ignore_rules
+        self._rules = Rules(self._registry, rule_conf=rule_conf, executors=rule_executors, overrides=rule_overrides,
+                            actions=rule_actions)
         self._strategy = resolve_strategy(subject_name_strategy, registry=self._registry,
                                           kafka_cluster_id=subject_name_strategy_kafka_cluster_id,
                                           fallback=subject_name_strategy_fallback_type)
@@ -269,6 +269,9 @@ class Serializer:
         self._parse_options = {k: v for k, v in format_options.items()
                                if k in ("message", "record_type", "delimiter", "null_marker", "quotechar", "encoding",
                                         "validate_formats")}
+        if schema is None and hasattr(self._parse_options.get("message"), "DESCRIPTOR"):
+            # a generated class with the schema from the registry: its message, by name
+            self._parse_options["message"] = self._parse_options["message"].DESCRIPTOR.full_name
         self._encoder_options = {k: v for k, v in self._encoder_options.items() if k not in self._parse_options}
         self._schema_text = schema
         self._parsed: ParsedSchema | None = None
@@ -340,6 +343,7 @@ class Serializer:
                 registered = self._registry.by_id(self._use_schema_id)
                 parsed = self._parse(registered.text, registered.references, registered.schema_type)
                 schema_id = self._use_schema_id
+                subject = None
             elif self._use_latest:
                 subject = self.subject(topic, is_key)
                 if self._latest_metadata is not None:
@@ -360,12 +364,19 @@ class Serializer:
                 # the registry may have given the schema rules of its own (carried over
                 # from the previous version, or from the subject's default rule set)
                 registered = self._registry.by_id(int(schema_id))
-            if not self._ignore_rules:
-                _refuse_rules(registered, WRITE_MODES, "write")
+            rules = not self._ignore_rules and has_write_rules(registered)
+            converters = _model_converters(self._format) if rules else None
+            codec = self._format.inner if converters is not None else self._format  # type: ignore[attr-defined]
             if _is_top_level_bytes(parsed):
                 encoder = _raw_bytes_encoder(parsed)
             else:
-                encoder = self._format.encoder(parsed, **self._encoder_options)
+                encoder = codec.encoder(parsed, **self._encoder_options)
+            if rules:
+                # the record's rules run around the codec (as confluent-kafka's serializers,
+                # but whatever registered the schema: an unexecuted ENCRYPT rule leaks PII)
+                encoder = writing(self._rules, registered, parsed, encoder,
+                                  subject=subject if subject is not None else self.subject(topic, is_key),
+                                  topic=topic, is_key=is_key, to_dict=converters[0] if converters else None)
             if self._id_mode == "prefix":
                 entry = (_wire.prefix(int(schema_id)) + parsed.frame_suffix, encoder)
             else:
@@ -457,10 +468,17 @@ class Deserializer:
         subject_name_strategy_kafka_cluster_id: str | None = None,
         subject_name_strategy_fallback_type: str | None = None,
         ignore_rules: bool = False,
+        rule_conf: Mapping[str, Any] | None = None,
+        rule_executors: Mapping[str, Any] | None = None,
+        rule_overrides: Mapping[str, RuleOverride | Mapping[str, Any]] | None = None,
+        rule_actions: Mapping[str, Any] | None = None,
         model: Any = None,
         **format_options: Any,
     ) -> None:
         self._format = get_format(format) if isinstance(format, str) else format
+        self._rule_options = {"rule_conf": rule_conf, "executors": rule_executors, "overrides": rule_overrides,
+                              "actions": rule_actions}
+        self._rules_obj: Rules | None = None
         if model is not None:  # instances out, read with the model's schema as the reader schema
             from .models._api import bind
 
@@ -515,7 +533,7 @@ class Deserializer:
         # with a registry given (or $SERDE_REGISTRY), the static path still checks each
         # writer schema's rules once; with none, there is nothing to ask
         self._check_static_rules = registry is not None or bool(os.environ.get(DEFAULT_REGISTRY_ENV))
-        self._static_checked: set[Any] = set()
+        self._static_checked: dict[Any, Any] = {}  # writer id -> the static decoder, with its rules
         self._by_id: dict[Any, tuple[ParsedSchema, Any, RegisteredSchema]] = {}
         self._latest_by_target: dict[tuple[str, bool], tuple[str, RegisteredSchema, ParsedSchema]] = {}
         self._lock = threading.Lock()
@@ -547,11 +565,7 @@ class Deserializer:
         topic, is_key = _topic(ctx), _is_key(ctx)
         found = self._latest_by_target.get((topic, is_key))
         if found is None:
-            if self._strategy is None:
-                name, cluster, fallback = self._strategy_options
-                self._strategy = resolve_strategy(name, registry=self._registry, kafka_cluster_id=cluster, fallback=fallback)
-            record_name = self._parse_writer(writer).record_name
-            subject = self._strategy(topic, is_key, record_name)
+            subject = self._subject(ctx, self._parse_writer(writer).record_name)
             if self._latest_metadata is not None:
                 registered = self._registry.latest_with_metadata(subject, self._latest_metadata)
             else:
@@ -579,25 +593,58 @@ class Deserializer:
             found = self._by_id.get(key)
             if found is not None:
                 return found
-            if not self._ignore_rules:
-                _refuse_rules(registered, READ_MODES, "read")
             parsed = self._parse_writer(registered)
             reader = self._reader
+            latest = None
             if self._use_latest:
                 subject, latest, reader = self._latest(ctx, registered)
-                if not self._ignore_rules:
-                    migrating = latest.id != registered.id
-                    _refuse_rules(latest, READ_MODES, "read", migrating=migrating)
-                    if migrating:
-                        _refuse_rules(registered, frozenset(), "read", migrating=True)
             if self._message_class is not None:
                 decoder = self._class_decoder(self._message_class)
             elif _is_top_level_bytes(parsed):
                 decoder = _raw_bytes_decoder(parsed)
             else:
+                decoder = None
+            if not self._ignore_rules and (has_read_rules(registered) or latest is not None):
+                decoder = self._with_rules(decoder, registered, parsed, reader, latest, ctx)
+            elif decoder is None:
                 decoder = self._format.decoder(parsed, reader, **self._decoder_options)
             found = self._by_id[key] = (parsed, decoder, registered)
             return found
+
+    @property
+    def _rules(self) -> Rules:
+        if self._rules_obj is None:
+            self._rules_obj = Rules(self._registry, **self._rule_options)
+        return self._rules_obj
+
+    def _subject(self, ctx: Any, record_name: str | None) -> str:
+        if self._strategy is None:
+            name, cluster, fallback = self._strategy_options
+            self._strategy = resolve_strategy(name, registry=self._registry, kafka_cluster_id=cluster, fallback=fallback)
+        return self._strategy(_topic(ctx), _is_key(ctx), record_name)  # type: ignore[no-any-return]
+
+    def _with_rules(self, decoder: Any, writer: RegisteredSchema, parsed: ParsedSchema, reader: ParsedSchema | None,
+                    latest: RegisteredSchema | None, ctx: Any) -> Any:
+        # ``decoder``: a fixed one (a generated Protobuf class, raw bytes), else None and
+        # the format's is built here, with or without the reader as migrations need
+        """The decoder with the rules around it, or the plain one when none apply: the
+        writer's encoding rules, the migrations to the latest version, the reader's
+        domain rules."""
+        target = latest if latest is not None else writer
+        steps = []
+        subject = self._subject(ctx, parsed.record_name)
+        if latest is not None and latest.id != writer.id:
+            steps = migrations(self._registry, subject, writer, latest)
+        if not steps and not has_read_rules(target) and not has_read_rules(writer):
+            return decoder if decoder is not None else self._format.decoder(parsed, reader, **self._decoder_options)
+        converters = _model_converters(self._format)
+        codec = self._format.inner if converters is not None else self._format  # type: ignore[attr-defined]
+        if decoder is None:
+            # migrations work on the record as the writer wrote it (confluent-kafka's too)
+            decoder = codec.decoder(parsed, None if steps else reader, **self._decoder_options)
+        return reading(self._rules, writer, parsed, decoder, target=target,
+                       target_parsed=reader if reader is not None else parsed, steps=steps, subject=subject,
+                       topic=_topic(ctx), is_key=_is_key(ctx), from_dict=converters[1] if converters else None)
 
     def decode_with_schema(self, data: bytes, ctx: Any = None) -> Decoded:
         """Deserialize and also return the writer schema (id, type, text, references)."""
@@ -622,7 +669,8 @@ class Deserializer:
                 decoder = self._protobuf_decoder(schema_id, parsed, indexes, ctx)
         payload = data[offset:] if offset else data
         try:
-            value = decoder(payload)
+            # a decoder with rules around it sees the headers (a dead letter's __rule.name)
+            value = decoder(payload, headers) if getattr(decoder, "takes_headers", False) else decoder(payload)
         except SerdeError as exc:
             raise exc.at(f"schema id {schema_id}")
         return Decoded(value, registered)
@@ -634,14 +682,24 @@ class Deserializer:
         schema_id, offset, from_header = _wire.read_frame(data, headers, is_key)
         if self._format.schema_type == "PROTOBUF" and not from_header:
             _, offset = _wire.decode_message_indexes(data, offset)
-        if self._check_static_rules and schema_id not in self._static_checked:
-            # a registry was given: the writer schema's rules must not be skipped (as
-            # confluent-kafka fetches the writer schema to run them)
-            if not self._ignore_rules:
-                _refuse_rules(self._registry.by_id(schema_id), READ_MODES, "read")
-            self._static_checked.add(schema_id)
+        decode = self._static
+        if self._check_static_rules and not self._ignore_rules:
+            # a registry was given: the writer schema's rules run (as confluent-kafka
+            # fetches the writer schema to run them), on the record read with the schema given
+            decode = self._static_checked.get(schema_id)
+            if decode is None:
+                writer = self._registry.by_id(schema_id)
+                decode = self._static
+                if has_read_rules(writer):
+                    assert self._reader is not None
+                    decode = reading(self._rules, writer, self._reader, self._static, target=writer,
+                                     target_parsed=self._reader, steps=[],
+                                     subject=self._subject(ctx, self._reader.record_name), topic=_topic(ctx),
+                                     is_key=is_key)
+                self._static_checked[schema_id] = decode
         try:
-            return self._static(bytes(data[offset:]))
+            payload = bytes(data[offset:])
+            return decode(payload, headers) if getattr(decode, "takes_headers", False) else decode(payload)
         except SerdeError as exc:
             raise exc.at(f"schema id {schema_id}")
 
@@ -653,9 +711,14 @@ class Deserializer:
             registered = self._by_id[writer_key][2]
             message = parsed.for_message_indexes(indexes)
             reader = self._reader
+            latest = None
             if self._use_latest:  # the latest version's message of the same name, as confluent-kafka
-                reader = _same_message(self._latest(ctx, registered)[2], message)
-            decoder = self._format.decoder(message, reader, **self._decoder_options)
+                _, latest, latest_parsed = self._latest(ctx, registered)
+                reader = _same_message(latest_parsed, message)
+            if not self._ignore_rules and (has_read_rules(registered) or latest is not None):
+                decoder = self._with_rules(None, registered, message, reader, latest, ctx)
+            else:
+                decoder = self._format.decoder(message, reader, **self._decoder_options)
             found = self._by_id[key] = (message, decoder, registered)
         return found[1]
 
@@ -753,6 +816,10 @@ def serializer(
     validate_strict: bool = False,
     validate_strict_allow_default: bool = False,
     ignore_rules: bool = False,
+    rule_conf: Mapping[str, Any] | None = None,
+    rule_executors: Mapping[str, Any] | None = None,
+    rule_overrides: Mapping[str, RuleOverride | Mapping[str, Any]] | None = None,
+    rule_actions: Mapping[str, Any] | None = None,
     imports: Mapping[str, str] | None = None,
     model: Any = None,
     **format_options: Any,
@@ -771,8 +838,16 @@ def serializer(
     ``schema_id_serializer`` (``"prefix"`` or ``"header"``: the schema GUID in a
     ``__value_schema_id``/``__key_schema_id`` header), ``validate`` (JSON Schema
     validation), ``validate_strict`` / ``validate_strict_allow_default`` (Avro: records
-    must have exactly the schema's fields). A schema carrying data-contract rules is
-    refused unless ``ignore_rules=True``: serde does not execute them. Other keywords go
+    must have exactly the schema's fields).
+
+    Data contracts: the rules of the schema written (its ``ruleSet``: CEL, CEL_FIELD,
+    JSONATA, ENCRYPT, ENCRYPT_PAYLOAD, or a plug-in's type) run on every record, however
+    the schema was chosen. ``rule_conf`` gives the executors their settings (e.g.
+    ``{"secret": ...}`` for the local KMS, KMS credentials); ``rule_executors`` adds or
+    replaces executors by rule type; ``rule_overrides`` (rule name or type ->
+    :class:`serde.contracts.RuleOverride`) disables rules or changes their actions;
+    ``rule_actions`` adds onSuccess/onFailure actions by name (``fn(ctx, record, error)``);
+    ``ignore_rules=True`` runs none. Other keywords go
     to the format (e.g. ``message="pkg.Msg"`` for Protobuf). ``imports`` (Protobuf) maps
     import paths to ``.proto`` texts: they are registered as references under their
     import paths on first use; a generated class brings its imports itself. ``model``
@@ -797,6 +872,10 @@ def serializer(
         validate_strict=validate_strict,
         validate_strict_allow_default=validate_strict_allow_default,
         ignore_rules=ignore_rules,
+        rule_conf=rule_conf,
+        rule_executors=rule_executors,
+        rule_overrides=rule_overrides,
+        rule_actions=rule_actions,
         imports=imports,
         model=model,
         **format_options,
@@ -817,6 +896,10 @@ def deserializer(
     subject_name_strategy_kafka_cluster_id: str | None = None,
     subject_name_strategy_fallback_type: str | None = None,
     ignore_rules: bool = False,
+    rule_conf: Mapping[str, Any] | None = None,
+    rule_executors: Mapping[str, Any] | None = None,
+    rule_overrides: Mapping[str, RuleOverride | Mapping[str, Any]] | None = None,
+    rule_actions: Mapping[str, Any] | None = None,
     model: Any = None,
     **format_options: Any,
 ) -> Deserializer:
@@ -830,8 +913,11 @@ def deserializer(
     ``use_latest_with_metadata``) reads with the subject's latest schema as the reader
     schema, the subject chosen by ``subject_name_strategy`` as for serializers.
     ``return_schema=True`` makes it return :class:`Decoded` ``(value, schema)`` pairs;
-    ``validate`` switches JSON Schema validation on read; ``ignore_rules`` as for
-    :func:`serializer`. ``model`` (a dataclass or pydantic model class) returns its
+    ``validate`` switches JSON Schema validation on read. The writer schema's encoding
+    rules, the migrations between the writer's version and the latest (JSONATA
+    UPGRADE/DOWNGRADE rules, with ``use_latest_version``), and the reader schema's READ
+    domain rules run on every record; ``rule_conf``, ``rule_executors``,
+    ``rule_overrides``, ``rule_actions`` and ``ignore_rules`` as for :func:`serializer`. ``model`` (a dataclass or pydantic model class) returns its
     instances, reading with the model's schema as the reader schema (unless one is
     given): Avro resolves an evolved writer schema into it, JSON validates against it,
     Protobuf matches fields by number.
@@ -849,6 +935,10 @@ def deserializer(
         subject_name_strategy_kafka_cluster_id=subject_name_strategy_kafka_cluster_id,
         subject_name_strategy_fallback_type=subject_name_strategy_fallback_type,
         ignore_rules=ignore_rules,
+        rule_conf=rule_conf,
+        rule_executors=rule_executors,
+        rule_overrides=rule_overrides,
+        rule_actions=rule_actions,
         model=model,
         **format_options,
     )

@@ -352,7 +352,7 @@ def test_registry_errors_are_serialization_errors_too(url):
     assert isinstance(caught.value, serde.SchemaNotFound)
 
 
-# -- data-contract rules are never silently skipped --------------------------------------------
+# -- data-contract rules are never silently skipped: a rule type nobody runs stops the record ----------------------------------------
 
 PII = json.dumps({"type": "record", "name": "Person", "fields": [
     {"name": "name", "type": "string"},
@@ -360,7 +360,7 @@ PII = json.dumps({"type": "record", "name": "Person", "fields": [
 
 
 def _with_rule(client, subject, mode="WRITEREAD", disabled=False):
-    rule = {"name": "encryptSsn", "kind": "TRANSFORM", "mode": mode, "type": "ENCRYPT", "tags": ["PII"],
+    rule = {"name": "encryptSsn", "kind": "TRANSFORM", "mode": mode, "type": "NOSUCH_ENCRYPT", "tags": ["PII"],
             "params": {"encrypt.kek.name": "k"}, "disabled": disabled}
     client.register_schema(subject, Schema(PII, "AVRO", rule_set=RuleSet.from_dict({"domainRules": [rule]})))
     return client.get_latest_version(subject).schema_id
@@ -369,10 +369,10 @@ def _with_rule(client, subject, mode="WRITEREAD", disabled=False):
 def test_a_rule_serde_cannot_run_stops_the_serializer(client, url):
     _with_rule(client, "pii-value")
     ser = serde.serializer("avro", None, url, use_latest_version=True, auto_register=False)
-    with pytest.raises(serde.ConfigError) as caught:
+    with pytest.raises(serde.RuleError) as caught:
         ser({"name": "a", "ssn": "123"}, ctx("pii"))
     message = str(caught.value)
-    assert "'encryptSsn'" in message and "ENCRYPT" in message and "ignore_rules=True" in message
+    assert "'encryptSsn'" in message and "NOSUCH_ENCRYPT" in message and "ignore_rules=True" in message
     assert isinstance(caught.value, SerializationError)
     opted_out = serde.serializer("avro", None, url, use_latest_version=True, auto_register=False, ignore_rules=True)
     assert opted_out({"name": "a", "ssn": "123"}, ctx("pii"))[5:] == b"\x02a\x06123"
@@ -381,26 +381,26 @@ def test_a_rule_serde_cannot_run_stops_the_serializer(client, url):
 def test_a_rule_serde_cannot_run_stops_the_deserializer(client, url):
     schema_id = _with_rule(client, "pii2-value")
     data = b"\x00" + schema_id.to_bytes(4, "big") + b"\x02a\x06123"
-    with pytest.raises(serde.ConfigError, match="encryptSsn"):
+    with pytest.raises(serde.RuleError, match="encryptSsn"):
         serde.deserializer("avro", url)(data, ctx("pii2"))
     assert serde.deserializer("avro", url, ignore_rules=True)(data, ctx("pii2")) == {"name": "a", "ssn": "123"}
 
 
 def test_schema_by_id_with_rules_is_refused(client, url):
     schema_id = _with_rule(client, "pii3-value")
-    with pytest.raises(serde.ConfigError, match="encryptSsn"):
+    with pytest.raises(serde.RuleError, match="encryptSsn"):
         serde.serializer("avro", PII, url, use_schema_id=schema_id)({"name": "a", "ssn": "1"}, ctx("pii3"))
 
 
 def test_rules_not_enabled_for_clients_are_not_in_the_way(client, url):
-    rule = {"name": "serverOnly", "kind": "CONDITION", "mode": "WRITE", "type": "CEL", "expr": "true"}
+    rule = {"name": "serverOnly", "kind": "CONDITION", "mode": "WRITE", "type": "CEL", "expr": "false"}
     for enable_at, refused in (("SERVER", False), ("GATEWAY", False), ("NONE", False), ("CLIENT", True), ("ALL", True)):
         subject = f"enable-{enable_at.lower()}"
         client.register_schema(f"{subject}-value", Schema(ORDER, "AVRO", rule_set=RuleSet.from_dict(
             {"domainRules": [rule], "enableAt": enable_at})))
         ser = serde.serializer("avro", None, url, use_latest_version=True, auto_register=False)
         if refused:
-            with pytest.raises(serde.ConfigError, match="serverOnly"):
+            with pytest.raises(serde.RuleConditionError, match="serverOnly"):
                 ser({"id": 1}, ctx(subject))
         else:
             assert ser({"id": 1}, ctx(subject))[5:] == b"\x02\x00"
@@ -414,7 +414,7 @@ def test_rules_that_do_not_apply_to_writing_are_not_in_the_way(client, url, mode
     if writes:
         assert ser({"name": "a", "ssn": "1"}, ctx(subject))
     else:
-        with pytest.raises(serde.ConfigError, match="encryptSsn"):
+        with pytest.raises(serde.RuleError, match="encryptSsn"):
             ser({"name": "a", "ssn": "1"}, ctx(subject))
 
 
@@ -516,17 +516,17 @@ def test_json_without_a_registry_reads_memoryviews(monkeypatch):
 
 
 def test_reading_with_a_given_schema_still_checks_the_writers_rules(client, url, ping_pb2, monkeypatch):
-    """With a registry given, the JSON and Protobuf shortcuts still refuse a writer schema
-    whose rules they would skip (CKP fetches the writer schema to run them)."""
-    rule = {"name": "encryptSsn", "kind": "TRANSFORM", "mode": "WRITEREAD", "type": "ENCRYPT", "tags": ["PII"]}
+    """With a registry given, the JSON and Protobuf shortcuts still run the writer schema's
+    rules (here one nobody can run, so the read stops) (CKP fetches the writer schema to run them)."""
+    rule = {"name": "encryptSsn", "kind": "TRANSFORM", "mode": "WRITEREAD", "type": "NOSUCH_ENCRYPT", "tags": ["PII"]}
     sid = client.register_schema("pj-value", Schema(JSON_ORDER, "JSON", rule_set=RuleSet.from_dict({"domainRules": [rule]})))
     data = b"\x00" + sid.to_bytes(4, "big") + b'{"id": 1}'
-    with pytest.raises(serde.ConfigError, match="encryptSsn"):
+    with pytest.raises(serde.RuleError, match="encryptSsn"):
         serde.deserializer("json", url, reader_schema=JSON_ORDER)(data, ctx("pj"))
     assert serde.deserializer("json", url, reader_schema=JSON_ORDER, ignore_rules=True)(data, ctx("pj")) == {"id": 1}
     pid = client.register_schema("pp-value", Schema(PROTO, "PROTOBUF", rule_set=RuleSet.from_dict({"domainRules": [rule]})))
     frame = b"\x00" + pid.to_bytes(4, "big") + b"\x00" + ping_pb2.Ping(id="x").SerializeToString()
-    with pytest.raises(serde.ConfigError, match="encryptSsn"):
+    with pytest.raises(serde.RuleError, match="encryptSsn"):
         serde.deserializer("protobuf", url, message=ping_pb2.Ping)(frame, ctx("pp"))
     # without any registry there is nothing to ask, and the payload is read as given
     monkeypatch.delenv("SERDE_REGISTRY", raising=False)

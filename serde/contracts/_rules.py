@@ -8,39 +8,11 @@ subject, when a reader reads with another version than the writer's.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 WRITE_MODES = frozenset({"WRITE", "WRITEREAD"})
 READ_MODES = frozenset({"READ", "WRITEREAD"})
 MIGRATION_MODES = frozenset({"UPGRADE", "DOWNGRADE", "UPDOWN"})
-
-
-def _rules(rule_set: Mapping[str, Any] | None, kinds: Iterable[str]) -> Iterable[Mapping[str, Any]]:
-    if not isinstance(rule_set, Mapping):
-        return
-    for kind in kinds:
-        for rule in rule_set.get(kind) or ():
-            if isinstance(rule, Mapping) and not rule.get("disabled"):
-                yield rule
-
-
-def unexecuted_rule(
-    rule_set: Mapping[str, Any] | None, modes: frozenset[str], *, migrating: bool = False
-) -> Mapping[str, Any] | None:
-    """The first enabled rule of ``rule_set`` that an operation in ``modes`` would have to
-    run (domain and encoding rules whose mode is in ``modes``; with ``migrating``, every
-    migration rule too), or None when there is none. A rule set enabled only elsewhere
-    (``enableAt`` NONE, GATEWAY or SERVER) is not for clients to run."""
-    if isinstance(rule_set, Mapping) and str(rule_set.get("enableAt") or "ALL").upper() not in ("ALL", "CLIENT"):
-        return None
-    for rule in _rules(rule_set, ("domainRules", "encodingRules")):
-        if str(rule.get("mode", "WRITEREAD")).upper() in modes:
-            return rule
-    if migrating:
-        for rule in _rules(rule_set, ("migrationRules",)):
-            if str(rule.get("mode", "UPGRADE")).upper() in MIGRATION_MODES:
-                return rule
-    return None
 
 
 def describe_rule(rule: Mapping[str, Any]) -> str:

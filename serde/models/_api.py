@@ -104,6 +104,16 @@ class _ModelFormat:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._inner, name)
 
+    @property
+    def inner(self) -> Any:
+        """The format whose codec this one wraps (it takes and returns dicts)."""
+        return self._inner
+
+    def converters(self) -> tuple[Any, Any]:
+        """``(instance -> dict, dict -> instance)``, for code that runs between the model
+        and the codec (data-contract rules work on dicts)."""
+        return _converters(self.model, self._flavor)
+
     def parse_schema(self, source: Any, **options: Any) -> Any:
         if self._flavor == "protobuf" and getattr(source, "text", source) == self._text:
             # the model's own .proto: its message is the model's record (the first one)

@@ -16,11 +16,9 @@ names by :func:`serde_options`, and asserts
 
 CKP writes first, so serde has to land on the ids CKP registered.
 
-Not ported: the cases that execute data-contract rules (CEL, CEL_FIELD, ENCRYPT,
-ENCRYPT_PAYLOAD, JSONata migrations), which serde refuses on purpose;
-:func:`test_rule_cases_are_refused_unless_ignore_rules` checks that each of them makes
-serde name the rule. Their schemas without the rule are ported where they exercise
-something else ($ref resolution, logical types, metadata versions). Also not ported:
+The cases that execute data-contract rules (CEL, CEL_FIELD, JSONata migrations) run
+at the end of the file with both sides' executors; the ENCRYPT and ENCRYPT_PAYLOAD
+cases are in ``tests/contracts``. Not ported:
 CKP's tests of its private attributes, its to_dict/from_dict hooks as such (serde has
 none; the cases that use them run with the hook applied by the test), the
 ``use.deprecated.format`` encoding, and the Criteo Protobuf files (a 500-line schema that
@@ -1384,88 +1382,277 @@ def test_protobuf_deserializer_type_mismatch(client, pb):
 
 
 # ============================================================================================
-# Data-contract rules: the CKP cases serde does not port, because it refuses them on purpose
+# Data-contract rules: CKP's rule cases, run by both executors on one registry
 # ============================================================================================
+# CKP's CEL, CEL_FIELD and JSONata executors (registered in a RuleRegistry of the test's
+# own) and serde's run the same rules on the same records: the same outcome (bytes, or an
+# error in both, a RuleConditionError behind CKP's), and each side reads the other's bytes
+# to the same value. All with use.latest.version and auto.register.schemas off, as CKP
+# runs WRITE rules only then. ENCRYPT cases are in tests/contracts.
 
-# (format, CKP case, rule set key, name, kind, mode, type, tags, on_failure): the rules of
-# every rule case in test_{avro,json,proto}_serdes.py; cases whose rules are alike share a row
-RULE_CASES = [
-    ("avro", "test_avro_cel_condition", "domainRules", "test-cel", "CONDITION", "WRITE", "CEL", None, None),
-    ("avro", "test_avro_cel_condition_ignore_fail", "domainRules", "test-cel", "CONDITION", "WRITE", "CEL", None, "NONE"),
-    ("avro", "test_avro_cel_field_transform", "domainRules", "test-cel", "TRANSFORM", "WRITE", "CEL_FIELD", None, None),
-    ("avro", "test_avro_cel_field_transform_missing_prop", "domainRules", "test-cel", "TRANSFORM", "WRITEREAD",
-     "CEL_FIELD", None, None),
-    ("avro", "test_avro_cel_field_condition", "domainRules", "test-cel", "CONDITION", "WRITE", "CEL_FIELD", None, None),
-    ("avro", "test_avro_encryption", "domainRules", "test-encrypt", "TRANSFORM", "WRITEREAD", "ENCRYPT", ["PII"],
-     "ERROR,NONE"),
-    ("avro", "test_avro_payload_encryption", "encodingRules", "test-encrypt", "TRANSFORM", "WRITEREAD",
-     "ENCRYPT_PAYLOAD", None, "ERROR,NONE"),
-    ("avro", "test_avro_jsonata_with_cel", "domainRules", "test-cel", "TRANSFORM", "READ", "CEL_FIELD", None, None),
-    ("avro", "test_avro_jsonata_fully_compatible", "migrationRules", "rule1", "TRANSFORM", "UPGRADE", "JSONATA", None, None),
-    ("json", "test_json_cel_condition", "domainRules", "test-cel", "CONDITION", "WRITE", "CEL", None, None),
-    ("json", "test_json_cel_field_transform_with_def", "domainRules", "test-cel", "TRANSFORM", "WRITE", "CEL_FIELD",
-     ["PII"], None),
-    ("json", "test_json_encryption", "domainRules", "test-encrypt", "TRANSFORM", "WRITEREAD", "ENCRYPT", ["PII"],
-     "ERROR,NONE"),
-    ("json", "test_json_payloadencryption", "encodingRules", "test-encrypt", "TRANSFORM", "WRITEREAD",
-     "ENCRYPT_PAYLOAD", None, "ERROR,NONE"),
-    ("json", "test_json_jsonata_fully_compatible", "migrationRules", "rule2", "TRANSFORM", "DOWNGRADE", "JSONATA",
-     None, None),
-    ("protobuf", "test_proto_cel_condition", "domainRules", "test-cel", "CONDITION", "WRITE", "CEL", None, None),
-    ("protobuf", "test_proto_cel_field_transform", "domainRules", "test-cel", "TRANSFORM", "WRITE", "CEL_FIELD", None, None),
-    ("protobuf", "test_proto_encryption", "domainRules", "test-encrypt", "TRANSFORM", "WRITEREAD", "ENCRYPT", ["PII"],
-     "ERROR,NONE"),
-    ("protobuf", "test_proto_payload_encryption", "encodingRules", "test-encrypt", "TRANSFORM", "WRITEREAD",
-     "ENCRYPT_PAYLOAD", None, "ERROR,NONE"),
-    ("protobuf", "test_proto_jsonata_fully_compatible", "migrationRules", "rule1", "TRANSFORM", "UPGRADE", "JSONATA",
-     None, None),
+def _ckp_rules(override=None):
+    from confluent_kafka.schema_registry.rule_registry import RuleOverride, RuleRegistry
+    from confluent_kafka.schema_registry.rules.cel.cel_executor import CelExecutor
+    from confluent_kafka.schema_registry.rules.cel.cel_field_executor import CelFieldExecutor
+    from confluent_kafka.schema_registry.rules.jsonata.jsonata_executor import JsonataExecutor
+
+    registry = RuleRegistry()
+    for executor in (CelExecutor(), CelFieldExecutor(), JsonataExecutor()):
+        registry.register_executor(executor)
+    if override is not None:
+        registry.register_override(RuleOverride(*override))
+    return registry
+
+
+LATEST = {"auto.register.schemas": False, "use.latest.version": True}
+SERDE_LATEST = {"auto_register": False, "use_latest_version": True}
+
+
+def _rule(name, kind, mode, rule_type, expr, tags=None, on_failure=None):
+    return {"name": name, "kind": kind, "mode": mode, "type": rule_type, "expr": expr, "tags": tags or [],
+            "onFailure": on_failure}
+
+
+def _pair(fmt, client, pb=None, override=None):
+    """(CKP serializer, CKP deserializer, serde serializer, serde deserializer) for ``fmt``."""
+    rules = _ckp_rules(override)
+    serde_override = {"rule_overrides": {override[0]: {"disabled": override[3]}}} if override else {}
+    if fmt == "avro":
+        return (AvroSerializer(client, None, conf=LATEST, rule_registry=rules),
+                AvroDeserializer(client, rule_registry=rules),
+                serde.serializer("avro", None, client, **SERDE_LATEST, **serde_override),
+                serde.deserializer("avro", client, **serde_override))
+    if fmt == "json":
+        return (JSONSerializer(None, client, conf=LATEST, rule_registry=rules),
+                JSONDeserializer(None, schema_registry_client=client, rule_registry=rules),
+                serde.serializer("json", None, client, **SERDE_LATEST, **serde_override),
+                serde.deserializer("json", client, **serde_override))
+    return (ProtobufSerializer(pb.example.Author, client, conf={**LATEST, "use.deprecated.format": False},
+                               rule_registry=rules),
+            ProtobufDeserializer(pb.example.Author, {"use.deprecated.format": False}, schema_registry_client=client,
+                                 rule_registry=rules),
+            serde.serializer("protobuf", None, client, **SERDE_LATEST, message=pb.example.Author, **serde_override),
+            serde.deserializer("protobuf", client, message=pb.example.Author, **serde_override))
+
+
+def _same_outcome(write_ckp, write_serde):
+    """Both write the same bytes, or both raise (serde's error a RuleConditionError that
+    is also a SerializationError, as CKP's error is caused by its RuleConditionError)."""
+    from confluent_kafka.schema_registry.serde import RuleConditionError as CkpRuleConditionError
+
+    try:
+        ckp = write_ckp()
+    except SerializationError as exc:
+        assert isinstance(exc.__cause__, CkpRuleConditionError), exc
+        with pytest.raises(serde.RuleConditionError) as caught:
+            write_serde()
+        assert isinstance(caught.value, SerializationError)
+        return None
+    assert write_serde() == ckp
+    return ckp
+
+
+CEL_CASES = [
+    # (CKP case, rule, the string field read back from either side's bytes, or None: both raise)
+    ("test_avro_cel_condition", _rule("test-cel", "CONDITION", "WRITE", "CEL", "message.stringField == 'hi'"), "hi"),
+    ("test_avro_cel_condition_fail", _rule("test-cel", "CONDITION", "WRITE", "CEL", "message.stringField != 'hi'"), None),
+    ("test_avro_cel_condition_ignore_fail",
+     _rule("test-cel", "CONDITION", "WRITE", "CEL", "message.stringField != 'hi'", on_failure="NONE"), "hi"),
+    ("test_avro_cel_field_transform",
+     _rule("test-cel", "TRANSFORM", "WRITE", "CEL_FIELD", "name == 'stringField' ; value + '-suffix'"), "hi-suffix"),
+    ("test_avro_cel_field_transform (WRITEREAD)",
+     _rule("test-cel", "TRANSFORM", "WRITEREAD", "CEL_FIELD", "name == 'stringField' ; value + '-suffix'"),
+     "hi-suffix-suffix"),
+    ("test_avro_cel_field_condition",
+     _rule("test-cel", "CONDITION", "WRITE", "CEL_FIELD", "name == 'stringField' ; value == 'bye'"), None),
+    ("test_avro_cel_field_condition (holds)",
+     _rule("test-cel", "CONDITION", "WRITE", "CEL_FIELD", "name == 'stringField' ; value == 'hi'"), "hi"),
+    ("typeName and tags",
+     _rule("test-cel", "TRANSFORM", "WRITE", "CEL_FIELD", "typeName == 'STRING' && size(tags) == 0 ; value + '!'"),
+     "hi!"),
+    ("a bool is a CEL bool", _rule("test-cel", "CONDITION", "WRITE", "CEL", "message.booleanField == true"), "hi"),
 ]
 
 
-def _rule_schema(fmt, pb):
-    """The schema and value of each format's rule cases (their basic record)."""
-    if fmt == "avro":
-        return json.dumps(AVRO_BASIC), AVRO_BASIC_OBJ
-    if fmt == "json":
-        return json.dumps(JSON_BASIC), JSON_BASIC_OBJ
-    return _schema_to_str(pb.example.Author.DESCRIPTOR.file), _author(pb)
-
-
-@pytest.mark.parametrize("fmt,case,where,name,kind,mode,rule_type,tags,on_failure", RULE_CASES,
-                         ids=[c[1] for c in RULE_CASES])
-def test_rule_cases_are_refused_unless_ignore_rules(client, request, fmt, case, where, name, kind, mode, rule_type,
-                                                    tags, on_failure):
-    pb = request.getfixturevalue("pb") if fmt == "protobuf" else None
-    text, value = _rule_schema(fmt, pb)
-    rule = {"name": name, "kind": kind, "mode": mode, "type": rule_type, "tags": tags or [],
-            "params": {"encrypt.kek.name": "kek1", "encrypt.kms.type": "local-kms", "encrypt.kms.key.id": "mykey"}
-            if rule_type.startswith("ENCRYPT") else {},
-            "expr": "message.stringField == 'hi'" if rule_type.startswith("CEL") else None,
-            "onFailure": on_failure}
-    schema_type = {"avro": "AVRO", "json": "JSON", "protobuf": "PROTOBUF"}[fmt]
-    options = {"message": "test.Author"} if fmt == "protobuf" else {}
-    if where == "migrationRules":
-        # the rule runs between versions: written with v1 (no rules), read with v2 (the rule's)
-        v1 = client.register_schema(SUBJECT, Schema(text, schema_type, [], Metadata(None, MetadataProperties(
-            {"application.version": "v1"}), None)))
-        client.register_schema(SUBJECT, Schema(text, schema_type, [], Metadata(None, MetadataProperties(
-            {"application.version": "v2"}), None), RuleSet.from_dict({where: [rule]})))
-        writer = serde.serializer(fmt, None, client, use_schema_id=v1, **options)
-        data = writer(value, ctx())
-        latest = {"use_latest_with_metadata": {"application.version": "v2"}}
-        with pytest.raises(serde.ConfigError, match=f"'{name}'") as caught:
-            serde.deserializer(fmt, client, **latest)(data, ctx())
-        assert isinstance(caught.value, SerializationError) and "ignore_rules=True" in str(caught.value)
-        assert serde.deserializer(fmt, client, ignore_rules=True, **latest)(data, ctx()) is not None
+@pytest.mark.parametrize("case,rule,expected", CEL_CASES, ids=[c[0] for c in CEL_CASES])
+@pytest.mark.parametrize("fmt", ["avro", "json"])
+def test_cel_rules_same_outcome_as_ckp(client, fmt, case, rule, expected):
+    text, value = (json.dumps(AVRO_BASIC), AVRO_BASIC_OBJ) if fmt == "avro" else (json.dumps(JSON_BASIC), JSON_BASIC_OBJ)
+    if fmt == "json" and "tags" in case:
+        rule = dict(rule, expr="name == 'stringField' && 'PII' in tags ; value + '!'")  # JSON_BASIC tags its strings
+    client.register_schema(SUBJECT, Schema(text, fmt.upper(), [], None, RuleSet.from_dict({"domainRules": [rule]})))
+    ckp_ser, ckp_de, serde_ser, serde_de = _pair(fmt, client)
+    data = _same_outcome(lambda: ckp_ser(dict(value), ctx()), lambda: serde_ser(dict(value), ctx()))
+    if expected is None:
+        assert data is None
         return
-    client.register_schema(SUBJECT, Schema(text, schema_type, [], None, RuleSet.from_dict({where: [rule]})))
-    latest = {"auto_register": False, "use_latest_version": True}
-    if "WRITE" in mode:
-        with pytest.raises(serde.ConfigError, match=f"'{name}'") as caught:
-            serde.serializer(fmt, None, client, **latest, **options)(value, ctx())
-        assert isinstance(caught.value, SerializationError) and rule_type in str(caught.value)
-    data = serde.serializer(fmt, None, client, ignore_rules=True, **latest, **options)(value, ctx())
-    if "READ" in mode:
-        with pytest.raises(serde.ConfigError, match=f"'{name}'"):
-            serde.deserializer(fmt, client)(data, ctx())
-    assert serde.deserializer(fmt, client, ignore_rules=True)(data, ctx()) is not None
+    assert data is not None
+    for read in (ckp_de, serde_de):
+        got = read(data, ctx())
+        assert got["stringField"] == expected and got["intField"] == 123
+
+
+def test_cel_field_rule_disabled_by_an_override_in_both(client):
+    """CKP case test_avro_cel_field_transform_disable: RuleOverride(CEL_FIELD, disabled)."""
+    rule = _rule("test-cel", "TRANSFORM", "WRITE", "CEL_FIELD", "name == 'stringField' ; value + '-suffix'")
+    client.register_schema(SUBJECT, Schema(json.dumps(AVRO_BASIC), "AVRO", [], None,
+                                           RuleSet.from_dict({"domainRules": [rule]})))
+    ckp_ser, ckp_de, serde_ser, serde_de = _pair("avro", client, override=("CEL_FIELD", None, None, True))
+    data = _same_outcome(lambda: ckp_ser(dict(AVRO_BASIC_OBJ), ctx()), lambda: serde_ser(dict(AVRO_BASIC_OBJ), ctx()))
+    assert serde_de(data, ctx())["stringField"] == ckp_de(data, ctx())["stringField"] == "hi"
+
+
+def test_cel_field_rule_on_nested_and_union_fields_as_ckp(client):
+    """CKP cases test_avro_cel_field_transform_complex and _complex_with_none (vector 7),
+    and the nested tagged record of test_avro_cel_field_transform_complex_nested (8)."""
+    schema = {"type": "record", "name": "test", "fields": [
+        {"name": "arrayField", "type": {"type": "array", "items": "string"}},
+        {"name": "mapField", "type": {"type": "map", "values": "string"}},
+        {"name": "unionField", "type": ["null", "string"], "confluent:tags": ["PII"]},
+        {"name": "emails", "type": ["null", {"type": "array", "items": {"type": "record", "name": "Email", "fields": [
+            {"name": "email", "type": ["null", "string"], "confluent:tags": ["PII"]}]}}], "default": None}]}
+    rule = _rule("test-cel", "TRANSFORM", "WRITE", "CEL_FIELD", "typeName == 'STRING' ; value + '-suffix'")
+    client.register_schema(SUBJECT, Schema(json.dumps(schema), "AVRO", [], None, RuleSet.from_dict({"domainRules": [rule]})))
+    ckp_ser, ckp_de, serde_ser, serde_de = _pair("avro", client)
+    for record in ({"arrayField": ["hello"], "mapField": {"key": "world"}, "unionField": "bye",
+                    "emails": [{"email": "john@acme.com"}]},
+                   {"arrayField": ["hello"], "mapField": {"key": "world"}, "unionField": None, "emails": None}):
+        data = _same_outcome(lambda: ckp_ser(json.loads(json.dumps(record)), ctx()),
+                             lambda: serde_ser(json.loads(json.dumps(record)), ctx()))
+        got = serde_de(data, ctx())
+        assert got == ckp_de(data, ctx())
+        assert got["arrayField"] == ["hello-suffix"] and got["mapField"] == {"key": "world-suffix"}
+        if record["unionField"] is None:
+            assert got["unionField"] is None and got["emails"] is None
+        else:
+            assert got["unionField"] == "bye-suffix" and got["emails"] == [{"email": "john@acme.com-suffix"}]
+
+
+@pytest.mark.parametrize("combinator", ["allOf", "anyOf", "ref"])
+def test_json_cel_field_rules_through_refs_and_combinators_as_ckp(client, combinator):
+    """CKP cases test_json_cel_field_transform_with_def (vector 12) and the allOf/anyOf
+    pins case (13): tagged fields behind $ref and combinators get the transform."""
+    if combinator == "ref":
+        schema = {"type": "object", "definitions": {"Address": {"type": "object", "properties": {
+            "doornumber": {"type": "integer"}, "doorpin": {"type": "string", "confluent:tags": ["PII"]}}}},
+            "properties": {"name": {"type": "string", "confluent:tags": ["PII"]},
+                           "address": {"$ref": "#/definitions/Address"}}}
+        record = {"name": "bob", "address": {"doornumber": 123, "doorpin": "1234"}}
+        expected = {"name": "bob-suffix", "address": {"doornumber": 123, "doorpin": "1234-suffix"}}
+    else:
+        schema = {"type": "object", "properties": {"pins": {combinator: [
+            {"type": "object", "properties": {"pin": {"type": "string", "confluent:tags": ["PII"]}}},
+            {"type": "object", "properties": {"npin": {"type": "string", "confluent:tags": ["PII"]}}}]}}}
+        record = {"pins": {"pin": "P1", "npin": "NP1"}}
+        expected = {"pins": {"pin": "P1-suffix", "npin": "NP1-suffix"}}
+    rule = _rule("test-cel", "TRANSFORM", "WRITE", "CEL_FIELD", "value + '-suffix'", tags=["PII"])
+    client.register_schema(SUBJECT, Schema(json.dumps(schema), "JSON", [], None, RuleSet.from_dict({"domainRules": [rule]})))
+    ckp_ser, ckp_de, serde_ser, serde_de = _pair("json", client)
+    data = _same_outcome(lambda: ckp_ser(json.loads(json.dumps(record)), ctx()),
+                         lambda: serde_ser(json.loads(json.dumps(record)), ctx()))
+    assert serde_de(data, ctx()) == ckp_de(data, ctx()) == expected
+
+
+@pytest.mark.parametrize("rule,fails", [
+    (_rule("test-cel", "CONDITION", "WRITE", "CEL", "message.name == 'Kafka'"), False),
+    (_rule("test-cel", "CONDITION", "WRITE", "CEL", "message.name != 'Kafka'"), True),
+    (_rule("test-cel", "TRANSFORM", "WRITE", "CEL_FIELD", "typeName == 'STRING' ; value + '-suffix'"), False),
+])
+def test_protobuf_cel_rules_same_outcome_as_ckp(client, pb, rule, fails):
+    """CKP cases test_proto_cel_condition and test_proto_cel_field_transform (vector 11):
+    every string suffixed, repeated and oneof included."""
+    text = _schema_to_str(pb.example.Author.DESCRIPTOR.file)
+    client.register_schema(SUBJECT, Schema(text, "PROTOBUF", [], None, RuleSet.from_dict({"domainRules": [rule]})))
+    ckp_ser, ckp_de, serde_ser, serde_de = _pair("protobuf", client, pb)
+    data = _same_outcome(lambda: ckp_ser(_author(pb), ctx()), lambda: serde_ser(_author(pb), ctx()))
+    if fails:
+        assert data is None
+        return
+    ours, theirs = serde_de(data, ctx()), ckp_de(data, ctx())
+    assert ours == theirs
+    if rule["type"] == "CEL_FIELD":
+        assert ours.name == "Kafka-suffix" and list(ours.works) == ["The Castle-suffix", "TheTrial-suffix"]
+        assert ours.oneof_string == "oneof-suffix" and ours.id == 123
+
+
+# JSONata migrations (vector 4.3): v1 size, v2 height, v3 length, each step a pair of
+# UPGRADE/DOWNGRADE rules; any version's data reads as any other version
+_UP = "$merge([$sift($, function($v,$k){$k != '%s'}), {'%s': $.'%s'}])"
+
+
+def _versions(client, fmt):
+    from confluent_kafka.schema_registry.schema_registry_client import ServerConfig
+
+    client.set_config(SUBJECT, ServerConfig(compatibility_group="application.version"))
+    fields = ("size", "height", "length")
+    for number, field in enumerate(fields, start=1):
+        if fmt == "avro":
+            text = json.dumps({"type": "record", "name": "old", "fields": [
+                {"name": "name", "type": "string"}, {"name": field, "type": "int"}, {"name": "version", "type": "int"}]})
+        else:
+            text = json.dumps({"type": "object", "properties": {
+                "name": {"type": "string"}, field: {"type": "integer"}, "version": {"type": "integer"}}})
+        rules = None
+        if number > 1:
+            previous = fields[number - 2]
+            rules = RuleSet.from_dict({"migrationRules": [
+                {"name": f"up{number}", "kind": "TRANSFORM", "mode": "UPGRADE", "type": "JSONATA",
+                 "expr": _UP % (previous, field, previous)},
+                {"name": f"down{number}", "kind": "TRANSFORM", "mode": "DOWNGRADE", "type": "JSONATA",
+                 "expr": _UP % (field, previous, field)}]})
+        client.register_schema(SUBJECT, Schema(text, fmt.upper(), [], Metadata(None, MetadataProperties(
+            {"application.version": f"v{number}"}), None), rules))
+    return fields
+
+
+@pytest.mark.parametrize("fmt", ["avro", "json"])
+def test_jsonata_migrations_both_ways_as_ckp(client, fmt):
+    """CKP cases test_{avro,json}_jsonata_fully_compatible: written as v1, v2 or v3, read
+    as each of them, by CKP and by serde, from either side's bytes."""
+    fields = _versions(client, fmt)
+    rules = _ckp_rules()
+    ckp_ser_cls, ckp_de_cls = (AvroSerializer, AvroDeserializer) if fmt == "avro" else (JSONSerializer, JSONDeserializer)
+    for write in range(1, 4):
+        meta = {"application.version": f"v{write}"}
+        record = {"name": "alice", fields[write - 1]: 123, "version": 1}
+        conf = {"auto.register.schemas": False, "use.latest.with.metadata": meta}
+        if fmt == "avro":
+            ckp_ser = ckp_ser_cls(client, None, conf=conf, rule_registry=rules)
+        else:
+            ckp_ser = ckp_ser_cls(None, client, conf=conf, rule_registry=rules)
+        serde_ser = serde.serializer(fmt, None, client, auto_register=False, use_latest_with_metadata=meta)
+        data = _same_outcome(lambda: ckp_ser(dict(record), ctx()), lambda: serde_ser(dict(record), ctx()))
+        for read in range(1, 4):
+            read_meta = {"application.version": f"v{read}"}
+            if fmt == "avro":
+                ckp_de = ckp_de_cls(client, conf={"use.latest.with.metadata": read_meta}, rule_registry=rules)
+            else:
+                ckp_de = ckp_de_cls(None, conf={"use.latest.with.metadata": read_meta}, schema_registry_client=client,
+                                    rule_registry=rules)
+            serde_de = serde.deserializer(fmt, client, use_latest_with_metadata=read_meta)
+            expected = {"name": "alice", fields[read - 1]: 123, "version": 1}
+            assert serde_de(data, ctx()) == ckp_de(data, ctx()) == expected, (write, read)
+
+
+def test_jsonata_migration_then_a_read_rule_as_ckp(client):
+    """CKP case test_avro_jsonata_with_cel: v2 also has a READ CEL_FIELD rule, so v1 data
+    read as v2 is migrated, then transformed."""
+    from confluent_kafka.schema_registry.schema_registry_client import ServerConfig
+
+    client.set_config(SUBJECT, ServerConfig(compatibility_group="application.version"))
+    for number, field in ((1, "size"), (2, "height")):
+        text = json.dumps({"type": "record", "name": "old", "fields": [
+            {"name": "name", "type": "string"}, {"name": field, "type": "int"}, {"name": "version", "type": "int"}]})
+        rules = None if number == 1 else RuleSet.from_dict({
+            "migrationRules": [{"name": "up", "kind": "TRANSFORM", "mode": "UPGRADE", "type": "JSONATA",
+                                "expr": _UP % ("size", "height", "size")}],
+            "domainRules": [_rule("test-cel", "TRANSFORM", "READ", "CEL_FIELD", "name == 'name' ; value + '-suffix'")]})
+        client.register_schema(SUBJECT, Schema(text, "AVRO", [], Metadata(None, MetadataProperties(
+            {"application.version": f"v{number}"}), None), rules))
+    data = serde.serializer("avro", None, client, auto_register=False,
+                            use_latest_with_metadata={"application.version": "v1"})(
+        {"name": "alice", "size": 123, "version": 1}, ctx())
+    read_meta = {"application.version": "v2"}
+    ckp = AvroDeserializer(client, conf={"use.latest.with.metadata": read_meta}, rule_registry=_ckp_rules())(data, ctx())
+    ours = serde.deserializer("avro", client, use_latest_with_metadata=read_meta)(data, ctx())
+    assert ours == ckp == {"name": "alice-suffix", "height": 123, "version": 1}

@@ -1,0 +1,262 @@
+"""CEL and CEL_FIELD rules, evaluated by ``cel-python`` (``celpy``), the engine
+confluent-kafka uses, with the same bindings and conversions.
+
+``CEL`` binds ``message`` (the whole record). ``CEL_FIELD`` runs once per leaf field
+and binds ``value``, ``fullName``, ``name``, ``typeName``, ``tags`` and ``message`` (the
+record holding the field). Both bind ``now`` (a timestamp) when the expression names it,
+as Java does. ``guard ; body``: the body runs only when the guard holds (a condition
+whose guard does not hold passes; a transform leaves the value as it was).
+
+Values become CEL values as confluent-kafka converts them: a bool is a CEL bool, a
+datetime a timestamp, a timedelta a duration, a date its days since 1970-01-01, a UUID
+its text. Results come back as plain Python values.
+"""
+from __future__ import annotations
+
+import datetime
+import ipaddress
+import re
+import threading
+import uuid
+from typing import Any, Callable
+from urllib.parse import urlsplit
+
+import celpy
+from celpy import celtypes
+from celpy.evaluation import CELEvalError
+
+from .._errors import RuleError
+from ._executor import FieldContext, FieldRuleExecutor, RuleContext, RuleExecutor
+
+MAX_EXPRESSION = 16 * 1024
+_EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()
+
+
+def to_cel(value: Any) -> Any:
+    """A Python value (as serde's formats decode them) as a CEL value."""
+    if isinstance(value, dict):
+        out = celtypes.MapType()
+        for k, v in value.items():
+            out[celtypes.StringType(k) if isinstance(k, str) else to_cel(k)] = to_cel(v)
+        return out
+    if isinstance(value, (list, tuple)):
+        return celtypes.ListType(to_cel(v) for v in value)
+    if isinstance(value, str):
+        return celtypes.StringType(value)
+    if isinstance(value, (bytes, bytearray)):
+        return celtypes.BytesType(bytes(value))
+    if isinstance(value, bool):
+        return celtypes.BoolType(value)
+    if isinstance(value, int):
+        return celtypes.IntType(value)
+    if isinstance(value, float):
+        return celtypes.DoubleType(value)
+    if isinstance(value, datetime.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=datetime.timezone.utc)
+        return celtypes.TimestampType(value)
+    if isinstance(value, datetime.timedelta):
+        return celtypes.DurationType(value)
+    if isinstance(value, datetime.date):
+        return celtypes.IntType(value.toordinal() - _EPOCH_DAY)
+    if isinstance(value, uuid.UUID):
+        return celtypes.StringType(str(value))
+    if hasattr(value, "ListFields"):  # a Protobuf message
+        from google.protobuf.json_format import MessageToDict
+
+        return to_cel(MessageToDict(value, preserving_proto_field_name=True))
+    return value  # Decimal, time: as confluent-kafka, unconverted
+
+
+def from_cel(value: Any) -> Any:
+    """A CEL result as a plain Python value."""
+    if isinstance(value, CELEvalError):
+        raise RuleError(f"CEL evaluation failed: {_eval_reason(value)}")
+    if isinstance(value, celtypes.BoolType):
+        return bool(value)
+    if isinstance(value, celtypes.MapType):
+        return {from_cel(k): from_cel(v) for k, v in value.items()}
+    if isinstance(value, celtypes.ListType):
+        return [from_cel(v) for v in value]
+    if isinstance(value, celtypes.StringType):
+        return str(value)
+    if isinstance(value, celtypes.BytesType):
+        return bytes(value)
+    if isinstance(value, celtypes.IntType) or isinstance(value, celtypes.UintType):
+        return int(value)
+    if isinstance(value, celtypes.DoubleType):
+        return float(value)
+    if isinstance(value, celtypes.TimestampType):
+        return datetime.datetime.fromtimestamp(value.timestamp(), tz=datetime.timezone.utc)
+    return value
+
+
+def _eval_reason(error: Any) -> str:
+    args = getattr(error, "args", ())
+    return str(args[0]) if args else type(error).__name__
+
+
+# --------------------------------------------------------------------------- extra functions
+_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+_HOST_LABEL = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?$")
+
+
+def _is_hostname(text: str) -> bool:
+    if not text or len(text) > 253:
+        return False
+    labels = text[:-1].split(".") if text.endswith(".") else text.split(".")
+    return all(_HOST_LABEL.match(label) for label in labels) and not labels[-1].isdigit()
+
+
+def _is_ip(text: str, version: int = 0) -> bool:
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return version in (0, address.version)
+
+
+def _is_uri(text: str, absolute: bool) -> bool:
+    if any(c.isspace() for c in text):
+        return False
+    try:
+        parts = urlsplit(text)
+    except ValueError:
+        return False
+    return bool(parts.scheme) if absolute else True
+
+
+def _is_uuid(text: str) -> bool:
+    return bool(re.fullmatch(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", text))
+
+
+def _bool(fn: Callable[..., bool]) -> Callable[..., Any]:
+    def call(*args: Any) -> Any:
+        return celtypes.BoolType(fn(*(str(a) if isinstance(a, str) else a for a in args)))
+
+    return call
+
+
+FUNCTIONS: dict[str, Callable[..., Any]] = {
+    "isEmail": _bool(lambda s: bool(_EMAIL.match(s)) and len(s) <= 254),
+    "isHostname": _bool(_is_hostname),
+    "isIp": _bool(lambda s, v=0: _is_ip(s, int(v))),
+    "isIpv4": _bool(lambda s: _is_ip(s, 4)),
+    "isIpv6": _bool(lambda s: _is_ip(s, 6)),
+    "isUri": _bool(lambda s: _is_uri(s, True)),
+    "isUriRef": _bool(lambda s: _is_uri(s, False)),
+    "isUuid": _bool(_is_uuid),
+}
+
+
+# --------------------------------------------------------------------------- executors
+class _Programs:
+    """Compiled CEL programs by expression text (one environment per executor)."""
+
+    def __init__(self) -> None:
+        self._env = celpy.Environment()
+        self._programs: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> Any:
+        found = self._programs.get(text)
+        if found is None:
+            if len(text) > MAX_EXPRESSION:
+                raise RuleError(f"CEL expression of {len(text)} characters (at most {MAX_EXPRESSION})")
+            try:
+                found = self._env.program(self._env.compile(text), functions=FUNCTIONS)
+            except Exception as exc:  # noqa: BLE001 - celpy's CELParseError and friends
+                raise RuleError(f"invalid CEL expression {text!r}: {exc}") from None
+            with self._lock:
+                self._programs[text] = found
+        return found
+
+    def evaluate(self, text: str, bindings: dict[str, Any]) -> Any:
+        if "now" in text and "now" not in bindings:
+            bindings["now"] = celtypes.TimestampType(datetime.datetime.now(tz=datetime.timezone.utc))
+        try:
+            result = self.get(text).evaluate(bindings)
+        except CELEvalError as exc:
+            raise RuleError(f"CEL evaluation of {text!r} failed: {_eval_reason(exc)}") from None
+        except RuleError:
+            raise
+        except RecursionError:
+            raise RuleError(f"CEL expression {text!r} nests too deep") from None
+        except Exception as exc:  # noqa: BLE001 - celpy raises TypeError & co. on bad operands
+            raise RuleError(f"CEL evaluation of {text!r} failed: {type(exc).__name__}: {exc}") from None
+        if isinstance(result, CELEvalError):
+            raise RuleError(f"CEL evaluation of {text!r} failed: {_eval_reason(result)}")
+        return result
+
+
+def _split_guard(expr: str) -> tuple[str | None, str]:
+    guard, sep, body = expr.partition(";")
+    if not sep:
+        return None, expr
+    return (guard if guard.strip() else None), body
+
+
+class CelExecutor(RuleExecutor):
+    """``CEL``: one expression over the whole record (``message``)."""
+
+    type = "CEL"
+
+    def __init__(self) -> None:
+        self._programs = _Programs()
+
+    def transform(self, ctx: RuleContext, message: Any) -> Any:
+        expr = ctx.rule.get("expr")
+        if not expr:
+            raise RuleError("a CEL rule needs an expr")
+        guard, body = _split_guard(str(expr))
+        condition = str(ctx.rule.get("kind") or "TRANSFORM").upper() == "CONDITION"
+        bindings = {"message": to_cel(message)}
+        if guard is not None and not self._programs.evaluate(guard, dict(bindings)):
+            return True if condition else message
+        result = self._programs.evaluate(body, bindings)
+        if condition:
+            return bool(result) if isinstance(result, celtypes.BoolType) else from_cel(result)
+        out = from_cel(result)
+        if hasattr(message, "ListFields") and isinstance(out, dict):
+            from google.protobuf.json_format import ParseDict
+
+            return ParseDict(out, type(message)())
+        return out
+
+
+class CelFieldExecutor(FieldRuleExecutor):
+    """``CEL_FIELD``: one expression per leaf field."""
+
+    type = "CEL_FIELD"
+
+    def __init__(self) -> None:
+        self._programs = _Programs()
+
+    def new_transform(self, ctx: RuleContext) -> Callable[[FieldContext, Any], Any]:
+        expr = ctx.rule.get("expr")
+        if not expr:
+            raise RuleError("a CEL_FIELD rule needs an expr")
+        guard, body = _split_guard(str(expr))
+        condition = str(ctx.rule.get("kind") or "TRANSFORM").upper() == "CONDITION"
+        programs = self._programs
+        converted: dict[int, Any] = {}  # the holding record, converted once per record
+
+        def run(field: FieldContext, value: Any) -> Any:
+            holder = converted.get(id(field.message))
+            if holder is None:
+                holder = converted[id(field.message)] = to_cel(field.message)
+            bindings: dict[str, Any] = {
+                "value": to_cel(value), "fullName": celtypes.StringType(field.full_name),
+                "name": celtypes.StringType(field.name), "typeName": celtypes.StringType(field.type_name),
+                "tags": celtypes.ListType(celtypes.StringType(t) for t in sorted(field.tags)), "message": holder,
+            }
+            if guard is not None and not programs.evaluate(guard, dict(bindings)):
+                return True if condition else value
+            result = programs.evaluate(body, bindings)
+            if condition:
+                return bool(result) if isinstance(result, celtypes.BoolType) else from_cel(result)
+            return from_cel(result)
+
+        return run
+
