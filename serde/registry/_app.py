@@ -456,6 +456,7 @@ class RegistryApp:
 
         if self.dek_registry is None:
             self.dek_registry = DekRegistry(self.store, kms_conf=self.kms_conf)
+        self.dek_registry.kms_conf = self.kms_conf  # may be set after the first request
         result = self.dek_registry.dispatch(req, seg, self._allow)
         if result is NO_CONTENT:
             raise _Response(204, b"")

@@ -1,0 +1,198 @@
+"""Encryption interop with confluent-kafka 2.16's own executors, on one registry (serde's,
+served over HTTP): CKP's AvroSerializer encrypts and serde's executor decrypts, and serde's
+executor encrypts what CKP's AvroDeserializer decrypts; deterministic ciphertexts are
+byte-identical; payload encryption both ways. The Avro records are framed and decoded
+with fastavro here, so only the encryption executors are under test."""
+from __future__ import annotations
+
+import base64
+import io
+import json
+import struct
+from typing import Any, Iterator
+
+import fastavro
+import pytest
+from confluent_kafka.schema_registry import RuleSet, Schema, SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer, AvroSerializer
+from confluent_kafka.schema_registry.rule_registry import RuleRegistry
+from confluent_kafka.schema_registry.rules.encryption.encrypt_executor import EncryptionExecutor as CkPayload
+from confluent_kafka.schema_registry.rules.encryption.encrypt_executor import FieldEncryptionExecutor as CkField
+from confluent_kafka.schema_registry.rules.encryption.localkms.local_driver import LocalKmsDriver as CkLocalKms
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+from serde._types import RegisteredSchema
+from serde.contracts._executor import FieldContext, RuleContext
+from serde.contracts.encryption import FieldEncryptionExecutor, PayloadEncryptionExecutor
+from serde.contracts.encryption._crypto import split_version
+from serde.registry import RegistryServer
+from serde.registry.client import open_registry
+
+TOPIC = "topic1"
+SUBJECT = "topic1-value"
+CONF = {"secret": "mysecret"}  # CKP's local KMS: the first secret in a process wins; all tests use this one
+SCHEMA = {"type": "record", "name": "test", "fields": [
+    {"name": "f1", "type": "string", "confluent:tags": ["PII"]},
+    {"name": "b", "type": "bytes", "confluent:tags": ["PII"]},
+    {"name": "n", "type": "int"},
+]}
+PARSED = fastavro.parse_schema(SCHEMA)
+RECORD = {"f1": "hello world", "b": b"\x00raw\xff", "n": 7}
+F1 = FieldContext("test.f1", "f1", "STRING", frozenset({"PII"}))
+B = FieldContext("test.b", "b", "BYTES", frozenset({"PII"}))
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: Any) -> Iterator[RegistryServer]:
+    CkLocalKms.register()
+    srv = RegistryServer(tmp_path_factory.mktemp("interop") / "registry.db").start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture(scope="module")
+def sr(server: RegistryServer) -> Iterator[SchemaRegistryClient]:
+    client = SchemaRegistryClient({"url": server.url})
+    yield client
+    client._rest_client.session.close()
+
+
+_counter = iter(range(10**6))
+
+
+def register(sr: SchemaRegistryClient, params: dict[str, str], *, payload: bool = False) -> tuple[str, int]:
+    """A new subject holding SCHEMA with one ENCRYPT (or ENCRYPT_PAYLOAD) rule."""
+    subject = f"t{next(_counter)}-value"
+    rule = {"name": "encryptPII", "kind": "TRANSFORM", "mode": "WRITEREAD", "type": "ENCRYPT", "tags": ["PII"],
+            "params": params, "onFailure": "ERROR,ERROR"}
+    rules = {"encodingRules": [{**rule, "type": "ENCRYPT_PAYLOAD", "tags": []}]} if payload else {"domainRules": [rule]}
+    schema = Schema(json.dumps(SCHEMA), "AVRO", [], rule_set=RuleSet.from_dict(rules))
+    return subject, sr.register_schema(subject, schema)
+
+
+def params(kek: str, **extra: str) -> dict[str, str]:
+    return {"encrypt.kek.name": kek, "encrypt.kms.type": "local-kms", "encrypt.kms.key.id": "mykey", **extra}
+
+
+_ck_executors: list[Any] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_ck_executors() -> Iterator[None]:
+    yield
+    while _ck_executors:  # each holds its own DEK registry client (an httpx session)
+        _ck_executors.pop().close()
+
+
+def ck_rules() -> RuleRegistry:
+    registry = RuleRegistry()
+    for executor in (CkField(), CkPayload()):
+        registry.register_executor(executor)
+        _ck_executors.append(executor)
+    return registry
+
+
+def ck_serialize(sr: SchemaRegistryClient, subject: str, record: dict[str, Any]) -> bytes:
+    serializer = AvroSerializer(
+        sr, json.dumps(SCHEMA),
+        conf={"auto.register.schemas": False, "use.latest.version": True,
+                           "subject.name.strategy": lambda ctx, name: subject},
+        rule_conf=CONF, rule_registry=ck_rules())
+    return serializer(dict(record), SerializationContext(TOPIC, MessageField.VALUE))
+
+
+def ck_deserialize(sr: SchemaRegistryClient, data: bytes, subject: str) -> Any:
+    deserializer = AvroDeserializer(
+        sr, conf={"subject.name.strategy": lambda ctx, name: subject},
+        rule_conf=CONF, rule_registry=ck_rules())
+    return deserializer(data, SerializationContext(TOPIC, MessageField.VALUE))
+
+
+def ctx(server: RegistryServer, subject: str, mode: str, params: dict[str, str], rule_type: str = "ENCRYPT") -> RuleContext:
+    rule = {"name": "encryptPII", "type": rule_type, "tags": ["PII"], "params": params}
+    target = RegisteredSchema(id=1, schema_type="AVRO", text=json.dumps(SCHEMA))
+    return RuleContext(rule=rule, mode=mode, subject=subject, topic=TOPIC, is_key=False, target=target,
+                       registry=open_registry(server.url), rule_conf=CONF)
+
+
+def avro(data: bytes) -> dict[str, Any]:
+    return fastavro.schemaless_reader(io.BytesIO(data), PARSED)
+
+
+def frame(schema_id: int, record: dict[str, Any]) -> bytes:
+    out = io.BytesIO()
+    fastavro.schemaless_writer(out, PARSED, record)
+    return b"\x00" + struct.pack(">I", schema_id) + out.getvalue()
+
+
+ALGORITHMS = [{}, {"encrypt.dek.algorithm": "AES128_GCM"}, {"encrypt.dek.algorithm": "AES256_SIV"},
+              {"encrypt.dek.expiry.days": "1"}]
+IDS = ["AES256_GCM", "AES128_GCM", "AES256_SIV", "rotation"]
+
+
+@pytest.mark.parametrize("extra", ALGORITHMS, ids=IDS)
+def test_confluent_encrypts_serde_decrypts(server: RegistryServer, sr: SchemaRegistryClient, extra: dict[str, str]) -> None:
+    p = params(f"kek-ck-{next(_counter)}", **extra)
+    subject, _ = register(sr, p)
+    written = avro(ck_serialize(sr, subject, RECORD)[5:])
+    assert written["f1"] != "hello world" and written["b"] != RECORD["b"] and written["n"] == 7
+    transform = FieldEncryptionExecutor().new_transform(ctx(server, subject, "READ", p))
+    assert transform(F1, written["f1"]) == "hello world"
+    assert transform(B, written["b"]) == RECORD["b"]
+
+
+@pytest.mark.parametrize("extra", ALGORITHMS, ids=IDS)
+def test_serde_encrypts_confluent_decrypts(server: RegistryServer, sr: SchemaRegistryClient, extra: dict[str, str]) -> None:
+    p = params(f"kek-serde-{next(_counter)}", **extra)
+    subject, schema_id = register(sr, p)
+    transform = FieldEncryptionExecutor().new_transform(ctx(server, subject, "WRITE", p))
+    record = {"f1": transform(F1, "hello world"), "b": transform(B, RECORD["b"]), "n": 7}
+    if extra.get("encrypt.dek.expiry.days"):
+        assert split_version(base64.b64decode(record["f1"]))[0] == 1
+    assert ck_deserialize(sr, frame(schema_id, record), subject) == RECORD
+
+
+def test_deterministic_ciphertexts_are_equal(server: RegistryServer, sr: SchemaRegistryClient) -> None:
+    p = params(f"kek-det-{next(_counter)}", **{"encrypt.dek.algorithm": "AES256_SIV"})
+    subject, _ = register(sr, p)
+    theirs = avro(ck_serialize(sr, subject, RECORD)[5:])  # CKP makes the KEK and the DEK
+    transform = FieldEncryptionExecutor().new_transform(ctx(server, subject, "WRITE", p))
+    assert transform(F1, "hello world") == theirs["f1"]
+    assert transform(B, RECORD["b"]) == theirs["b"]
+
+
+def test_rotation_versions_are_shared(server: RegistryServer, sr: SchemaRegistryClient) -> None:
+    p = params(f"kek-rot-{next(_counter)}", **{"encrypt.dek.expiry.days": "1"})
+    subject, schema_id = register(sr, p)
+    ours = FieldEncryptionExecutor().new_transform(ctx(server, subject, "WRITE", p))(F1, "mine")
+    theirs = avro(ck_serialize(sr, subject, RECORD)[5:])["f1"]
+    assert split_version(base64.b64decode(ours))[0] == split_version(base64.b64decode(theirs))[0] == 1
+    reader = FieldEncryptionExecutor().new_transform(ctx(server, subject, "READ", p))
+    assert reader(F1, theirs) == "hello world"
+
+
+def test_payload_encryption_both_ways(server: RegistryServer, sr: SchemaRegistryClient) -> None:
+    p = params(f"kek-payload-{next(_counter)}")
+    subject, schema_id = register(sr, p, payload=True)
+    data = ck_serialize(sr, subject, RECORD)
+    assert data[:5] == b"\x00" + struct.pack(">I", schema_id)  # the frame stays in the clear
+    executor = PayloadEncryptionExecutor()
+    plain = executor.transform(ctx(server, subject, "READ", p, "ENCRYPT_PAYLOAD"), data[5:])
+    assert avro(plain) == RECORD
+    encrypted = executor.transform(ctx(server, subject, "WRITE", p, "ENCRYPT_PAYLOAD"), frame(schema_id, RECORD)[5:])
+    assert ck_deserialize(sr, data[:5] + encrypted, subject) == RECORD
+
+
+def test_shared_kek_both_ways(server: RegistryServer, sr: SchemaRegistryClient) -> None:
+    server.app.kms_conf = dict(CONF)
+    kek = f"kek-shared-{next(_counter)}"
+    open_registry(server.url).dek_client().register_kek(kek, "local-kms", "mykey", shared=True)
+    p = params(kek)
+    subject, schema_id = register(sr, p)
+    transform = FieldEncryptionExecutor().new_transform(ctx(server, subject, "WRITE", p))
+    record = {"f1": transform(F1, "hello world"), "b": transform(B, RECORD["b"]), "n": 7}
+    assert ck_deserialize(sr, frame(schema_id, record), subject) == RECORD
+    theirs = avro(ck_serialize(sr, subject, RECORD)[5:])
+    assert FieldEncryptionExecutor().new_transform(ctx(server, subject, "READ", p))(F1, theirs["f1"]) == "hello world"
