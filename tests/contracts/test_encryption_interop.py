@@ -196,3 +196,129 @@ def test_shared_kek_both_ways(server: RegistryServer, sr: SchemaRegistryClient) 
     assert ck_deserialize(sr, frame(schema_id, record), subject) == RECORD
     theirs = avro(ck_serialize(sr, subject, RECORD)[5:])
     assert FieldEncryptionExecutor().new_transform(ctx(server, subject, "READ", p))(F1, theirs["f1"]) == "hello world"
+
+
+# -- through the serializers: serde's serializer/deserializer and CKP's, both ways ---------
+
+import time  # noqa: E402
+
+import serde  # noqa: E402
+
+
+def topic_for(sr: SchemaRegistryClient, p: dict[str, str], *, payload: bool = False, fmt: str = "AVRO",
+              schema: Any = None) -> tuple[str, int]:
+    """A new topic whose value subject holds ``schema`` with one ENCRYPT (or ENCRYPT_PAYLOAD) rule."""
+    topic = f"enc{next(_counter)}"
+    rule = {"name": "encryptPII", "kind": "TRANSFORM", "mode": "WRITEREAD", "type": "ENCRYPT", "tags": ["PII"],
+            "params": p, "onFailure": "ERROR,ERROR"}
+    rules = {"encodingRules": [{**rule, "type": "ENCRYPT_PAYLOAD", "tags": []}]} if payload else {"domainRules": [rule]}
+    text = json.dumps(schema if schema is not None else SCHEMA)
+    return topic, sr.register_schema(f"{topic}-value", Schema(text, fmt, [], rule_set=RuleSet.from_dict(rules)))
+
+
+def sctx(topic: str) -> SerializationContext:
+    return SerializationContext(topic, MessageField.VALUE)
+
+
+def serde_writer(server: RegistryServer, executor: Any = None, fmt: str = "avro", schema: Any = None, **kw: Any) -> Any:
+    executors = {"ENCRYPT": executor} if executor is not None else None
+    return serde.serializer(fmt, json.dumps(schema if schema is not None else SCHEMA), server.url, auto_register=False,
+                            use_latest_version=True, rule_conf=CONF, rule_executors=executors, **kw)
+
+
+def serde_reader(server: RegistryServer, fmt: str = "avro", **kw: Any) -> Any:
+    return serde.deserializer(fmt, registry=server.url, rule_conf=CONF, **kw)
+
+
+def ck_writer(sr: SchemaRegistryClient) -> Any:
+    return AvroSerializer(sr, json.dumps(SCHEMA), conf={"auto.register.schemas": False, "use.latest.version": True},
+                          rule_conf=CONF, rule_registry=ck_rules())
+
+
+def ck_reader(sr: SchemaRegistryClient) -> Any:
+    return AvroDeserializer(sr, rule_conf=CONF, rule_registry=ck_rules())
+
+
+@pytest.mark.parametrize("extra", ALGORITHMS, ids=IDS)
+def test_serializers_confluent_writes_serde_reads(server: RegistryServer, sr: SchemaRegistryClient,
+                                                  extra: dict[str, str]) -> None:
+    topic, _ = topic_for(sr, params(f"kek-s1-{next(_counter)}", **extra))
+    data = ck_writer(sr)(dict(RECORD), sctx(topic))
+    assert b"hello world" not in data
+    assert serde_reader(server)(data, sctx(topic)) == RECORD
+
+
+@pytest.mark.parametrize("extra", ALGORITHMS, ids=IDS)
+def test_serializers_serde_writes_confluent_reads(server: RegistryServer, sr: SchemaRegistryClient,
+                                                  extra: dict[str, str]) -> None:
+    topic, _ = topic_for(sr, params(f"kek-s2-{next(_counter)}", **extra))
+    record = dict(RECORD)
+    data = serde_writer(server)(record, sctx(topic))
+    assert b"hello world" not in data and b"raw" not in data
+    assert ck_reader(sr)(data, sctx(topic)) == RECORD
+    assert serde_reader(server)(data, sctx(topic)) == RECORD
+
+
+def test_serializers_deterministic_bytes_are_equal(server: RegistryServer, sr: SchemaRegistryClient) -> None:
+    topic, _ = topic_for(sr, params(f"kek-s3-{next(_counter)}", **{"encrypt.dek.algorithm": "AES256_SIV"}))
+    theirs = ck_writer(sr)(dict(RECORD), sctx(topic))
+    ours = serde_writer(server)(dict(RECORD), sctx(topic))
+    assert ours == theirs  # same DEK, SIV: the whole message is byte-identical
+
+
+def test_serializers_rotation_with_a_fake_clock(server: RegistryServer, sr: SchemaRegistryClient) -> None:
+    clock_now = [time.time()]
+    executor = FieldEncryptionExecutor(clock=lambda: clock_now[0])
+    topic, _ = topic_for(sr, params(f"kek-s4-{next(_counter)}", **{"encrypt.dek.expiry.days": "1"}))
+    writer = serde_writer(server, executor)
+    written = []
+    for step in range(3):
+        clock_now[0] += 2 * 86400 if step else 0
+        data = writer({**RECORD, "n": step}, sctx(topic))
+        version, _ = split_version(base64.b64decode(avro(data[5:])["f1"]))
+        assert version == step + 1
+        written.append(data)
+    reader, theirs = serde_reader(server), ck_reader(sr)
+    for step, data in enumerate(written):
+        assert reader(data, sctx(topic)) == theirs(data, sctx(topic)) == {**RECORD, "n": step}
+
+
+def test_serializers_payload_both_ways(server: RegistryServer, sr: SchemaRegistryClient) -> None:
+    topic, schema_id = topic_for(sr, params(f"kek-s5-{next(_counter)}"), payload=True)
+    theirs = ck_writer(sr)(dict(RECORD), sctx(topic))
+    ours = serde_writer(server)(dict(RECORD), sctx(topic))
+    for data in (theirs, ours):
+        assert data[:5] == b"\x00" + struct.pack(">I", schema_id) and b"hello" not in data
+        assert serde_reader(server)(data, sctx(topic)) == ck_reader(sr)(data, sctx(topic)) == RECORD
+
+
+def test_serializers_read_error_names_the_rule(server: RegistryServer, sr: SchemaRegistryClient) -> None:
+    topic, _ = topic_for(sr, params(f"kek-s6-{next(_counter)}"))
+    data = ck_writer(sr)(dict(RECORD), sctx(topic))
+    with pytest.raises(serde.RuleError) as info:
+        serde.deserializer("avro", registry=server.url, rule_conf={"secret": "s3cr3t-xyz"})(data, sctx(topic))
+    assert info.value.rule == "encryptPII" and "cannot unwrap this DEK" in str(info.value)
+    assert "hello world" not in str(info.value) and "s3cr3t-xyz" not in str(info.value)
+
+
+JSON_SCHEMA = {"type": "object", "title": "test", "properties": {
+    "f1": {"type": "string", "confluent:tags": ["PII"]},
+    "n": {"type": "integer"},
+}}
+
+
+def test_json_serializers_both_ways(server: RegistryServer, sr: SchemaRegistryClient) -> None:
+    from confluent_kafka.schema_registry.json_schema import JSONDeserializer, JSONSerializer
+
+    topic, _ = topic_for(sr, params(f"kek-j-{next(_counter)}", **{"encrypt.dek.algorithm": "AES256_SIV"}),
+                         fmt="JSON", schema=JSON_SCHEMA)
+    ck_w = JSONSerializer(json.dumps(JSON_SCHEMA), sr, conf={"auto.register.schemas": False, "use.latest.version": True},
+                          rule_conf=CONF, rule_registry=ck_rules())
+    ck_r = JSONDeserializer(None, schema_registry_client=sr, rule_conf=CONF, rule_registry=ck_rules())
+    record = {"f1": "hello world", "n": 3}
+    theirs = ck_w(dict(record), sctx(topic))
+    ours = serde_writer(server, fmt="json", schema=JSON_SCHEMA)(dict(record), sctx(topic))
+    assert b"hello world" not in ours
+    assert json.loads(ours[5:]) == json.loads(theirs[5:])  # deterministic: the same ciphertext
+    assert ck_r(ours, sctx(topic)) == record
+    assert serde_reader(server, fmt="json")(theirs, sctx(topic)) == record
