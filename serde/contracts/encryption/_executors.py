@@ -74,6 +74,7 @@ class _Encryption:
         self._keks: dict[tuple[int, str, bool, str | None], Kek] = {}
         self._deks: dict[tuple[int, str, str, str, int, bool], _Key] = {}
         self._aeads: dict[tuple[str, str, tuple[tuple[str, str], ...]], Aead] = {}
+        self._plans: dict[tuple[Any, ...], Any] = {}
         self._lock = threading.Lock()
 
     def configure(self, registry: Any, rule_conf: Mapping[str, Any]) -> None:
@@ -118,6 +119,59 @@ class _Encryption:
             self._deks.clear()
             self._aeads.clear()
             self._clients.clear()
+            self._plans.clear()
+
+
+@dataclass
+class _Plan:
+    """A rule's parameters as read for one (rule, target schema, subject, mode, registry):
+    the same for every record, so read once."""
+
+    rule: Any
+    target: Any
+    writing: bool
+    kek_name: str
+    cipher: Cipher
+    expiry_days: int
+    kms_type: str | None
+    kms_key_id: str | None
+    context: str | None
+    client_id: int
+    client: Any
+
+    @classmethod
+    def read(cls, owner: _Encryption, ctx: RuleContext) -> "_Plan":
+        if ctx.mode not in ("WRITE", "READ"):
+            raise RuleError(f"unsupported rule mode {ctx.mode}")
+        name = ctx.parameter(KEK_NAME)
+        if name is None:
+            raise RuleError("no kek name found")
+        if name == "":
+            raise RuleError("empty kek name")
+        cipher = cipher_for(ctx.parameter(DEK_ALGORITHM) or "AES256_GCM")
+        days = ctx.parameter(DEK_EXPIRY_DAYS)
+        try:
+            expiry_days = int(days) if days is not None else 0
+        except ValueError:
+            raise RuleError("invalid expiry days") from None
+        if expiry_days < 0:
+            raise RuleError("negative expiry days")
+        client_id, client = owner.client(ctx)
+        return cls(ctx.rule, ctx.target, ctx.mode == "WRITE", name, cipher, expiry_days, ctx.parameter(KMS_TYPE),
+                   ctx.parameter(KMS_KEY_ID), _context_of(ctx.subject), client_id, client)
+
+
+def _plan(owner: _Encryption, ctx: RuleContext) -> _Plan:
+    key = (id(ctx.rule), id(ctx.target), ctx.subject, ctx.mode, id(ctx.registry))
+    found = owner._plans.get(key)
+    # ids are only reused once the objects are gone: the plan keeps them, so compare them
+    if found is None or found.rule is not ctx.rule or found.target is not ctx.target:
+        found = _Plan.read(owner, ctx)
+        with owner._lock:
+            if len(owner._plans) > 1000:
+                owner._plans.clear()
+            owner._plans[key] = found
+    return found
 
 
 class _Transform:
@@ -126,27 +180,15 @@ class _Transform:
     def __init__(self, owner: _Encryption, ctx: RuleContext) -> None:
         self.owner = owner
         self.ctx = ctx
-        if ctx.mode not in ("WRITE", "READ"):
-            raise RuleError(f"unsupported rule mode {ctx.mode}")
-        self.writing = ctx.mode == "WRITE"
-        name = ctx.parameter(KEK_NAME)
-        if name is None:
-            raise RuleError("no kek name found")
-        if name == "":
-            raise RuleError("empty kek name")
-        self.kek_name = name
-        self.cipher: Cipher = cipher_for(ctx.parameter(DEK_ALGORITHM) or "AES256_GCM")
-        days = ctx.parameter(DEK_EXPIRY_DAYS)
-        try:
-            self.expiry_days = int(days) if days is not None else 0
-        except ValueError:
-            raise RuleError("invalid expiry days") from None
-        if self.expiry_days < 0:
-            raise RuleError("negative expiry days")
-        self.kms_type = ctx.parameter(KMS_TYPE)
-        self.kms_key_id = ctx.parameter(KMS_KEY_ID)
-        self.context = _context_of(ctx.subject)
-        self.client_id, self.client = owner.client(ctx)
+        plan = _plan(owner, ctx)
+        self.writing = plan.writing
+        self.kek_name = plan.kek_name
+        self.cipher = plan.cipher
+        self.expiry_days = plan.expiry_days
+        self.kms_type = plan.kms_type
+        self.kms_key_id = plan.kms_key_id
+        self.context = plan.context
+        self.client_id, self.client = plan.client_id, plan.client
         self._kek: Kek | None = None
         self._keys: dict[int, bytes] = {}  # this record's DEKs by version (and LATEST)
         self._latest_version: int | None = None
