@@ -170,7 +170,7 @@ def shown(decoded: Decoded) -> str:
         text = decoded.error or "cannot decode"
     elif decoded.kind == "hex":
         raw = bytes(decoded.value)
-        text = raw[: MAX_SHOWN // 3].hex(" ") + (f" … ({len(raw)} bytes)" if len(raw) > MAX_SHOWN // 3 else "")
+        text = raw[: MAX_SHOWN // 4].hex(" ") + (f" … ({len(raw)} bytes)" if len(raw) > MAX_SHOWN // 4 else "")
     elif decoded.kind == "text":
         text = decoded.value
     elif decoded.kind == "csv":

@@ -3,7 +3,9 @@ the foreground (``serde console``). Refuses a non-loopback address without users
 ``serde registry serve`` does."""
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import socket
 import threading
 import time
@@ -15,6 +17,26 @@ from ._app import create_app
 from ._config import ConsoleConfig
 
 __all__ = ["ConsoleServer"]
+
+
+def uvicorn_config(app: Any, **options: Any) -> Any:
+    import uvicorn
+
+    return uvicorn.Config(app, **options)
+
+
+def _server_class() -> Any:
+    import uvicorn
+
+    class _Server(uvicorn.Server):
+        """uvicorn without its own signal handling, which re-raises SIGTERM after shutting
+        down (the process would die of it): ``serve_forever`` owns the signals."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Any:
+            yield
+
+    return _Server
 
 
 class ConsoleServer:
@@ -47,9 +69,7 @@ class ConsoleServer:
         self.app = create_app(config, users)
         self.port = self._sock.getsockname()[1]
         self.url = f"http://{'[' + bare + ']' if ':' in bare else bare}:{self.port}"
-        import uvicorn
-
-        self._server = uvicorn.Server(uvicorn.Config(
+        self._server = _server_class()(uvicorn_config(
             self.app, lifespan="off", log_config=None, access_log=not quiet, server_header=False,
             log_level="info" if not quiet else "error", timeout_graceful_shutdown=3))
         self._thread: threading.Thread | None = None
@@ -66,10 +86,16 @@ class ConsoleServer:
         return self
 
     def serve_forever(self) -> None:
-        """Serve in this thread until SIGINT/SIGTERM."""
+        """Serve in this thread until SIGINT or SIGTERM (then exit normally)."""
+        previous = {}
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                previous[sig] = signal.signal(sig, lambda signum, frame: setattr(self._server, "should_exit", True))
         try:
             self._server.run(sockets=[self._sock])
         finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
             self.close()
 
     def stop(self) -> None:
