@@ -166,14 +166,15 @@ class RuleError(SerdeError):
     """A data-contract rule (a schema's ``ruleSet``) failed: a CEL or JSONata expression
     that errs, an ENCRYPT rule without a key, a rule type no executor runs. ``rule`` is
     the rule's name, ``rule_type`` its type (CEL, ENCRYPT...), ``mode`` WRITE, READ,
-    UPGRADE or DOWNGRADE."""
+    UPGRADE or DOWNGRADE, ``subject`` the subject whose schema carries it."""
 
     def __init__(self, message: str, *, rule: str | None = None, rule_type: str | None = None,
-                 mode: str | None = None, **kwargs: object) -> None:
+                 mode: str | None = None, subject: str | None = None, **kwargs: object) -> None:
         super().__init__(message, **kwargs)  # type: ignore[arg-type]
         self.rule = rule
         self.rule_type = rule_type
         self.mode = mode
+        self.subject = subject
 
 
 class RuleConditionError(RuleError):

@@ -113,6 +113,22 @@ def _as_serialization_error(exc: SerdeError) -> SerdeError:
     return exc
 
 
+def _contract_part(value: Any, name: str) -> dict[str, Any] | None:
+    """A metadata or ruleSet option: a dict, or its JSON text."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        import orjson
+
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError as exc:
+            raise ConfigError(f"{name} is not JSON: {exc}") from None
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{name} must be a dict (Confluent's JSON), not {type(value).__name__}")
+    return dict(value)
+
+
 def _model_converters(format: Any) -> tuple[Any, Any] | None:
     """(to_dict, from_dict) of a model-bound format (serializer(model=...)), else None."""
     converters = getattr(format, "converters", None)
@@ -219,6 +235,8 @@ class Serializer:
         rule_executors: Mapping[str, Any] | None = None,
         rule_overrides: Mapping[str, RuleOverride | Mapping[str, Any]] | None = None,
         rule_actions: Mapping[str, Any] | None = None,
+        metadata: Mapping[str, Any] | str | None = None,
+        rule_set: Mapping[str, Any] | str | None = None,
         imports: Mapping[str, str] | None = None,
         model: Any = None,
         **format_options: Any,
@@ -260,6 +278,12 @@ class Serializer:
         self._ignore_rules = ignore_rules
         self._rules = Rules(self._registry, rule_conf=rule_conf, executors=rule_executors, overrides=rule_overrides,
                             actions=rule_actions)
+        # the data contract registered with the schema (Confluent's metadata and ruleSet JSON)
+        self._metadata = _contract_part(metadata, "metadata")
+        self._rule_set = _contract_part(rule_set, "rule_set")
+        if (self._metadata or self._rule_set) and schema is None:
+            raise ConfigError("metadata and rule_set are registered with the schema; give a schema (or use the "
+                              "registered one's with use_latest_version)")
         self._strategy = resolve_strategy(subject_name_strategy, registry=self._registry,
                                           kafka_cluster_id=subject_name_strategy_kafka_cluster_id,
                                           fallback=subject_name_strategy_fallback_type)
@@ -357,10 +381,13 @@ class Serializer:
                 subject = self.subject(topic, is_key)
                 if self._import_refs and not self._references:
                     self._references = self._register_imports(parsed)
+                contract = {"metadata": self._metadata, "rule_set": self._rule_set}
                 if self._auto_register:
-                    schema_id = self._registry.register(subject, format_type, parsed.text, self._references, self._normalize)
+                    schema_id = self._registry.register(subject, format_type, parsed.text, self._references, self._normalize,
+                                                        **contract)
                 else:
-                    schema_id = self._registry.lookup(subject, format_type, parsed.text, self._references, self._normalize).id
+                    schema_id = self._registry.lookup(subject, format_type, parsed.text, self._references, self._normalize,
+                                                      **contract).id
                 # the registry may have given the schema rules of its own (carried over
                 # from the previous version, or from the subject's default rule set)
                 registered = self._registry.by_id(int(schema_id))
@@ -820,6 +847,8 @@ def serializer(
     rule_executors: Mapping[str, Any] | None = None,
     rule_overrides: Mapping[str, RuleOverride | Mapping[str, Any]] | None = None,
     rule_actions: Mapping[str, Any] | None = None,
+    metadata: Mapping[str, Any] | str | None = None,
+    rule_set: Mapping[str, Any] | str | None = None,
     imports: Mapping[str, str] | None = None,
     model: Any = None,
     **format_options: Any,
@@ -847,7 +876,9 @@ def serializer(
     replaces executors by rule type; ``rule_overrides`` (rule name or type ->
     :class:`serde.contracts.RuleOverride`) disables rules or changes their actions;
     ``rule_actions`` adds onSuccess/onFailure actions by name (``fn(ctx, record, error)``);
-    ``ignore_rules=True`` runs none. Other keywords go
+    ``ignore_rules=True`` runs none. ``metadata`` and ``rule_set`` (Confluent's JSON, a
+    dict or its text) are registered with the schema: its tags, properties and rules.
+    Other keywords go
     to the format (e.g. ``message="pkg.Msg"`` for Protobuf). ``imports`` (Protobuf) maps
     import paths to ``.proto`` texts: they are registered as references under their
     import paths on first use; a generated class brings its imports itself. ``model``
@@ -876,6 +907,8 @@ def serializer(
         rule_executors=rule_executors,
         rule_overrides=rule_overrides,
         rule_actions=rule_actions,
+        metadata=metadata,
+        rule_set=rule_set,
         imports=imports,
         model=model,
         **format_options,

@@ -263,15 +263,17 @@ def _rule_failure(ctx: RuleContext, exc: BaseException) -> SerdeError:
     if isinstance(exc, RuleError):
         if exc.rule is None:
             exc.rule, exc.rule_type, exc.mode = ctx.name, ctx.rule_type, ctx.mode
+        if exc.subject is None:
+            exc.subject = ctx.subject
         if not exc.reason.startswith("rule "):
             exc.reason = f"rule {ctx.name!r} ({ctx.rule_type}, {ctx.mode}) failed: {exc.reason}"
         return exc
     if isinstance(exc, SerdeError):
         error = RuleError(f"rule {ctx.name!r} ({ctx.rule_type}, {ctx.mode}) failed: {exc}", rule=ctx.name,
-                          rule_type=ctx.rule_type, mode=ctx.mode, path=exc.path)
+                          rule_type=ctx.rule_type, mode=ctx.mode, subject=ctx.subject, path=exc.path)
     else:
         error = RuleError(f"rule {ctx.name!r} ({ctx.rule_type}, {ctx.mode}) failed: {type(exc).__name__}: {exc}",
-                          rule=ctx.name, rule_type=ctx.rule_type, mode=ctx.mode)
+                          rule=ctx.name, rule_type=ctx.rule_type, mode=ctx.mode, subject=ctx.subject)
     error.__cause__ = exc
     return error
 

@@ -42,6 +42,7 @@ String values may use ``${NAME}`` to read an environment variable (for secrets),
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 import tomllib
@@ -135,6 +136,10 @@ class SideSpec:
     message: str | None = None  # protobuf message full name
     auto_register: bool = True
     options: Mapping[str, Any] = field(default_factory=dict)  # extra format options
+    # the data contract registered with a target schema (Confluent's JSON): its rules run
+    # on every record the route writes (CEL checks, ENCRYPT of tagged fields, masking)
+    rule_set: Mapping[str, Any] | None = None
+    metadata: Mapping[str, Any] | None = None
 
     @property
     def registry_type(self) -> str | None:
@@ -187,6 +192,8 @@ class GatewayConfig:
     settings: GatewaySettings
     routes: tuple[RouteConfig, ...]
     path: str | None = None
+    # settings for the data-contract rule executors (KMS secrets, credentials): never shown
+    rule_conf: Mapping[str, Any] = field(default_factory=dict)
 
     def __repr__(self) -> str:
         return (
@@ -227,7 +234,7 @@ def parse_config(
     env = os.environ if environ is None else environ
     data = _expand(data, env, "")
     base = Path(base_dir)
-    _known(data, "", {"kafka", "registry", "gateway", "routes"})
+    _known(data, "", {"kafka", "registry", "gateway", "routes", "rule_conf"})
 
     kafka = _table(data, "kafka", "")
     consumer = dict(_table(kafka, "consumer", "kafka."))
@@ -260,7 +267,11 @@ def parse_config(
             seen[topic] = route.name
             if topic == route.target_topic or topic == route.dead_letter_topic:
                 raise ConfigError(f"routes[{route.name}]: source topic {topic!r} is also its target or dead-letter topic")
-    return GatewayConfig(common, consumer, producer, registry, registry_conf, settings, routes, path)
+    rule_conf = dict(_table(data, "rule_conf", ""))
+    for key, value in rule_conf.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"rule_conf.{key}: expected a string (use ${{VAR}} for secrets)")
+    return GatewayConfig(common, consumer, producer, registry, registry_conf, settings, routes, path, rule_conf)
 
 
 def _expand(value: Any, env: Mapping[str, str], where: str) -> Any:
@@ -396,7 +407,8 @@ def _settings(raw: Mapping[str, Any]) -> GatewaySettings:
 
 _ROUTE_KEYS = {"name", "source", "target", "errors", "dead_letter_topic", "preserve_partition", "delivery",
                "create_topics"}
-_SIDE_KEYS = {"format", "schema", "schema_file", "schema_type", "subject", "version", "derive", "type", "message", "auto_register"}
+_SIDE_KEYS = {"format", "schema", "schema_file", "schema_type", "subject", "version", "derive", "type", "message", "auto_register",
+              "rules", "metadata"}
 
 
 def _route(raw: Any, index: int, base: Path) -> RouteConfig:
@@ -508,6 +520,12 @@ def _side(raw: Any, where: str, base: Path, *, is_target: bool) -> SideSpec | No
         raise ConfigError(f"{where}auto_register: expected true or false")
     kind = _str(raw, "type", where)
     message = _str(raw, "message", where)
+    for key in ("rules", "metadata"):
+        if key in raw and (not is_target or fmt not in REGISTRY_TYPES):
+            raise ConfigError(f"{where}{key}: only a registry-format target (avro, json, protobuf) registers a data "
+                              "contract; a source runs its writer schema's rules by itself")
+    rule_set = _contract(raw, "rules", where, base)
+    metadata = _contract(raw, "metadata", where, base)
 
     if fmt == "binary":
         if kind is None and schema is None:
@@ -548,4 +566,25 @@ def _side(raw: Any, where: str, base: Path, *, is_target: bool) -> SideSpec | No
         type=kind,
         message=message,
         auto_register=auto_register,
+        rule_set=rule_set,
+        metadata=metadata,
     )
+
+
+def _contract(raw: Mapping[str, Any], key: str, where: str, base: Path) -> Mapping[str, Any] | None:
+    """``rules`` / ``metadata``: a table, or the path of a JSON file holding it."""
+    value = raw.get(key)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        file = Path(value) if Path(value).is_absolute() else base / value
+        try:
+            value = json.loads(file.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{where}{key}: cannot read {file}: {exc.strerror}") from exc
+        except ValueError as exc:
+            raise ConfigError(f"{where}{key}: {file} is not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise ConfigError(f"{where}{key}: expected a table (Confluent's {'ruleSet' if key == 'rules' else 'metadata'} "
+                          "JSON) or the path of a JSON file")
+    return value

@@ -26,11 +26,12 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
-from .._errors import RegistryError, SerdeError
+from .._errors import RegistryError, RuleError, SerdeError
 from .._types import SchemaSource
 from ..formats import ParsedSchema, get_format
+from ..contracts._wrap import has_read_rules, has_write_rules
 from .config import GatewayConfig, RouteConfig, SideSpec
 
 __all__ = [
@@ -165,7 +166,7 @@ class _Source:
     """Decodes one side of a source topic. ``decode`` returns (value, schema_key); the
     schema key feeds derived targets through :meth:`schema_of`."""
 
-    def __init__(self, spec: SideSpec, part: str, registry: Any) -> None:
+    def __init__(self, spec: SideSpec, part: str, registry: Any, rule_conf: Mapping[str, Any] | None = None) -> None:
         self.spec = spec
         self.part = part
         self.format = get_format(spec.format)
@@ -177,7 +178,8 @@ class _Source:
         if spec.registry_type is not None:
             from .._serde import Deserializer
 
-            self._deserializer = Deserializer(self.format, registry, return_schema=True)
+            # the writer schema's rules run on read (decrypting tagged fields, READ conditions)
+            self._deserializer = Deserializer(self.format, registry, return_schema=True, rule_conf=rule_conf)
         elif spec.format == "binary":
             self._decode = self.format.decoder(self.format.parse_schema(spec.type or "bytes"))
         else:
@@ -282,8 +284,10 @@ class _Encoding:
 
 
 class _Target:
-    def __init__(self, spec: SideSpec, part: str, topic: str, registry: Any, source: _Source | None) -> None:
+    def __init__(self, spec: SideSpec, part: str, topic: str, registry: Any, source: _Source | None,
+                 rule_conf: Mapping[str, Any] | None = None) -> None:
         self.spec = spec
+        self._rule_conf = rule_conf
         self.part = part
         self.topic = topic
         self.format = get_format(spec.format)
@@ -318,11 +322,15 @@ class _Target:
             with self._lock:
                 found = self._derived.get(cache_key)
                 if found is None:
-                    found = self._derived[cache_key] = self._build(self._source.schema_of(schema_key))
+                    writer_rules = schema_key is not None and not isinstance(schema_key, str) and has_read_rules(schema_key)
+                    found = self._derived[cache_key] = self._build((*self._source.schema_of(schema_key), writer_rules))
                     log.info("%s: derived the target schema from writer schema %s", self.spec.where, cache_key)
         return found
 
-    def _build(self, derived_from: tuple[str, str, dict[str, str]] | None) -> _Encoding:
+    def _build(self, derived_from: tuple[Any, ...] | None) -> _Encoding:
+        # derived_from: (schema type, text, referenced texts[, whether the writer has read rules])
+        writer_rules = bool(derived_from is not None and len(derived_from) > 3 and derived_from[3])
+        derived_from = derived_from[:3] if derived_from is not None else None  # type: ignore[assignment]
         spec, fmt = self.spec, self.format
         if spec.format == "binary":
             parsed = fmt.parse_schema(spec.type or "bytes")
@@ -342,6 +350,8 @@ class _Target:
 
         assert spec.registry_type is not None
         extra: dict[str, Any] = {"message": spec.message} if spec.message else {}
+        extra["rule_conf"] = self._rule_conf
+        contract = {"rule_set": spec.rule_set, "metadata": spec.metadata}
         strategy: Any = "topic"
         if spec.subject is not None:
             subject = spec.subject
@@ -357,10 +367,10 @@ class _Target:
                 extra["check_nan"] = bool(derived_from[2]) or any(
                     word in derived_from[1] for word in ("double", "float", "Struct", "Value", "google.protobuf"))
             serializer = Serializer(fmt, text, self._registry, auto_register=spec.auto_register,
-                                    subject_name_strategy=strategy, **extra)
+                                    subject_name_strategy=strategy, **contract, **extra)
         elif spec.schema is not None:
             serializer = Serializer(fmt, spec.schema, self._registry, auto_register=spec.auto_register,
-                                    subject_name_strategy=strategy, **extra)
+                                    subject_name_strategy=strategy, **contract, **extra)
         else:
             assert spec.subject is not None
             found = self._registry.version(spec.subject, spec.version) if spec.version else self._registry.latest(spec.subject)
@@ -369,7 +379,9 @@ class _Target:
             serializer = Serializer(fmt, found.text, self._registry, references=found.references,
                                     use_schema_id=found.id, auto_register=False, **extra)
         ctx = _Ctx(self.topic, self.part)
-        serializer.prepare(self.topic, self.part == "key")  # registers (or looks up) now, once; raises early
+        schema_id = serializer.prepare(self.topic, self.part == "key")  # registers (or looks up) now, once; raises early
+        # rules on either side (the target schema's, or the writer schema's it derives from)
+        rules = writer_rules or has_write_rules(self._registry.by_id(schema_id))
         parsed = serializer.schema
         assert parsed is not None
         resolve = getattr(serializer, "_resolve", None)
@@ -397,7 +409,9 @@ class _Target:
                     return plain(_json_native(value))
 
         native = None
-        if (cached is not None and derived_from is not None and derived_from[0] == "AVRO" and spec.format == "json"
+        if rules:
+            pass  # the byte-to-byte transcoders know nothing of rules: records take the Python path
+        elif (cached is not None and derived_from is not None and derived_from[0] == "AVRO" and spec.format == "json"
                 and self._source is not None and self._source.spec.format == "avro"):
             # framed Avro records only: a CSV source typed by an Avro schema derives from
             # "AVRO" too, but its bytes are CSV rows
@@ -428,19 +442,22 @@ class _Target:
 class Route:
     """One configured route: converts records of its source topics to its target."""
 
-    def __init__(self, config: RouteConfig, registry: Any) -> None:
+    def __init__(self, config: RouteConfig, registry: Any, rule_conf: Mapping[str, Any] | None = None) -> None:
         self.config = config
         self.name = config.name
         self.target_topic = config.target_topic
         self.dead_letter_topic = config.dead_letter_topic
         self.fail_fast = config.errors == "fail"
-        self._key_source = _Source(config.source_key, "key", registry) if config.target_key and config.source_key else None
-        self._value_source = _Source(config.source_value, "value", registry) if config.target_value and config.source_value else None
+        self._key_source = (_Source(config.source_key, "key", registry, rule_conf)
+                            if config.target_key and config.source_key else None)
+        self._value_source = (_Source(config.source_value, "value", registry, rule_conf)
+                              if config.target_value and config.source_value else None)
         self._key_target = (
-            _Target(config.target_key, "key", config.target_topic, registry, self._key_source) if config.target_key else None
+            _Target(config.target_key, "key", config.target_topic, registry, self._key_source, rule_conf)
+            if config.target_key else None
         )
         self._value_target = (
-            _Target(config.target_value, "value", config.target_topic, registry, self._value_source)
+            _Target(config.target_value, "value", config.target_topic, registry, self._value_source, rule_conf)
             if config.target_value
             else None
         )
@@ -601,6 +618,12 @@ def error_headers(record: SourceRecord, route: str, stage: str, class_name: str,
     path = getattr(exc, "path", None)
     if path:
         out.append(("__serde.errors.path", str(path)))
+    if isinstance(exc, RuleError) and exc.rule:
+        # confluent-kafka's DLQ action headers: a consumer replaying the dead letter skips
+        # the rule named here (and a person reading it sees which rule said no, and why)
+        out.extend([("__rule.name", exc.rule), ("__rule.mode", exc.mode or ""),
+                    ("__rule.subject", getattr(exc, "subject", None) or ""), ("__rule.topic", record.topic),
+                    ("__rule.exception", exc.reason)])
     return [(name, value.encode("utf-8")) for name, value in out]
 
 
@@ -636,7 +659,7 @@ class Pipeline:
         self._uses_registry = any(_uses_registry(r) for r in config.routes)
         if registry is None and self._uses_registry:
             self._registry = open_config_registry(config)
-        self.routes = [Route(r, self._registry) for r in config.routes]
+        self.routes = [Route(r, self._registry, config.rule_conf) for r in config.routes]
         self._by_topic = {topic: route for route in self.routes for topic in route.config.source_topics}
         self._fast: dict[str, tuple[Route, Callable[[Any], Any] | None, Callable[[Any], Any] | None]] = {}
 

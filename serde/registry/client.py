@@ -95,8 +95,11 @@ class Registry:
             raise RegistryError(f"{what}: {type(exc).__name__}: {exc}", url=self.url) from exc
 
     # -- registration -------------------------------------------------------------------
-    def register(self, subject: str, schema_type: str, text: str, references: Sequence[SchemaReference] = (), normalize: bool = False) -> int:
-        schema = _confluent_schema(schema_type, text, references)
+    def register(self, subject: str, schema_type: str, text: str, references: Sequence[SchemaReference] = (), normalize: bool = False,
+                 *, metadata: Any = None, rule_set: Any = None) -> int:
+        """Register a schema; ``metadata`` and ``rule_set`` (Confluent's JSON, as dicts)
+        are its data contract, merged by the registry with the subject's defaults."""
+        schema = _confluent_schema(schema_type, text, references, metadata, rule_set)
         return self.call(
             f"registering the {schema_type} schema under subject {subject!r}",
             self.client.register_schema,
@@ -105,8 +108,9 @@ class Registry:
             normalize_schemas=normalize,
         )
 
-    def lookup(self, subject: str, schema_type: str, text: str, references: Sequence[SchemaReference] = (), normalize: bool = False) -> RegisteredSchema:
-        schema = _confluent_schema(schema_type, text, references)
+    def lookup(self, subject: str, schema_type: str, text: str, references: Sequence[SchemaReference] = (), normalize: bool = False,
+               *, metadata: Any = None, rule_set: Any = None) -> RegisteredSchema:
+        schema = _confluent_schema(schema_type, text, references, metadata, rule_set)
         found = self.call(
             f"looking up the schema under subject {subject!r} (auto_register is off)",
             self.client.lookup_schema,
@@ -199,8 +203,10 @@ class Registry:
         return resolved
 
 
-def _confluent_schema(schema_type: str, text: str, references: Sequence[SchemaReference]) -> Any:
-    from confluent_kafka.schema_registry import Schema
+def _confluent_schema(schema_type: str, text: str, references: Sequence[SchemaReference], metadata: Any = None,
+                      rule_set: Any = None) -> Any:
+    from confluent_kafka.schema_registry import Metadata, Schema
+    from confluent_kafka.schema_registry.schema_registry_client import RuleSet
     from confluent_kafka.schema_registry import SchemaReference as CkReference
 
     refs = [CkReference(r.name, r.subject, r.version) for r in references]
@@ -212,7 +218,8 @@ def _confluent_schema(schema_type: str, text: str, references: Sequence[SchemaRe
         text = text.strip()
         if text[:1] not in ("{", "["):
             text = '{"type":' + text + "}"
-    return Schema(text, schema_type, refs)
+    return Schema(text, schema_type, refs, Metadata.from_dict(dict(metadata)) if metadata else None,
+                  RuleSet.from_dict(dict(rule_set)) if rule_set else None)
 
 
 def _from_confluent(found: Any, *, schema_id: Any = None, default_type: str = "AVRO") -> RegisteredSchema:
