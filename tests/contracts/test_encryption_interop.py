@@ -322,3 +322,90 @@ def test_json_serializers_both_ways(server: RegistryServer, sr: SchemaRegistryCl
     assert json.loads(ours[5:]) == json.loads(theirs[5:])  # deterministic: the same ciphertext
     assert ck_r(ours, sctx(topic)) == record
     assert serde_reader(server, fmt="json")(theirs, sctx(topic)) == record
+
+
+PROTO = """syntax = "proto3";
+package enctest;
+import "confluent/meta.proto";
+message Author {
+  string name = 1 [(confluent.field_meta).tags = "PII"];
+  int32 id = 2;
+  bytes picture = 3 [(confluent.field_meta).tags = "PII"];
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def author(tmp_path_factory: Any) -> Iterator[Any]:
+    """The Author message compiled by protoc (package enctest: no clash with other tests' test.Author)."""
+    import importlib
+    import os
+    import sys
+
+    import grpc_tools
+    from confluent_kafka.schema_registry import confluent as ckp_confluent
+    from confluent_kafka.schema_registry.confluent import meta_pb2
+    from grpc_tools import protoc
+
+    src, out = tmp_path_factory.mktemp("enc_proto"), tmp_path_factory.mktemp("enc_pb2")
+    (src / "enctest_author.proto").write_text(PROTO)
+    (src / "confluent").mkdir()
+    (src / "confluent" / "meta.proto").write_text(_meta_proto())
+    well_known = os.path.join(os.path.dirname(grpc_tools.__file__), "_proto")
+    assert protoc.main(["protoc", f"-I{src}", f"-I{well_known}", f"--python_out={out}", "enctest_author.proto"]) == 0
+    aliases = {"confluent": ckp_confluent, "confluent.meta_pb2": meta_pb2}
+    added = [name for name in aliases if name not in sys.modules]
+    sys.modules.update({name: aliases[name] for name in added})
+    sys.path.insert(0, str(out))
+    try:
+        yield importlib.import_module("enctest_author_pb2").Author
+    finally:
+        sys.path.remove(str(out))
+        for name in added:
+            sys.modules.pop(name, None)
+
+
+def _meta_proto() -> str:
+    """confluent/meta.proto as protoc needs it (CKP ships only the compiled module)."""
+    return """syntax = "proto3";
+package confluent;
+import "google/protobuf/descriptor.proto";
+option go_package = "github.com/confluentinc/confluent-kafka-go/v2/schemaregistry/confluent";
+message Meta {
+  string doc = 1;
+  map<string, string> params = 2;
+  repeated string tags = 3;
+}
+extend google.protobuf.FileOptions { Meta file_meta = 1088; }
+extend google.protobuf.MessageOptions { Meta message_meta = 1088; }
+extend google.protobuf.FieldOptions { Meta field_meta = 1088; }
+extend google.protobuf.EnumOptions { Meta enum_meta = 1088; }
+extend google.protobuf.EnumValueOptions { Meta enum_value_meta = 1088; }
+"""
+
+
+def test_protobuf_serializers_both_ways(server: RegistryServer, sr: SchemaRegistryClient, author: Any) -> None:
+    from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
+
+    p = params(f"kek-p-{next(_counter)}", **{"encrypt.dek.algorithm": "AES256_SIV"})
+    topic = f"enc{next(_counter)}"
+    rules = RuleSet.from_dict({"domainRules": [{"name": "encryptPII", "kind": "TRANSFORM", "mode": "WRITEREAD",
+                                                "type": "ENCRYPT", "tags": ["PII"], "params": p}]})
+    from confluent_kafka.schema_registry.protobuf import _schema_to_str
+
+    sr.register_schema(f"{topic}-value", Schema(_schema_to_str(author.DESCRIPTOR.file), "PROTOBUF", [], None, rules))
+    conf = {"auto.register.schemas": False, "use.latest.version": True, "use.deprecated.format": False}
+    ck_w = ProtobufSerializer(author, sr, conf, rule_conf=CONF, rule_registry=ck_rules())
+    ck_r = ProtobufDeserializer(author, {"use.deprecated.format": False}, schema_registry_client=sr, rule_conf=CONF,
+                                rule_registry=ck_rules())
+    ours_w = serde.serializer("protobuf", None, server.url, auto_register=False, use_latest_version=True,
+                              message=author, rule_conf=CONF)
+    ours_r = serde.deserializer("protobuf", registry=server.url, message=author, rule_conf=CONF)
+    theirs = ck_w(author(name="Kafka", id=42, picture=b"\x01\x02"), sctx(topic))
+    ours = ours_w(author(name="Kafka", id=42, picture=b"\x01\x02"), sctx(topic))
+    assert b"Kafka" not in ours
+    assert ours == theirs  # deterministic: the same bytes
+    for data in (ours, theirs):
+        for read_with in (ck_r, ours_r):
+            got = read_with(data, sctx(topic))
+            assert (got.name, got.id, got.picture) == ("Kafka", 42, b"\x01\x02")
