@@ -110,6 +110,16 @@ def _dek_json(row: tuple[Any, ...]) -> dict[str, Any]:
     return out
 
 
+def _dek_where(ctx: str, name: str, subject: str, algorithm: str, version: int | None) -> tuple[str, list[Any]]:
+    """The WHERE clause (and its arguments) of a subject's DEKs of one algorithm, or one version."""
+    where = "ctx = ? AND kek_name = ? AND subject = ? AND algorithm = ?"
+    args: list[Any] = [ctx, name, subject, algorithm]
+    if version is not None:
+        where += " AND version = ?"
+        args.append(version)
+    return where, args
+
+
 def _now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -319,12 +329,8 @@ class DekRegistry:
     # ------------------------------------------------------------------ DEKs
 
     def _dek_rows(self, conn: Any, ctx: str, name: str, subject: str, algorithm: str, version: int | None) -> list[Any]:
-        sql = f"SELECT {_DEK_COLUMNS} FROM dek_deks WHERE ctx = ? AND kek_name = ? AND subject = ? AND algorithm = ?"
-        args: list[Any] = [ctx, name, subject, algorithm]
-        if version is not None:
-            sql += " AND version = ?"
-            args.append(version)
-        return conn.execute(sql + " ORDER BY version", args).fetchall()
+        where, args = _dek_where(ctx, name, subject, algorithm, version)
+        return conn.execute(f"SELECT {_DEK_COLUMNS} FROM dek_deks WHERE {where} ORDER BY version", args).fetchall()
 
     def dek_subjects(self, ctx: str, name: str, deleted: bool) -> list[str]:
         self._kek(ctx, name, deleted)
@@ -412,11 +418,7 @@ class DekRegistry:
             rows = self._dek_rows(conn, ctx, name, subject, algorithm, version)
             if not rows:
                 raise _not_found(subject)
-            where = "ctx = ? AND kek_name = ? AND subject = ? AND algorithm = ?"
-            args: list[Any] = [ctx, name, subject, algorithm]
-            if version is not None:
-                where += " AND version = ?"
-                args.append(version)
+            where, args = _dek_where(ctx, name, subject, algorithm, version)
             if permanent:
                 if any(not r[6] for r in rows):
                     raise api_error(40471, f"Key '{subject}' was not deleted first before being permanently deleted")
@@ -435,11 +437,7 @@ class DekRegistry:
             rows = self._dek_rows(conn, ctx, name, subject, algorithm, version)
             if not rows:
                 raise _not_found(subject)
-            where = "ctx = ? AND kek_name = ? AND subject = ? AND algorithm = ?"
-            args: list[Any] = [ctx, name, subject, algorithm]
-            if version is not None:
-                where += " AND version = ?"
-                args.append(version)
+            where, args = _dek_where(ctx, name, subject, algorithm, version)
             conn.execute(f"UPDATE dek_deks SET deleted = 0, ts = ? WHERE {where} AND deleted = 1", [_now_ms(), *args])
         return NO_CONTENT
 

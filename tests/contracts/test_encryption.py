@@ -494,32 +494,32 @@ def test_kek_and_dek_creation_races_are_absorbed() -> None:
     assert read(FieldEncryptionExecutor(), registry, encrypted) == "x"  # written with their DEK
 
 
-def test_dek_creation_failure_is_an_error(registry: Any) -> None:
+def _failing(status: int) -> Any:
+    """A DEK registry call that fails with HTTP ``status``."""
     from serde import RegistryError
 
+    def call(*a: Any, **kw: Any) -> Any:
+        raise RegistryError("registry failure", status=status, code=status * 100 + 1)
+
+    return call
+
+
+def test_dek_creation_failure_is_an_error(registry: Any) -> None:
     keys = registry.dek_client()
 
-    def refuse(*a: Any, **kw: Any) -> Any:
-        raise RegistryError("nope", status=500, code=50001)
-
-    keys.register_dek = refuse  # type: ignore[method-assign]
+    keys.register_dek = _failing(500)  # type: ignore[method-assign]
     with pytest.raises(RuleError, match="could not register dek for kek kek1, subject topic1-value"):
         write(FieldEncryptionExecutor(), registry, "x")
 
 
 def test_expired_dek_is_kept_when_rotation_fails(registry: Any, caplog: pytest.LogCaptureFixture) -> None:
-    from serde import RegistryError
-
     clock = Clock()
     the_rule = rule(**{"encrypt.dek.expiry.days": "1"})
     executor = FieldEncryptionExecutor(clock=clock)
     write(executor, registry, "a", the_rule=the_rule)
     keys = registry.dek_client()
 
-    def refuse(*a: Any, **kw: Any) -> Any:
-        raise RegistryError("nope", status=500, code=50001)
-
-    keys.register_dek = refuse  # type: ignore[method-assign]
+    keys.register_dek = _failing(500)  # type: ignore[method-assign]
     clock.now += 2 * DAY
     value = write(executor, registry, "b", the_rule=the_rule)
     assert split_version(base64.b64decode(value))[0] == 1
@@ -527,21 +527,16 @@ def test_expired_dek_is_kept_when_rotation_fails(registry: Any, caplog: pytest.L
 
 
 def test_registry_errors_other_than_404_are_rule_errors(registry: Any) -> None:
-    from serde import RegistryError
-
     keys = registry.dek_client()
 
-    def broken(*a: Any, **kw: Any) -> Any:
-        raise RegistryError("down", status=503, code=50301)
-
-    keys.get_kek = broken  # type: ignore[method-assign]
+    keys.get_kek = _failing(503)  # type: ignore[method-assign]
     with pytest.raises(RuleError, match="could not get kek kek1"):
         write(FieldEncryptionExecutor(), registry, "x")
     del keys.get_kek
     write(FieldEncryptionExecutor(), registry, "x")
-    keys.get_dek = broken  # type: ignore[method-assign]
+    keys.get_dek = _failing(503)  # type: ignore[method-assign]
     with pytest.raises(RuleError, match="could not get dek for kek kek1"):
         read(FieldEncryptionExecutor(), registry, "AAAA")
-    keys.register_kek = broken  # type: ignore[method-assign]
+    keys.register_kek = _failing(503)  # type: ignore[method-assign]
     with pytest.raises(RuleError, match="could not register kek other"):
         write(FieldEncryptionExecutor(), registry, "x", the_rule=rule(**{"encrypt.kek.name": "other"}))

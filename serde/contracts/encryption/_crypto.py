@@ -54,16 +54,12 @@ def _varint(n: int) -> bytes:
 
 
 def _read_varint(data: bytes, pos: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        if pos >= len(data) or shift > 63:
-            raise ValueError("truncated varint")
-        byte = data[pos]
-        pos += 1
-        value |= (byte & 0x7F) << shift
-        if not byte & 0x80:
-            return value, pos
-        shift += 7
+    from .._fields import _varint  # the Protobuf walk's reader: IndexError when truncated
+
+    try:
+        return _varint(data, pos)
+    except IndexError:
+        raise ValueError("truncated varint") from None
 
 
 def serialize_key(algorithm: _Algorithm, key: bytes) -> bytes:

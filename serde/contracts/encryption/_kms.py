@@ -142,20 +142,18 @@ class _CallAead(Aead):
         self._decrypt = decrypt
 
     def encrypt(self, plaintext: bytes) -> bytes:
-        try:
-            return self._encrypt(plaintext)
-        except RuleError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any SDK failure
-            raise RuleError(f"{self._what}: wrapping the DEK failed: {type(exc).__name__}: {exc}") from exc
+        return self._call(self._encrypt, plaintext, "wrapping")
 
     def decrypt(self, ciphertext: bytes) -> bytes:
+        return self._call(self._decrypt, ciphertext, "unwrapping")
+
+    def _call(self, fn: Callable[[bytes], bytes], data: bytes, doing: str) -> bytes:
         try:
-            return self._decrypt(ciphertext)
+            return fn(data)
         except RuleError:
             raise
         except Exception as exc:  # noqa: BLE001 - any SDK failure
-            raise RuleError(f"{self._what}: unwrapping the DEK failed: {type(exc).__name__}: {exc}") from exc
+            raise RuleError(f"{self._what}: {doing} the DEK failed: {type(exc).__name__}: {exc}") from exc
 
 
 class AwsKmsDriver(KmsDriver):
