@@ -86,7 +86,7 @@ class Browser:
                         "enable.auto.commit": False,
                         "enable.partition.eof": True,
                         "auto.offset.reset": "earliest",
-                        "fetch.wait.max.ms": 50,
+                        "fetch.wait.max.ms": 10,  # a re-assign waits for the fetch in flight
                     })
                 except Exception as exc:  # noqa: BLE001 - bad settings
                     self._made -= 1
@@ -142,6 +142,32 @@ class Browser:
         return sorted(found.partitions)
 
     # -- reading ------------------------------------------------------------------------
+    def _offsets(self, topic: str, requests: list[dict[int, Any]], what: str) -> list[dict[int, int]]:
+        """ListOffsets for all partitions, the requests sent together and then awaited: each
+        maps a partition to "earliest", "latest" or a timestamp in epoch milliseconds."""
+        from confluent_kafka import TopicPartition
+        from confluent_kafka.admin import OffsetSpec
+
+        def spec(value: Any) -> Any:
+            if value == "earliest":
+                return OffsetSpec.earliest()
+            if value == "latest":
+                return OffsetSpec.latest()
+            return OffsetSpec.for_timestamp(int(value))
+
+        try:
+            sent = [self.admin().list_offsets({TopicPartition(topic, p): spec(v) for p, v in specs.items()},
+                                              request_timeout=TIMEOUT) for specs in requests]
+            return [{tp.partition: future.result().offset for tp, future in futures.items()} for futures in sent]
+        except Exception as exc:  # noqa: BLE001 - KafkaException from the futures
+            raise KafkaError(f"cannot read the offsets {what} of {topic!r}: {_text(exc)}") from exc
+
+    def watermarks(self, topic: str, partitions: list[int]) -> dict[int, tuple[int, int]]:
+        """Partition -> (low, high) watermarks."""
+        lows, highs = self._offsets(topic, [{p: "earliest" for p in partitions}, {p: "latest" for p in partitions}],
+                                    "(watermarks)")
+        return {p: (lows[p], highs[p]) for p in partitions}
+
     def page(
         self,
         topic: str,
@@ -166,13 +192,9 @@ class Browser:
         consumer = self._consumer()
         try:
             positions: list[Position] = []
-            bounds: dict[int, tuple[int, int]] = {}
+            bounds = self.watermarks(topic, partitions)
             for p in partitions:
-                try:
-                    low, high = consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=TIMEOUT)
-                except Exception as exc:  # noqa: BLE001
-                    raise KafkaError(f"cannot read the offsets of {topic}[{p}]: {_text(exc)}") from exc
-                bounds[p] = (low, high)
+                low, high = bounds[p]
                 end = high
                 if cursor is not None:  # a partition missing from the cursor has no older records
                     end = min(high, cursor[p]) if p in cursor else low
@@ -183,13 +205,10 @@ class Browser:
             for when, is_end in ((since_ms, False), (until_ms, True)):
                 if when is None:
                     continue
-                try:
-                    found = consumer.offsets_for_times(
-                        [TopicPartition(topic, pos.partition, when) for pos in positions], timeout=TIMEOUT)
-                except Exception as exc:  # noqa: BLE001
-                    raise KafkaError(f"cannot look up offsets by time in {topic!r}: {_text(exc)}") from exc
-                for pos, tp in zip(positions, found):
-                    offset = tp.offset if tp.offset >= 0 else bounds[pos.partition][1]  # -1: none that late
+                found = self._offsets(topic, [{pos.partition: when for pos in positions}], "by time")[0]
+                for pos in positions:
+                    offset = found[pos.partition]
+                    offset = offset if offset >= 0 else bounds[pos.partition][1]  # -1: none that late
                     if is_end:
                         pos.end = min(pos.end, offset)
                     else:
@@ -234,13 +253,17 @@ class Browser:
 
         consumer.assign([TopicPartition(topic, p, start) for p, (start, _) in ranges.items()])
         pending = {p for p, (start, end) in ranges.items() if end > start}
+        following = {p: start for p, (start, _) in ranges.items()}  # the next offset expected
         out: list[Raw] = []
         deadline = time.monotonic() + TIMEOUT
         while pending:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise KafkaError(f"timed out reading {topic!r} (partitions {sorted(pending)})")
-            for msg in consumer.consume(num_messages=500, timeout=min(left, 0.5)):
+            # consume() waits until it has this many or the timeout passes: ask for what is
+            # still missing, no more (gaps, e.g. compacted offsets, cost one timeout)
+            missing = sum(ranges[p][1] - following[p] for p in pending)
+            for msg in consumer.consume(num_messages=max(1, min(missing, 1000)), timeout=min(left, 0.5)):
                 p = msg.partition()
                 err = msg.error()
                 if err is not None:
@@ -257,6 +280,7 @@ class Browser:
                     continue
                 if offset < start:
                     continue
+                following[p] = offset + 1
                 out.append(Raw(p, offset, msg.timestamp()[1], msg.key(), msg.value(), list(msg.headers() or [])))
                 if offset + 1 >= end:
                     pending.discard(p)
