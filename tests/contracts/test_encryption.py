@@ -540,3 +540,28 @@ def test_registry_errors_other_than_404_are_rule_errors(registry: Any) -> None:
     keys.register_kek = _failing(503)  # type: ignore[method-assign]
     with pytest.raises(RuleError, match="could not register kek other"):
         write(FieldEncryptionExecutor(), registry, "x", the_rule=rule(**{"encrypt.kek.name": "other"}))
+
+
+def test_string_field_that_does_not_decrypt_to_text(registry: Any) -> None:
+    executor = FieldEncryptionExecutor()
+    raw = write(executor, registry, b"\xff\xfe not utf-8", BYTES)
+    with pytest.raises(RuleError, match="field test.f1 does not decrypt to UTF-8 text"):
+        read(executor, registry, base64.b64encode(raw).decode())
+
+
+def test_created_dek_without_key_material(registry: Any) -> None:
+    from serde.contracts.encryption import Dek
+
+    keys = registry.dek_client()
+    keys.register_kek("shared", "local-kms", "mykey", shared=True)  # the registry makes its DEKs...
+    keys.register_dek = lambda kek, subject, *a, **kw: Dek(kek, subject, 1, "AES256_GCM")  # type: ignore[method-assign]
+    with pytest.raises(RuleError, match="dek of shared has no key material"):  # ...but this one sent none
+        write(FieldEncryptionExecutor(), registry, "x", the_rule=rule(**{"encrypt.kek.name": "shared"}))
+
+
+def test_a_registry_client_without_rest_access() -> None:
+    from serde import ConfigError
+    from serde.contracts.encryption import dek_client_for
+
+    with pytest.raises(ConfigError, match="has no REST client"):
+        dek_client_for(object())

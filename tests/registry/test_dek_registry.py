@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 from typing import Any, Iterator
 
 import httpx
@@ -384,3 +385,23 @@ def test_cli_on_an_empty_registry_and_a_missing_kek(tmp_path: Any) -> None:
     assert out.exit_code == 0 and "(none)" in out.output
     out = runner.invoke(cli, ["registry", "deks", "--registry", str(tmp_path / "r.db"), "--kek", "nope"])
     assert out.exit_code == 1 and "Key 'nope' not found" in out.output
+
+
+def test_serve_reads_the_local_kms_secret_from_a_file(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    import serde.registry.server as server_module
+    from serde_cli.main import cli
+
+    seen: list[str | None] = []
+    monkeypatch.setattr(server_module, "serve", lambda *a, **kw: seen.append(os.environ.get("LOCAL_SECRET")))
+    monkeypatch.delenv("LOCAL_SECRET", raising=False)
+    secret = tmp_path / "secret"
+    secret.write_text("from-a-file\n")
+    out = CliRunner().invoke(cli, ["registry", "serve", "--db", str(tmp_path / "r.db"),
+                                   "--local-kms-secret-file", str(secret)])
+    assert out.exit_code == 0, out.output
+    assert seen == ["from-a-file"]
+    monkeypatch.delenv("LOCAL_SECRET", raising=False)  # serve set it in this process
+    secret.write_text("  \n")
+    out = CliRunner().invoke(cli, ["registry", "serve", "--db", str(tmp_path / "r.db"),
+                                   "--local-kms-secret-file", str(secret)])
+    assert out.exit_code == 2 and "--local-kms-secret-file is empty" in out.output
