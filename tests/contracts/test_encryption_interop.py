@@ -409,3 +409,59 @@ def test_protobuf_serializers_both_ways(server: RegistryServer, sr: SchemaRegist
         for read_with in (ck_r, ours_r):
             got = read_with(data, sctx(topic))
             assert (got.name, got.id, got.picture) == ("Kafka", 42, b"\x01\x02")
+
+
+NESTED = {"type": "record", "name": "Person", "namespace": "enc", "fields": [
+    {"name": "nick", "type": ["null", "string"], "default": None, "confluent:tags": ["PII"]},
+    {"name": "address", "type": {"type": "record", "name": "Address", "fields": [
+        {"name": "street", "type": "string", "confluent:tags": ["PII"]},
+        {"name": "city", "type": "string"},
+    ]}},
+    {"name": "previous", "type": {"type": "array", "items": "Address"}},
+    {"name": "notes", "type": {"type": "map", "values": "string"}},
+]}
+NESTED_RECORD = {"nick": "bob", "address": {"street": "1 Main St", "city": "Paris"},
+                 "previous": [{"street": "2 Old Rd", "city": "Lyon"}], "notes": {"a": "plain"}}
+
+
+@pytest.mark.parametrize("extra", [{}, {"encrypt.dek.algorithm": "AES256_SIV"}], ids=["GCM", "SIV"])
+def test_nested_union_array_fields_both_ways(server: RegistryServer, sr: SchemaRegistryClient,
+                                             extra: dict[str, str]) -> None:
+    topic, _ = topic_for(sr, params(f"kek-n-{next(_counter)}", **extra), schema=NESTED)
+    text = json.dumps(NESTED)
+    ck_w = AvroSerializer(sr, text, conf={"auto.register.schemas": False, "use.latest.version": True},
+                          rule_conf=CONF, rule_registry=ck_rules())
+    theirs = ck_w(json.loads(json.dumps(NESTED_RECORD)), sctx(topic))
+    ours = serde_writer(server, schema=NESTED)(json.loads(json.dumps(NESTED_RECORD)), sctx(topic))
+    for data in (theirs, ours):
+        assert b"Main St" not in data and b"Old Rd" not in data and b"bob" not in data and b"Paris" in data
+        assert serde_reader(server)(data, sctx(topic)) == ck_reader(sr)(data, sctx(topic)) == NESTED_RECORD
+    if extra:
+        assert ours == theirs
+    nulls = {**NESTED_RECORD, "nick": None}
+    assert serde_reader(server)(ck_w(dict(nulls), sctx(topic)), sctx(topic))["nick"] is None
+
+
+def test_referenced_record_fields_both_ways(server: RegistryServer, sr: SchemaRegistryClient) -> None:
+    from confluent_kafka.schema_registry import SchemaReference
+
+    address = {"type": "record", "name": "Address", "namespace": "encref", "fields": [
+        {"name": "street", "type": "string", "confluent:tags": ["PII"]}, {"name": "city", "type": "string"}]}
+    person = {"type": "record", "name": "Person", "namespace": "encref", "fields": [
+        {"name": "home", "type": "encref.Address"}, {"name": "name", "type": "string", "confluent:tags": ["PII"]}]}
+    n = next(_counter)
+    sr.register_schema(f"addr{n}", Schema(json.dumps(address), "AVRO"))
+    refs = [SchemaReference("encref.Address", f"addr{n}", 1)]
+    rule = {"name": "encryptPII", "kind": "TRANSFORM", "mode": "WRITEREAD", "type": "ENCRYPT", "tags": ["PII"],
+            "params": params(f"kek-ref-{n}", **{"encrypt.dek.algorithm": "AES256_SIV"})}
+    topic = f"encref{n}"
+    sr.register_schema(f"{topic}-value", Schema(json.dumps(person), "AVRO", refs,
+                                                rule_set=RuleSet.from_dict({"domainRules": [rule]})))
+    record = {"home": {"street": "1 Main St", "city": "Paris"}, "name": "Bob"}
+    ck_w = AvroSerializer(sr, None, conf={"auto.register.schemas": False, "use.latest.version": True},
+                          rule_conf=CONF, rule_registry=ck_rules())
+    theirs = ck_w(json.loads(json.dumps(record)), sctx(topic))
+    ours = serde.serializer("avro", None, server.url, auto_register=False, use_latest_version=True,
+                            rule_conf=CONF)(json.loads(json.dumps(record)), sctx(topic))
+    assert ours == theirs and b"Main St" not in ours and b"Bob" not in ours
+    assert serde_reader(server)(theirs, sctx(topic)) == ck_reader(sr)(ours, sctx(topic)) == record
