@@ -19,7 +19,7 @@ from serde import _model as m
 from serde._proto_files import load_proto_imports, resolve_imports
 
 from .main import Group
-from .options import read_text
+from .options import read_text, registry_option
 
 _SCHEMA_TYPES = ("avro", "json", "protobuf")
 _SCHEMA_EXTENSIONS = {".avsc": "avro", ".avro": "avro", ".json": "json", ".proto": "protobuf"}
@@ -257,3 +257,148 @@ def infer(
 
 from . import models as _models  # noqa: E402 - serde schema from-model / to-model (cli/models.py)
 schema.add_command(_models.from_model), schema.add_command(_models.to_model)
+
+
+# -- data contracts --------------------------------------------------------------------
+def _json_file(path: str | None, what: str) -> dict[str, Any] | None:
+    """A JSON object from a file (metadata, rule sets), or None."""
+    if path is None:
+        return None
+    text = _read(path, what)
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise click.BadParameter(f"{what} {path} is not JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise click.BadParameter(f"{what} {path} must hold a JSON object, not {type(value).__name__}")
+    return value
+
+
+def _rule_conf(items: tuple[str, ...]) -> dict[str, str]:
+    conf: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {item.partition('=')[0]!r}=...", param_hint="--rule-conf")
+        conf[key] = value
+    return conf
+
+
+@schema.command()
+@click.argument("schema_file", metavar="SCHEMA_FILE", type=click.Path(allow_dash=True, dir_okay=False))
+@click.option("--subject", required=True, help="Subject to register under (e.g. orders-value).")
+@click.option("--type", "schema_type", type=click.Choice(_SCHEMA_TYPES), help="Language of SCHEMA_FILE (default: from its extension).")
+@click.option("--rules", "rules_file", type=click.Path(allow_dash=False, dir_okay=False),
+              help="A JSON file holding the schema's ruleSet (domainRules, migrationRules, encodingRules).")
+@click.option("--metadata", "metadata_file", type=click.Path(allow_dash=False, dir_okay=False),
+              help="A JSON file holding the schema's metadata (tags, properties, sensitive).")
+@click.option("--normalize", is_flag=True, help="Ask the registry to normalize the schema first.")
+@registry_option
+def register(schema_file: str, subject: str, schema_type: str | None, rules_file: str | None,
+             metadata_file: str | None, normalize: bool, registry: str | None) -> None:
+    """Register SCHEMA_FILE under a subject, with its data contract (rules, metadata).
+
+    \b
+    Examples:
+      serde schema register --subject people-value person.avsc --rules person-rules.json
+      serde schema register --subject orders-value order.proto --metadata owner.json
+
+    Prints the schema id and version. The registry merges the subject's default and
+    override rule sets and metadata, and carries the previous version's over when
+    none is given, as Confluent's does.
+    """
+    from serde.registry.client import open_registry
+
+    kind = _guess(schema_file, schema_type, _SCHEMA_EXTENSIONS, "--type")
+    text = _read(schema_file, "schema")
+    rule_set = _json_file(rules_file, "rule set")
+    metadata = _json_file(metadata_file, "metadata")
+    reg = open_registry(registry)
+    schema_kind = {"avro": "AVRO", "json": "JSON", "protobuf": "PROTOBUF"}[kind]
+    schema_id = reg.register(subject, schema_kind, text, (), normalize, metadata=metadata, rule_set=rule_set)
+    found = reg.lookup(subject, schema_kind, text, (), normalize, metadata=metadata, rule_set=rule_set)
+    click.echo(json.dumps({"subject": subject, "id": schema_id, "version": found.version}))
+
+
+@schema.group(cls=Group)
+def rules() -> None:
+    """Data-contract rules: try a rule set on sample records before registering it."""
+
+
+@rules.command("test")
+@click.argument("schema_file", metavar="SCHEMA_FILE", type=click.Path(allow_dash=False, dir_okay=False))
+@click.option("--rules", "rules_file", required=True, type=click.Path(dir_okay=False),
+              help="A JSON file holding the ruleSet to try.")
+@click.option("--records", "records_file", required=True, type=click.Path(allow_dash=True, dir_okay=False),
+              help="Sample records: a JSON array, or one JSON object per line ('-': stdin).")
+@click.option("--type", "schema_type", type=click.Choice(_SCHEMA_TYPES), help="Language of SCHEMA_FILE (default: from its extension).")
+@click.option("--metadata", "metadata_file", type=click.Path(dir_okay=False), help="A JSON file holding the schema's metadata (tags...).")
+@click.option("--mode", type=click.Choice(["write", "read"]), default="write", show_default=True,
+              help="Run the rules a serializer runs (write) or a deserializer (read).")
+@click.option("--rule-conf", "rule_conf", multiple=True, metavar="KEY=VALUE",
+              help="A setting for the rule executors (e.g. secret=... for the local KMS). Repeatable.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object per record instead of text.")
+@registry_option
+def test(schema_file: str, rules_file: str, records_file: str, schema_type: str | None, metadata_file: str | None,
+         mode: str, rule_conf: tuple[str, ...], as_json: bool, registry: str | None) -> None:
+    """Run a rule set on sample records and print what each rule did to each one.
+
+    \b
+    Example:
+      serde schema rules test person.avsc --rules person-rules.json --records people.ndjson
+
+    Each rule of each record is passed, failed (with the reason), changed (with the
+    field paths it changed), unchanged or skipped (with why). Exit code 1 when a rule
+    refused a record. ENCRYPT rules keep their keys in --registry.
+    """
+    from serde.contracts._trial import try_rules
+
+    kind = _guess(schema_file, schema_type, _SCHEMA_EXTENSIONS, "--type")
+    text = _read(schema_file, "schema")
+    rule_set = _json_file(rules_file, "rule set")
+    assert rule_set is not None
+    records = _sample_records(records_file)
+    with _as_usage_errors():
+        trials = try_rules({"avro": "AVRO", "json": "JSON", "protobuf": "PROTOBUF"}[kind], text, rule_set, records,
+                           metadata=_json_file(metadata_file, "metadata"), operation=mode.upper(),
+                           registry=registry if any(str(r.get("type", "")).upper().startswith("ENCRYPT")
+                                                    for phase in rule_set.values() if isinstance(phase, list)
+                                                    for r in phase if isinstance(r, dict)) else None,
+                           rule_conf=_rule_conf(rule_conf))
+    refused = 0
+    for trial in trials:
+        refused += trial.error is not None
+        if as_json:
+            click.echo(json.dumps({"record": trial.index + 1, "outcomes": trial.outcomes, "error": trial.error,
+                                   "result": trial.result}, default=str))
+            continue
+        click.echo(f"record {trial.index + 1}: {'refused' if trial.error else 'ok'}")
+        for outcome in trial.outcomes:
+            detail = f": {outcome['detail']}" if outcome["detail"] else ""
+            click.echo(f"  {outcome['rule']} ({outcome['type']} {outcome['kind']}, {outcome['mode']}) "
+                       f"{outcome['outcome']}{detail}")
+        if trial.error:
+            click.echo(f"  -> {trial.error}")
+    click.echo(f"{len(trials)} record(s), {refused} refused", err=True)
+    if refused:
+        sys.exit(1)
+
+
+def _sample_records(path: str) -> list[Any]:
+    text = _read(path, "records")
+    stripped = text.lstrip()
+    if stripped.startswith("["):
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise click.BadParameter(f"records {path}: not JSON: {exc}") from None
+        return list(value)
+    out = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line))
+        except ValueError as exc:
+            raise click.BadParameter(f"records {path}, line {number}: not JSON: {exc}") from None
+    return out

@@ -11,6 +11,7 @@ onFailure action (ERROR by default); otherwise onSuccess (NONE by default).
 """
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from dataclasses import dataclass
@@ -67,6 +68,8 @@ class Rules:
         self._overrides = {str(k): _as_override(v) for k, v in (overrides or {}).items()}
         self._actions = {str(k).upper(): v for k, v in (actions or {}).items()}
         self._lock = threading.Lock()
+        # when a list: what each rule did (`serde schema rules test`); None on the hot path
+        self.trace: list[dict[str, Any]] | None = None
 
     def executor(self, rule_type: str) -> RuleExecutor | None:
         found = self._executors.get(rule_type, _MISSING)
@@ -161,20 +164,28 @@ class Contract:
         if operation in ("READ", "DOWNGRADE"):
             order = reversed(range(len(rules)))
         replayed = _replayed_rule(headers) if operation == "READ" else None
+        trace = self.rules.trace
         for index in order:
             rule = rules[index]
             override = self.rules.override(rule)
+            skipped = None
             if override is not None and override.disabled is not None:
                 if override.disabled:
-                    continue
-            elif not enabled_env or rule.get("disabled"):
-                continue
-            if replayed is not None and rule.get("name") == replayed:
-                continue
+                    skipped = "disabled by an override"
+            elif not enabled_env:
+                skipped = f"enableAt {rule_set.get('enableAt')}"  # type: ignore[union-attr]
+            elif rule.get("disabled"):
+                skipped = "disabled"
             default_mode = "UPGRADE" if phase == "migrationRules" else "WRITEREAD"
-            if str(rule.get("mode") or default_mode).upper() not in _OPERATION_MODES[operation]:
-                continue
-            if index in shadowed:
+            if skipped is None and replayed is not None and rule.get("name") == replayed:
+                skipped = "a dead letter of this rule, replayed"
+            if skipped is None and str(rule.get("mode") or default_mode).upper() not in _OPERATION_MODES[operation]:
+                skipped = f"mode {rule.get('mode') or default_mode} does not cover {operation}"
+            if skipped is None and index in shadowed:
+                skipped = "an earlier rule of the same type and tags covers it"
+            if skipped is not None:
+                if trace is not None:
+                    trace.append(_traced(rule, operation, "skipped", skipped))
                 continue
             ctx = RuleContext(rule=rule, mode=operation, subject=self.subject, topic=self.topic, is_key=self.is_key,
                               target=self.target, source=source, target_parsed=self.parsed,
@@ -187,10 +198,13 @@ class Contract:
                           f"no executor for rule type {rule_type} (rule {rule.get('name')!r}); "
                           "register one with rule_executors= or the serde.rules entry point, or pass "
                           "ignore_rules=True to run none of the schema's rules")
+                if trace is not None:
+                    trace.append(_traced(rule, operation, "failed", reason, on_failure or "ERROR"))
                 self._act(ctx, on_failure or "ERROR", message, RuleError(reason, rule=ctx.name, rule_type=rule_type,
                                                                            mode=operation))
                 return message  # as confluent-kafka: a rule nobody runs ends the rule list
             kind = str(rule.get("kind") or "TRANSFORM").upper()
+            before = copy.deepcopy(message) if trace is not None and kind == "TRANSFORM" else None
             try:
                 if isinstance(executor, FieldRuleExecutor):
                     result = self._run_field_rule(executor, ctx, message, kind)
@@ -203,13 +217,25 @@ class Contract:
                 else:
                     message = result
             except Exception as exc:  # noqa: BLE001 - every failure goes through onFailure
+                if trace is not None:
+                    trace.append(_traced(rule, operation, "failed", str(exc) or type(exc).__name__,
+                                         on_failure or "ERROR"))
                 self._act(ctx, on_failure or "ERROR", message, exc)
                 continue
             if message is None:
+                if trace is not None:
+                    trace.append(_traced(rule, operation, "failed", "left no record", on_failure or "ERROR"))
                 self._act(ctx, on_failure or "ERROR", message,
                           RuleError(f"rule {ctx.name!r} left no record", rule=ctx.name, rule_type=rule_type,
                                     mode=operation))
             else:
+                if trace is not None:
+                    if kind == "CONDITION":
+                        trace.append(_traced(rule, operation, "passed", "the condition holds"))
+                    else:
+                        changed = _changes(before, message)
+                        trace.append(_traced(rule, operation, "changed" if changed else "unchanged",
+                                             ", ".join(changed) if changed else "", changes=changed))
                 self._act(ctx, on_success or "NONE", message, None)
         return message
 
@@ -255,6 +281,27 @@ class Contract:
             raise error
         raise RuleError(f"rule {ctx.name!r}: no action {action!r} (known: NONE, ERROR, DLQ, and those given "
                         "with rule_actions=)", rule=ctx.name, rule_type=ctx.rule_type, mode=ctx.mode)
+
+
+def _traced(rule: Mapping[str, Any], operation: str, outcome: str, detail: str, action: str | None = None,
+            changes: list[str] | None = None) -> dict[str, Any]:
+    return {"rule": rule.get("name"), "type": rule.get("type"), "kind": rule.get("kind") or "TRANSFORM",
+            "mode": operation, "outcome": outcome, "detail": detail, "action": action, "changes": changes or []}
+
+
+def _changes(before: Any, after: Any, path: str = "$") -> list[str]:
+    """The paths where ``after`` differs from ``before`` (records, lists, leaves)."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        out: list[str] = []
+        for key in list(before) + [k for k in after if k not in before]:
+            if key not in after or key not in before:
+                out.append(f"{path}.{key}")
+            else:
+                out.extend(_changes(before[key], after[key], f"{path}.{key}"))
+        return out
+    if isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
+        return [p for i, (b, a) in enumerate(zip(before, after)) for p in _changes(b, a, f"{path}[{i}]")]
+    return [] if type(before) is type(after) and before == after else [path]
 
 
 def _rule_failure(ctx: RuleContext, exc: BaseException) -> SerdeError:

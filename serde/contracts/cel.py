@@ -91,9 +91,16 @@ def from_cel(value: Any) -> Any:
     return value
 
 
+MAX_REASON = 300
+
+
 def _eval_reason(error: Any) -> str:
+    """celpy's reason without the activation it appends, which holds the record's values
+    (they must not reach errors and logs: PII), cut to a readable length."""
     args = getattr(error, "args", ())
-    return str(args[0]) if args else type(error).__name__
+    reason = str(args[0]) if args else type(error).__name__
+    reason = reason.split(" (in activation", 1)[0]
+    return reason if len(reason) <= MAX_REASON else reason[:MAX_REASON] + "..."
 
 
 # --------------------------------------------------------------------------- extra functions
@@ -138,7 +145,47 @@ def _bool(fn: Callable[..., bool]) -> Callable[..., Any]:
     return call
 
 
+def _strings() -> dict[str, Callable[..., Any]]:
+    """CEL's string extension (cel-go ext.Strings, which Java's CEL executor also loads):
+    ``value.substring(7)``, ``value.replace('-', '')``... celpy has none of them."""
+    S = celtypes.StringType
+
+    def substring(text: Any, start: Any, end: Any = None) -> Any:
+        start, stop = int(start), len(text) if end is None else int(end)
+        if not 0 <= start <= stop <= len(text):
+            raise ValueError(f"substring({start}, {stop}) out of range for a string of {len(text)}")
+        return S(str(text)[start:stop])
+
+    def char_at(text: Any, index: Any) -> Any:
+        index = int(index)
+        if not 0 <= index <= len(text):
+            raise ValueError(f"charAt({index}) out of range")
+        return S(str(text)[index:index + 1])
+
+    def split(text: Any, sep: Any, limit: Any = -1) -> Any:
+        limit = int(limit)
+        if limit == 0:
+            return celtypes.ListType()
+        parts = str(text).split(str(sep), limit - 1) if limit > 0 else str(text).split(str(sep))
+        return celtypes.ListType(S(p) for p in parts)
+
+    def join(items: Any, sep: Any = "") -> Any:
+        return S(str(sep).join(str(i) for i in items))
+
+    def replace(text: Any, old: Any, new: Any, limit: Any = -1) -> Any:
+        return S(str(text).replace(str(old), str(new), int(limit)))
+
+    return {
+        "substring": substring, "charAt": char_at, "split": split, "join": join, "replace": replace,
+        "indexOf": lambda text, sub, start=0: celtypes.IntType(str(text).find(str(sub), int(start))),
+        "lastIndexOf": lambda text, sub: celtypes.IntType(str(text).rfind(str(sub))),
+        "lowerAscii": lambda text: S(str(text).lower()), "upperAscii": lambda text: S(str(text).upper()),
+        "trim": lambda text: S(str(text).strip()),
+    }
+
+
 FUNCTIONS: dict[str, Callable[..., Any]] = {
+    **_strings(),
     "isEmail": _bool(lambda s: bool(_EMAIL.match(s)) and len(s) <= 254),
     "isHostname": _bool(_is_hostname),
     "isIp": _bool(lambda s, v=0: _is_ip(s, int(v))),
@@ -184,7 +231,7 @@ class _Programs:
         except RecursionError:
             raise RuleError(f"CEL expression {text!r} nests too deep") from None
         except Exception as exc:  # noqa: BLE001 - celpy raises TypeError & co. on bad operands
-            raise RuleError(f"CEL evaluation of {text!r} failed: {type(exc).__name__}: {exc}") from None
+            raise RuleError(f"CEL evaluation of {text!r} failed: {type(exc).__name__}: {_eval_reason(exc)}") from None
         if isinstance(result, CELEvalError):
             raise RuleError(f"CEL evaluation of {text!r} failed: {_eval_reason(result)}")
         return result
