@@ -405,3 +405,14 @@ def test_serve_reads_the_local_kms_secret_from_a_file(tmp_path: Any, monkeypatch
     out = CliRunner().invoke(cli, ["registry", "serve", "--db", str(tmp_path / "r.db"),
                                    "--local-kms-secret-file", str(secret)])
     assert out.exit_code == 2 and "--local-kms-secret-file is empty" in out.output
+
+
+def test_serde_client_uses_the_registry_credentials(tmp_path: Any) -> None:
+    with RegistryServer(tmp_path / "auth.db", users={"alice": "plain:s3cret"}) as srv:
+        host = srv.url.split("://", 1)[1]
+        keys = open_registry(f"http://alice:s3cret@{host}").dek_client()
+        keys.register_kek("kek1", "local-kms", "mykey")
+        assert keys.list_keks() == ["kek1"]
+        with pytest.raises(RegistryError) as info:
+            open_registry(srv.url).dek_client().list_keks()
+        assert info.value.status == 401 and "s3cret" not in str(info.value)
