@@ -110,6 +110,18 @@ def _dek_json(row: tuple[Any, ...]) -> dict[str, Any]:
     return out
 
 
+def _context(req: Any, subject: str) -> str:
+    """The registry context of a DEK request: ``?context=``, else the subject's own
+    (``:.ctx:subject``; clients send the context only on KEK calls), else the default."""
+    given = req.query.get("context")
+    if given:
+        return given
+    if subject.startswith(":."):
+        end = subject.find(":", 2)
+        return subject[1:end] if end > 0 else _DEFAULT_CONTEXT
+    return _DEFAULT_CONTEXT
+
+
 def _dek_where(ctx: str, name: str, subject: str, algorithm: str, version: int | None) -> tuple[str, list[Any]]:
     """The WHERE clause (and its arguments) of a subject's DEKs of one algorithm, or one version."""
     where = "ctx = ? AND kek_name = ? AND subject = ? AND algorithm = ?"
@@ -167,9 +179,11 @@ class DekRegistry:
             if m == "POST":  # the deprecated form: subject in the body
                 body = req.json()
                 subject = body.get("subject") if isinstance(body, dict) else None
-                return self.create_dek(ctx, name, check_subject(subject), body, rewrap=req.flag("rewrap"))
+                subject = check_subject(subject)
+                return self.create_dek(_context(req, subject), name, subject, body, rewrap=req.flag("rewrap"))
             return allow(m, ("GET", "POST"), lambda: self._page(req, self.dek_subjects(ctx, name, req.flag("deleted"))))
         subject = check_subject(seg[3])
+        ctx = _context(req, subject)
         algorithm = self._algorithm(req)
         if n == 4:
             if m == "POST":

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from serde import RuleError
+from serde import RegistryError, RuleError
 from serde._types import RegisteredSchema
 from serde.contracts._executor import FieldContext, RuleContext
 from serde.contracts.encryption import (
@@ -565,3 +565,19 @@ def test_a_registry_client_without_rest_access() -> None:
 
     with pytest.raises(ConfigError, match="has no REST client"):
         dek_client_for(object())
+
+
+def test_a_qualified_subject_keeps_its_keys_in_its_context(registry: Any) -> None:
+    the_rule = rule()
+    target = RegisteredSchema(id=1, schema_type="AVRO", text='"string"')
+
+    def run(mode: str, value: Any) -> Any:
+        ctx = RuleContext(rule=the_rule, mode=mode, subject=":.team:topic1-value", topic="topic1", is_key=False,
+                          target=target, registry=registry, rule_conf=SECRET)
+        return FieldEncryptionExecutor().new_transform(ctx)(STRING, value)
+
+    assert run("READ", run("WRITE", "x")) == "x"
+    keys = registry.dek_client()
+    assert keys.get_kek("kek1", context=".team").name == "kek1"
+    with pytest.raises(RegistryError):
+        keys.get_kek("kek1")  # not in the default context

@@ -416,3 +416,19 @@ def test_serde_client_uses_the_registry_credentials(tmp_path: Any) -> None:
         with pytest.raises(RegistryError) as info:
             open_registry(srv.url).dek_client().list_keks()
         assert info.value.status == 401 and "s3cret" not in str(info.value)
+
+
+def test_registry_contexts_keep_their_own_keks(ckp: Any, http: httpx.Client) -> None:
+    ckp().register_kek("kek1", "local-kms", "in-ctx", context=".team")
+    ckp().register_kek("kek1", "local-kms", "default")
+    assert ckp().get_kek("kek1", context=".team").kms_key_id == "in-ctx"
+    assert ckp().get_kek("kek1").kms_key_id == "default"
+    assert http.get("/keks", params={"context": ".team"}).json() == ["kek1"]
+    # DEK calls carry no context: a qualified subject names it
+    ckp().register_dek("kek1", ":.team:topic1-value", WRAPPED)
+    assert http.get("/keks/kek1/deks", params={"context": ".team"}).json() == [":.team:topic1-value"]
+    assert http.get("/keks/kek1/deks").json() == []
+    assert ckp().get_dek("kek1", ":.team:topic1-value").kek_name == "kek1"
+    with pytest.raises(SchemaRegistryError) as info:
+        ckp().register_dek("kek2", ":.team:topic1-value", WRAPPED)
+    assert code(info) == (404, 40470)
