@@ -74,7 +74,7 @@ class MessageDecoder:
             decoded = self._deserializer(fmt).decode_with_schema(data, _Ctx(topic, "key" if is_key else "value", headers))
         except SerdeError as exc:
             return Decoded("error", None, schema_id, error=str(exc))
-        subject, version = self.where(schema_id)
+        subject, version = self.where(schema_id, f"{topic}-{'key' if is_key else 'value'}")
         return Decoded(fmt, decoded.value, schema_id, subject, version)
 
     def _deserializer(self, fmt: str) -> Any:
@@ -88,21 +88,25 @@ class MessageDecoder:
                     found = self._deserializers[fmt] = serde.deserializer(fmt, self.registry, return_schema=True)
         return found
 
-    def where(self, schema_id: Any) -> tuple[str | None, int | None]:
-        """The (first) subject and version registered with ``schema_id``."""
-        if schema_id in self._where:
-            return self._where[schema_id]
+    def where(self, schema_id: Any, preferred: str | None = None) -> tuple[str | None, int | None]:
+        """A subject and version registered with ``schema_id``: ``preferred`` (the topic's
+        own subject) when the schema is registered there too, else the first one."""
+        key = (schema_id, preferred)
+        if key in self._where:
+            return self._where[key]
         found: tuple[str | None, int | None] = (None, None)
         if isinstance(schema_id, int):
             try:
                 answer = self.registry.call(
                     f"subjects of schema id {schema_id}", self.registry.client._rest_client.get, f"schemas/ids/{schema_id}/versions"
                 )
-                if answer:
-                    found = (str(answer[0]["subject"]), int(answer[0]["version"]))
-            except (SerdeError, KeyError, TypeError, ValueError, IndexError):
+                pairs = [(str(item["subject"]), int(item["version"])) for item in answer or ()]
+                found = next((pair for pair in pairs if pair[0] == preferred), pairs[0] if pairs else found)
+            except (SerdeError, KeyError, TypeError, ValueError):
                 pass
-        self._where[schema_id] = found
+        if len(self._where) > 10_000:  # bounded: topics x ids seen
+            self._where.clear()
+        self._where[key] = found
         return found
 
 

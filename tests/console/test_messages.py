@@ -192,6 +192,8 @@ def test_browse_newest_first_in_pages(console: Any, browser: Any, trades: Any) -
     _wait(browser, By.ID, "messages")
     seen = _qtys(browser)
     assert seen == list(range(59, 34, -1))
+    # the schema is registered under several subjects (earlier tests); the topic's own is linked
+    assert f"{topic}-value v1" in browser.find_element(By.CSS_SELECTOR, "#messages td.schema-ref").text
     screenshot(browser, "messages")
     browser.find_element(By.ID, "older").click()
     _wait(browser, By.ID, "messages")
