@@ -70,7 +70,7 @@ class _Encryption:
         self.cache_ttl = cache_ttl
         self.registry: Any = None
         self.conf: dict[str, str] = {}
-        self._clients: dict[int, Any] = {}
+        self._clients: dict[int, tuple[Any, Any]] = {}
         self._keks: dict[tuple[int, str, bool, str | None], Kek] = {}
         self._deks: dict[tuple[int, str, str, str, int, bool], _Key] = {}
         self._aeads: dict[tuple[str, str, tuple[tuple[str, str], ...]], Aead] = {}
@@ -94,10 +94,10 @@ class _Encryption:
         found = self._clients.get(id(registry))
         if found is None:
             maker = getattr(registry, "dek_client", None)
-            found = maker() if callable(maker) else dek_client_for(registry)
-            with self._lock:
-                found = self._clients.setdefault(id(registry), found)
-        return id(registry), found
+            made = maker() if callable(maker) else dek_client_for(registry)
+            with self._lock:  # the registry is kept too, so its id cannot name another one later
+                found = self._clients.setdefault(id(registry), (registry, made))
+        return id(registry), found[1]
 
     def merged_conf(self, ctx: RuleContext) -> dict[str, str]:
         if not ctx.rule_conf:
@@ -129,6 +129,7 @@ class _Plan:
 
     rule: Any
     target: Any
+    registry: Any
     writing: bool
     kek_name: str
     cipher: Cipher
@@ -157,7 +158,7 @@ class _Plan:
         if expiry_days < 0:
             raise RuleError("negative expiry days")
         client_id, client = owner.client(ctx)
-        return cls(ctx.rule, ctx.target, ctx.mode == "WRITE", name, cipher, expiry_days, ctx.parameter(KMS_TYPE),
+        return cls(ctx.rule, ctx.target, ctx.registry, ctx.mode == "WRITE", name, cipher, expiry_days, ctx.parameter(KMS_TYPE),
                    ctx.parameter(KMS_KEY_ID), _context_of(ctx.subject), client_id, client)
 
 
@@ -165,7 +166,7 @@ def _plan(owner: _Encryption, ctx: RuleContext) -> _Plan:
     key = (id(ctx.rule), id(ctx.target), ctx.subject, ctx.mode, id(ctx.registry))
     found = owner._plans.get(key)
     # ids are only reused once the objects are gone: the plan keeps them, so compare them
-    if found is None or found.rule is not ctx.rule or found.target is not ctx.target:
+    if found is None or found.rule is not ctx.rule or found.target is not ctx.target or found.registry is not ctx.registry:
         found = _Plan.read(owner, ctx)
         with owner._lock:
             if len(owner._plans) > 1000:
