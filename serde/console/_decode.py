@@ -9,11 +9,8 @@ The console adds no format logic: the framing and the decoding are serde's.
 from __future__ import annotations
 
 import csv
-import datetime as dt
-import decimal
 import io
 import threading
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,28 +139,15 @@ def _number(text: str) -> bool:
     return True
 
 
-def _default(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
-        return format(value, "f")
-    if isinstance(value, (bytes, bytearray, memoryview)):
-        return "0x" + bytes(value).hex()
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    if isinstance(value, (dt.datetime, dt.date, dt.time)):
-        return value.isoformat()
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    return repr(value)
-
-
 def display_json(value: Any) -> str:
-    """A decoded value as indented JSON text for a page (logical types as their values)."""
-    try:
-        return orjson.dumps(value, default=_default, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
-    except TypeError:  # integers beyond 64 bits
-        import json
+    """A decoded value as indented JSON text for a page, written as ``serde convert``
+    writes JSON (timestamps ISO-8601, decimals as plain text, bytes base64)."""
+    from ..formats.jsonschema import json_dumps
 
-        return json.dumps(value, default=_default, indent=2)
+    try:
+        return json_dumps(value, orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:  # NaN or infinity: not JSON, shown as Python writes it
+        return repr(value)
 
 
 def shown(decoded: Decoded) -> str:

@@ -22,7 +22,7 @@ from starlette.routing import Route
 
 from .._errors import SerdeError, SubjectNotFound
 from ._app import HttpError, console_of, form, int_param, refuse_if_read_only, render
-from .schemas import LABELS, LANGUAGES, pretty
+from .schemas import LABELS, LANGUAGES, fetch_version, pretty
 
 __all__ = ["routes", "sample"]
 
@@ -74,7 +74,7 @@ class Target:
 
         self.registry, self.topic, self.subject = registry, topic, subject
         if subject:
-            found = registry.version(subject, version) if version else registry.latest(subject)
+            found = fetch_version(registry, subject, version or "latest")
             self.found = found
             self.version = found.version
             self.schema_type = found.schema_type

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import uuid
 from typing import Any
 from urllib.parse import quote
 
@@ -25,6 +26,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from .._errors import RegistryError, SerdeError, SubjectNotFound
+from .._types import RegisteredSchema, SchemaReference
 from ._app import HttpError, base, console_of, form, int_param, refuse_if_read_only, render
 
 __all__ = ["routes"]
@@ -42,6 +44,20 @@ def _rest(registry: Any, what: str, path: str, query: dict[str, Any] | None = No
 
 def _q(text: str) -> str:
     return quote(text, safe="")
+
+
+def fetch_version(registry: Any, subject: str, number: int | str) -> RegisteredSchema:
+    """A version as the registry has it now (serde's Registry caches versions for
+    serializers, which never see one deleted; pages must)."""
+    answer = _rest(registry, f"fetching version {number} of subject {subject!r}", f"subjects/{_q(subject)}/versions/{number}")
+    guid = answer.get("guid")
+    return RegisteredSchema(
+        id=int(answer["id"]), schema_type=str(answer.get("schemaType") or "AVRO").upper(), text=answer["schema"],
+        references=tuple(SchemaReference(r["name"], r["subject"], int(r["version"])) for r in answer.get("references") or ()),
+        subject=answer.get("subject", subject), version=int(answer["version"]),
+        guid=uuid.UUID(guid) if isinstance(guid, str) and len(guid) == 36 else None,
+        metadata=answer.get("metadata") or None, rule_set=answer.get("ruleSet") or None,
+    )
 
 
 def pretty(schema_type: str, text: str) -> str:
@@ -109,26 +125,21 @@ def subject(request: Request) -> Response:
         deleted = []
     rows = []
     for version in list(reversed(versions))[:200]:
-        found = registry.version(name, int(version))
+        found = fetch_version(registry, name, int(version))
         rows.append({"version": version, "id": found.id, "type": found.schema_type, "references": len(found.references)})
     return render(request, "subject.html", title=name, subject=name, rows=rows, level=_level(registry, name),
                   mode=_mode(registry, name), deleted=deleted, count=len(versions))
-
-
-def _version_number(registry: Any, subject: str, text: str) -> int:
-    if text == "latest":
-        return int(registry.latest(subject).version)
-    number = int_param(text, "version", minimum=1, maximum=2**31 - 1)
-    assert number is not None
-    return number
 
 
 # -- /subjects/{subject}/versions/{version} -------------------------------------------------
 def version(request: Request) -> Response:
     registry = console_of(request).resources(request).registry
     name = request.path_params["subject"]
-    number = _version_number(registry, name, request.path_params["version"])
-    found = registry.version(name, number)
+    text = request.path_params["version"]
+    if text != "latest":
+        int_param(text, "version", minimum=1, maximum=2**31 - 1)
+    found = fetch_version(registry, name, text)
+    number = int(found.version or 0)
     try:
         ids = registry.call("schemas referencing it", registry.client.get_referenced_by, name, number)
     except RegistryError:
@@ -197,7 +208,7 @@ def diff(request: Request) -> Response:
     old_n = int_param(request.query_params.get("from"), "from", minimum=1, maximum=2**31 - 1) or (
         versions[-2] if len(versions) > 1 else versions[-1])
     new_n = int_param(request.query_params.get("to"), "to", minimum=1, maximum=2**31 - 1) or versions[-1]
-    old, new = registry.version(name, old_n), registry.version(name, new_n)
+    old, new = fetch_version(registry, name, old_n), fetch_version(registry, name, new_n)
     rows = side_by_side(pretty(old.schema_type, old.text), pretty(new.schema_type, new.text))
     verdict = None
     if old.schema_type == new.schema_type:
@@ -239,7 +250,7 @@ async def check_page(request: Request) -> Response:
             result = {"error": "paste or upload a draft schema first"}
         else:
             result = await run_in_threadpool(_check, registry, name, draft, chosen)
-    latest = await run_in_threadpool(registry.latest, name)
+    latest = await run_in_threadpool(fetch_version, registry, name, "latest")
     return render(request, "check.html", title=f"Check a draft against {name}", subject=name, levels=LEVELS,
                   level=level, chosen=chosen, draft=draft or pretty(latest.schema_type, latest.text), result=result,
                   label=LABELS.get(latest.schema_type, latest.schema_type))
@@ -249,7 +260,7 @@ def _check(registry: Any, name: str, draft: str, level: str) -> dict[str, Any]:
     from ..compat import check
 
     numbers = registry.call(f"the versions of {name!r}", registry.client.get_versions, name)[-MAX_VERSIONS:]
-    previous = [registry.version(name, int(n)) for n in numbers]
+    previous = [fetch_version(registry, name, int(n)) for n in numbers]
     if not previous:
         return {"error": f"subject {name!r} has no versions"}
     latest = previous[-1]

@@ -64,7 +64,7 @@ def _produce_in_browser(driver: Any, console: Any, topic: str, record: Any, *, k
 
 @pytest.mark.parametrize("schema_type, schema, record, shown", [
     ("AVRO", AVRO, {"symbol": "ACME", "qty": 7, "price": "12.34", "at": "2026-01-31T12:00:00Z"},
-     ['"symbol": "ACME"', '"price": "12.34"', '"at": "2026-01-31T12:00:00+00:00"']),
+     ['"symbol": "ACME"', '"price": "12.34"', '"at": "2026-01-31T12:00:00Z"']),
     ("JSON", JSON_SCHEMA, {"page": "/home", "ms": 42}, ['"page": "/home"', '"ms": 42']),
     ("PROTOBUF", PROTO, {"symbol": "ACME", "bid": 1.25, "venues": ["X", "Y"]}, ['"bid": 1.25', '"venues": [']),
 ])

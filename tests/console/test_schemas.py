@@ -174,6 +174,8 @@ def test_soft_and_hard_delete_behind_a_confirmation(console: Any, browser: Any, 
     _wait(browser, By.ID, "versions")
     assert registry.client.get_versions("doomed-value") == [1]
     assert "soft-deleted: 2" in browser.find_element(By.CSS_SELECTOR, "p.meta").text
+    # the deleted version's page is gone, though serde's client had it cached
+    assert httpx.get(f"{console.url}/subjects/doomed-value/versions/2").status_code == 404
     # the whole subject, permanently
     browser.find_element(By.LINK_TEXT, "Delete permanently").click()
     _wait(browser, By.ID, "delete-form")
