@@ -236,6 +236,7 @@ def test_shared_kek_round_trip_without_a_client_secret(registry: Any) -> None:
     assert read(FieldEncryptionExecutor(), registry, encrypted, the_rule=the_rule, conf={}) == "hello"
     dek = registry.dek_client().get_dek("shared", SUBJECT)
     assert dek.key_material and dek.encrypted_key_material
+    assert dek.key_material not in repr(dek)
 
 
 # -- failure paths -------------------------------------------------------------------------
@@ -581,3 +582,12 @@ def test_a_qualified_subject_keeps_its_keys_in_its_context(registry: Any) -> Non
     assert keys.get_kek("kek1", context=".team").name == "kek1"
     with pytest.raises(RegistryError):
         keys.get_kek("kek1")  # not in the default context
+
+
+def test_cached_keys_never_show_in_a_repr(registry: Any) -> None:
+    executor = FieldEncryptionExecutor()
+    write(executor, registry, "x")
+    cached = list(executor._encryption._deks.values())
+    assert cached and all(c.key for c in cached)
+    for c in cached:
+        assert repr(c.key) not in repr(c)

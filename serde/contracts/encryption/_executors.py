@@ -20,7 +20,7 @@ import binascii
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 from ..._errors import RegistryError, RuleError
@@ -58,8 +58,8 @@ class _Key:
     """A DEK as fetched, with its unwrapped key once known, and when it was fetched."""
 
     dek: Dek
-    key: bytes | None
-    fetched: float
+    key: bytes | None = field(repr=False)  # the raw DEK: never in a repr or a log line
+    fetched: float = 0.0
 
 
 class _Encryption:
