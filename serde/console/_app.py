@@ -32,7 +32,18 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from .._errors import ConfigError, KafkaError, RegistryError, SchemaNotFound, SerdeError, SubjectNotFound, VersionNotFound
+from .._errors import (
+    ConfigError,
+    DecodeError,
+    EncodeError,
+    KafkaError,
+    RegistryError,
+    SchemaNotFound,
+    SchemaParseError,
+    SerdeError,
+    SubjectNotFound,
+    VersionNotFound,
+)
 from ._config import Cluster, ConsoleConfig
 
 __all__ = ["Console", "create_app"]
@@ -217,8 +228,10 @@ def _status_of(exc: BaseException) -> int:
         return 404
     if isinstance(exc, (RegistryError, KafkaError)):
         return 502
-    if isinstance(exc, ConfigError):
+    if isinstance(exc, (ConfigError, SchemaParseError)):
         return 400
+    if isinstance(exc, (EncodeError, DecodeError)):
+        return 422
     return 500
 
 

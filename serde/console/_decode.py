@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,10 +93,16 @@ class MessageDecoder:
         if key in self._where:
             return self._where[key]
         found: tuple[str | None, int | None] = (None, None)
+        rest = self.registry.client._rest_client
+        if isinstance(schema_id, uuid.UUID):  # a GUID (header framing): its numeric id first
+            try:
+                schema_id = int(self.registry.call(f"schema guid {schema_id}", rest.get, f"schemas/guids/{schema_id}")["id"])
+            except (SerdeError, KeyError, TypeError, ValueError):
+                pass
         if isinstance(schema_id, int):
             try:
                 answer = self.registry.call(
-                    f"subjects of schema id {schema_id}", self.registry.client._rest_client.get, f"schemas/ids/{schema_id}/versions"
+                    f"subjects of schema id {schema_id}", rest.get, f"schemas/ids/{schema_id}/versions"
                 )
                 pairs = [(str(item["subject"]), int(item["version"])) for item in answer or ()]
                 found = next((pair for pair in pairs if pair[0] == preferred), pairs[0] if pairs else found)
