@@ -270,6 +270,14 @@ def test_avro_serialize_nested(client):
     avro_same(client, json.dumps(schema), obj, {"auto.register.schemas": True}, expected=obj)
 
 
+@pytest.fixture(params=["rust", "celpy"])
+def cel_engine(request, monkeypatch):
+    """serde's two CEL engines (common-expression-language, cel-python), each checked
+    against CKP's."""
+    monkeypatch.setenv("SERDE_CEL_ENGINE", request.param)
+    return request.param
+
+
 LATEST = {"auto.register.schemas": False, "use.latest.version": True}
 
 
@@ -1404,6 +1412,14 @@ def _ckp_rules(override=None):
     return registry
 
 
+@pytest.fixture(params=["rust", "celpy"])
+def cel_engine(request, monkeypatch):
+    """serde's two CEL engines (common-expression-language, cel-python), each checked
+    against CKP's."""
+    monkeypatch.setenv("SERDE_CEL_ENGINE", request.param)
+    return request.param
+
+
 LATEST = {"auto.register.schemas": False, "use.latest.version": True}
 SERDE_LATEST = {"auto_register": False, "use_latest_version": True}
 
@@ -1476,7 +1492,7 @@ CEL_CASES = [
 
 @pytest.mark.parametrize("case,rule,expected", CEL_CASES, ids=[c[0] for c in CEL_CASES])
 @pytest.mark.parametrize("fmt", ["avro", "json"])
-def test_cel_rules_same_outcome_as_ckp(client, fmt, case, rule, expected):
+def test_cel_rules_same_outcome_as_ckp(client, fmt, case, rule, expected, cel_engine):
     text, value = (json.dumps(AVRO_BASIC), AVRO_BASIC_OBJ) if fmt == "avro" else (json.dumps(JSON_BASIC), JSON_BASIC_OBJ)
     if fmt == "json" and "tags" in case:
         rule = dict(rule, expr="name == 'stringField' && 'PII' in tags ; value + '!'")  # JSON_BASIC tags its strings
@@ -1502,7 +1518,7 @@ def test_cel_field_rule_disabled_by_an_override_in_both(client):
     assert serde_de(data, ctx())["stringField"] == ckp_de(data, ctx())["stringField"] == "hi"
 
 
-def test_cel_field_rule_on_nested_and_union_fields_as_ckp(client):
+def test_cel_field_rule_on_nested_and_union_fields_as_ckp(client, cel_engine):
     """CKP cases test_avro_cel_field_transform_complex and _complex_with_none (vector 7),
     and the nested tagged record of test_avro_cel_field_transform_complex_nested (8)."""
     schema = {"type": "record", "name": "test", "fields": [
@@ -1529,7 +1545,7 @@ def test_cel_field_rule_on_nested_and_union_fields_as_ckp(client):
 
 
 @pytest.mark.parametrize("combinator", ["allOf", "anyOf", "ref"])
-def test_json_cel_field_rules_through_refs_and_combinators_as_ckp(client, combinator):
+def test_json_cel_field_rules_through_refs_and_combinators_as_ckp(client, combinator, cel_engine):
     """CKP cases test_json_cel_field_transform_with_def (vector 12) and the allOf/anyOf
     pins case (13): tagged fields behind $ref and combinators get the transform."""
     if combinator == "ref":
@@ -1558,7 +1574,7 @@ def test_json_cel_field_rules_through_refs_and_combinators_as_ckp(client, combin
     (_rule("test-cel", "CONDITION", "WRITE", "CEL", "message.name != 'Kafka'"), True),
     (_rule("test-cel", "TRANSFORM", "WRITE", "CEL_FIELD", "typeName == 'STRING' ; value + '-suffix'"), False),
 ])
-def test_protobuf_cel_rules_same_outcome_as_ckp(client, pb, rule, fails):
+def test_protobuf_cel_rules_same_outcome_as_ckp(client, pb, rule, fails, cel_engine):
     """CKP cases test_proto_cel_condition and test_proto_cel_field_transform (vector 11):
     every string suffixed, repeated and oneof included."""
     text = _schema_to_str(pb.example.Author.DESCRIPTOR.file)

@@ -322,3 +322,47 @@ def test_metadata_property_is_a_rule_parameter(registry):
     register(registry, [rule("stamp", "TRANSFORM", "WRITE", "STAMP")], metadata={"properties": {"site": "hq"}})
     assert read(registry, write(registry, rule_executors={"STAMP": Stamp()}))["name"] == "ann@hq"
     assert MetadataProperties  # the metadata entities come from confluent-kafka
+
+
+def test_the_cel_engine_is_chosen_by_environment(registry, monkeypatch):
+    from serde.contracts.cel import new_engine
+
+    monkeypatch.setenv("SERDE_CEL_ENGINE", "celpy")
+    assert new_engine().name == "celpy"
+    monkeypatch.setenv("SERDE_CEL_ENGINE", "rust")
+    assert new_engine().name == "rust"
+    monkeypatch.setenv("SERDE_CEL_ENGINE", "java")
+    register(registry, [rule("check", "CONDITION", "WRITE", "CEL", "true")])
+    with pytest.raises(serde.RuleError, match="SERDE_CEL_ENGINE must be rust or celpy"):
+        write(registry)
+
+
+@pytest.mark.parametrize("engine", ["rust", "celpy"])
+def test_cel_errors_never_carry_record_values(registry, monkeypatch, engine):
+    monkeypatch.setenv("SERDE_CEL_ENGINE", engine)
+    register(registry, [rule("bad", "CONDITION", "WRITE", "CEL", "message.ssn + 1 == 2")], topic=engine)
+    with pytest.raises(serde.RuleError) as caught:
+        write(registry, dict(RECORD, ssn="SECRET-123"), topic=engine)
+    assert "SECRET-123" not in str(caught.value) and "'bad'" in str(caught.value)
+
+
+@pytest.mark.parametrize("engine", ["rust", "celpy"])
+def test_cel_string_extensions(registry, monkeypatch, engine):
+    monkeypatch.setenv("SERDE_CEL_ENGINE", engine)
+    expr = ("name == 'ssn' ; value.substring(0, 1) + value.replace('2', 'x').substring(1) + '|' "
+            "+ value.split('').join('-').upperAscii() + '|' + string(value.indexOf('3'))")
+    register(registry, [rule("ext", "TRANSFORM", "WRITE", "CEL_FIELD", expr)], topic=f"ext-{engine}")
+    got = read(registry, write(registry, topic=f"ext-{engine}"), topic=f"ext-{engine}")
+    assert got["ssn"] == "1x3|1-2-3|2"
+
+
+def test_a_jsonata_expression_that_runs_too_long_is_stopped(registry):
+    slow = "$sum([1..300000].($ * 2))"
+    register(registry, [rule("slow", "TRANSFORM", "WRITE", "JSONATA", f"($x := {slow}; $)",
+                             params={"jsonata.timeout.ms": "50"})], topic="slow")
+    with pytest.raises(serde.RuleError, match="ran longer than jsonata.timeout.ms = 50"):
+        write(registry, topic="slow")
+    with pytest.raises(serde.RuleError, match="must be an integer"):
+        register(registry, [rule("slow", "TRANSFORM", "WRITE", "JSONATA", "$",
+                                 params={"jsonata.timeout.ms": "soon"})], topic="slow2")
+        write(registry, topic="slow2")
