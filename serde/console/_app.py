@@ -260,12 +260,19 @@ class SecurityMiddleware:
     def __init__(self, app: Any, console: Console) -> None:
         self.app = app
         self.console = console
+        # host names a loopback console answers to (None: any); see ConsoleServer
+        self.allowed_hosts: set[str] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        if self.allowed_hosts is not None and _host_name(headers.get("host", "")) not in self.allowed_hosts:
+            # DNS rebinding: a page of another site whose name now resolves to 127.0.0.1
+            await self._answer(send, 421, [(b"content-type", b"text/plain; charset=utf-8")],
+                               b"this console answers to its loopback address only\n")
+            return
         if self.console.users is not None and not self._authenticated(headers.get("authorization", "")):
             await self._answer(send, *_unauthorized())
             return
@@ -348,6 +355,14 @@ class SecurityMiddleware:
         await send({"type": "http.response.start", "status": status,
                     "headers": headers + [(b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
+
+
+def _host_name(host: str) -> str:
+    """The Host header without its port (``[::1]:8080`` -> ``::1``)."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].split("]", 1)[0]
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
 def _cookie(header: str, name: str) -> str | None:

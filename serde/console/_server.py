@@ -67,6 +67,10 @@ class ConsoleServer:
             self._sock.close()
             raise ConfigError(f"cannot listen on {host}:{port}: {exc}") from exc
         self.app = create_app(config, users)
+        if is_loopback(host) and not users:
+            # unauthenticated on loopback: answer only to loopback names, so another site
+            # cannot rebind its DNS name to 127.0.0.1 and read (or drive) the console
+            self.app.allowed_hosts = {"localhost", "127.0.0.1", "::1", bare.lower()}
         self.port = self._sock.getsockname()[1]
         self.url = f"http://{'[' + bare + ']' if ':' in bare else bare}:{self.port}"
         self._server = _server_class()(uvicorn_config(

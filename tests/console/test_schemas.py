@@ -183,3 +183,28 @@ def test_soft_and_hard_delete_behind_a_confirmation(console: Any, browser: Any, 
     browser.find_element(By.ID, "delete-button").click()
     _wait(browser, By.ID, "subjects")
     assert "doomed-value" not in registry.client.get_subjects(deleted=True)
+
+
+def test_rules_and_metadata_are_shown(console: Any, browser: Any, registry_url: str) -> None:
+    body = {"schema": _record(ID, name="Contract"), "schemaType": "AVRO",
+            "metadata": {"properties": {"owner": "team-<b>payments</b>"}},
+            "ruleSet": {"domainRules": [{"name": "idPositive", "kind": "CONDITION", "mode": "WRITE", "type": "CEL",
+                                         "expr": "message.id > 0"}]}}
+    answer = httpx.post(f"{registry_url}/subjects/contract-value/versions", json=body,
+                        headers={"Content-Type": "application/vnd.schemaregistry.v1+json"})
+    assert answer.status_code == 200, answer.text
+    browser.get(f"{console.url}/subjects/contract-value/versions/1")
+    assert "team-<b>payments</b>" in _wait(browser, By.ID, "metadata").text
+    assert "message.id > 0" in browser.find_element(By.ID, "rules").text
+    assert browser.find_elements(By.CSS_SELECTOR, "#metadata b") == []
+
+
+def test_uploaded_draft_fills_the_editor(console: Any, browser: Any, schemas: Any, tmp_path: Any) -> None:
+    draft = tmp_path / "draft.avsc"
+    draft.write_text(_record({"name": "id", "type": "string"}, WHEN, NOTE, TOTAL))
+    browser.get(f"{console.url}/subjects/orders-value/check")
+    browser.find_element(By.ID, "draft-file").send_keys(str(draft))
+    WebDriverWait(browser, 10).until(lambda d: '"string"' in d.find_element(By.ID, "draft").get_attribute("value"))
+    browser.find_element(By.ID, "check-button").click()
+    assert _wait(browser, By.ID, "verdict").text.startswith("Incompatible")
+    assert [c.text for c in browser.find_elements(By.CSS_SELECTOR, "code.rule")] == ["TYPE_MISMATCH"]

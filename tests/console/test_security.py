@@ -76,6 +76,12 @@ def test_cross_origin_post_is_refused(plain: ConsoleServer) -> None:
         assert "cross-origin" in answer.text
 
 
+def test_dns_rebinding_is_refused(plain: ConsoleServer) -> None:
+    answer = httpx.get(f"{plain.url}/subjects", headers={"Host": f"evil.example:{plain.port}"})
+    assert answer.status_code == 421
+    assert httpx.get(f"{plain.url}/subjects", headers={"Host": f"localhost:{plain.port}"}).status_code == 200
+
+
 def test_body_is_bounded(plain: ConsoleServer) -> None:
     with httpx.Client(base_url=plain.url) as client:
         token = csrf(client, "/subjects")

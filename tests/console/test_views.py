@@ -147,3 +147,22 @@ def test_check_failures(console: ConsoleServer, registry_url: str) -> None:
         empty = post(draft="  ")
         assert empty.status_code == 200 and "paste or upload a draft" in empty.text
         assert post(draft="x" * (1024 * 1024 + 1)).status_code == 413
+
+
+def test_produce_with_a_record_name_subject(console: ConsoleServer, make_topic: Any, registry_url: str) -> None:
+    """Any subject naming strategy: the record is written with the chosen subject's schema
+    id, and the message links back to that subject."""
+    topic = make_topic(1)
+    subject = f"demo.RecordNamed{topic[-6:]}"
+    schema = json.dumps({"type": "record", "name": subject, "fields": [{"name": "n", "type": "int"}]})
+    schema_id = open_registry(registry_url).register(subject, "AVRO", schema)
+    with httpx.Client(base_url=console.url, timeout=30) as client:
+        form = client.get(f"/topics/{topic}/produce", params={"subject": subject}).text
+        assert f'<option value="{subject}" selected>' in form
+        token = csrf(client, "/subjects")
+        done = client.post(f"/topics/{topic}/produce", data={"csrf_token": token, "subject": subject, "record": '{"n": 5}'})
+        assert done.status_code == 200
+        link = re.search(r'href="([^"]+)" id="message-link"', done.text)
+        assert link
+        page = client.get(link.group(1).replace("&amp;", "&")).text
+    assert f"id {schema_id}" in page and f"{subject} v1" in page and "&#34;n&#34;: 5" in page
