@@ -91,7 +91,10 @@ class Browser:
                 except Exception as exc:  # noqa: BLE001 - bad settings
                     self._made -= 1
                     raise KafkaError(f"cannot create a Kafka consumer: {_text(exc)}") from exc
-        return self._pool.get(timeout=TIMEOUT * 3)
+        try:
+            return self._pool.get(timeout=TIMEOUT * 3)
+        except queue.Empty:
+            raise KafkaError(f"all {self._size} Kafka consumers of the console are busy; try again") from None
 
     def _release(self, consumer: Any) -> None:
         try:
