@@ -480,14 +480,29 @@ class DekRegistry:
                 raw = cipher_for(algorithm).generate()
             return raw, self._aead(kek).encrypt(raw)
         except Exception as exc:  # noqa: BLE001 - RuleError from a driver, SDK errors
-            raise api_error(50070, f"Could not generate dek for key '{kek['name']}': {_reason(exc)}") from exc
+            raise api_error(_kms_error_code(exc), f"Could not generate dek for key '{kek['name']}': {_reason(exc)}") from exc
 
     def _unwrap(self, kek: Mapping[str, Any], material: Any) -> bytes:
         try:
             data = base64.b64decode(material) if isinstance(material, str) else material
             return self._aead(kek).decrypt(data)
         except Exception as exc:  # noqa: BLE001
-            raise api_error(50070, f"Could not decrypt dek for key '{kek['name']}': {_reason(exc)}") from exc
+            raise api_error(_kms_error_code(exc), f"Could not decrypt dek for key '{kek['name']}': {_reason(exc)}") from exc
+
+
+_DENIED = ("AccessDenied", "PermissionDenied", "Forbidden", "PermissionError", "Unauthorized")
+
+
+def _kms_error_code(exc: BaseException) -> int:
+    """40370 when the KMS refused access to the key (any SDK's access-denied error, or a
+    reason naming one), else 50070."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        text = f"{type(seen).__name__} {getattr(seen, 'reason', '')} {getattr(seen, 'response', '') or ''}"
+        if any(word in text for word in _DENIED):
+            return 40370
+        seen = seen.__cause__
+    return 50070
 
 
 def _reason(exc: BaseException) -> str:

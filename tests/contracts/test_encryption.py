@@ -591,3 +591,52 @@ def test_cached_keys_never_show_in_a_repr(registry: Any) -> None:
     assert cached and all(c.key for c in cached)
     for c in cached:
         assert repr(c.key) not in repr(c)
+
+
+# -- through serde's serializers, on each kind of registry serde opens -----------------------
+
+import json  # noqa: E402
+
+import serde  # noqa: E402
+
+AVRO = {"type": "record", "name": "test", "fields": [
+    {"name": "f1", "type": "string", "confluent:tags": ["PII"]}, {"name": "n", "type": "int"}]}
+
+
+def _register(registry: Any, topic: str, on_failure: str = "ERROR,ERROR") -> None:
+    from confluent_kafka.schema_registry import RuleSet, Schema
+
+    rules = {"domainRules": [{**rule(), "onFailure": on_failure}]}
+    registry.client.register_schema(f"{topic}-value", Schema(json.dumps(AVRO), "AVRO", [],
+                                                             rule_set=RuleSet.from_dict(rules)))
+
+
+@pytest.mark.parametrize("where", ["path", "mock"])
+def test_serializers_on_embedded_and_mock_registries(tmp_path: Any, where: str) -> None:
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    location = str(tmp_path / "r.db") if where == "path" else "mock://serializers-enc"
+    MockDekRegistryClient.clear("mock://serializers-enc")
+    registry = open_registry(location)
+    _register(registry, "t")
+    ctx = SerializationContext("t", MessageField.VALUE)
+    ser = serde.serializer("avro", json.dumps(AVRO), location, auto_register=False, use_latest_version=True,
+                           rule_conf=SECRET)
+    record = {"f1": "hello world", "n": 1}
+    data = ser(dict(record), ctx)
+    assert b"hello world" not in data
+    assert serde.deserializer("avro", registry=location, rule_conf=SECRET)(data, ctx) == record
+    assert registry.dek_client().list_keks() == ["kek1"]
+
+
+def test_read_failure_with_none_action_returns_the_ciphertext(tmp_path: Any) -> None:
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    location = str(tmp_path / "r.db")
+    _register(open_registry(location), "t", on_failure="ERROR,NONE")
+    ctx = SerializationContext("t", MessageField.VALUE)
+    data = serde.serializer("avro", json.dumps(AVRO), location, auto_register=False, use_latest_version=True,
+                            rule_conf=SECRET)({"f1": "hello world", "n": 1}, ctx)
+    out = serde.deserializer("avro", registry=location, rule_conf={"secret": "another"})(data, ctx)
+    assert out["n"] == 1 and out["f1"] != "hello world"  # left encrypted, as confluent-kafka does
+    assert base64.b64decode(out["f1"])

@@ -432,3 +432,29 @@ def test_registry_contexts_keep_their_own_keks(ckp: Any, http: httpx.Client) -> 
     with pytest.raises(SchemaRegistryError) as info:
         ckp().register_dek("kek2", ":.team:topic1-value", WRAPPED)
     assert code(info) == (404, 40470)
+
+
+def test_kms_access_denied_is_40370(ckp: Any, http: httpx.Client) -> None:
+    from serde.contracts.encryption import Aead, KmsDriver, register_kms_driver
+    from serde.contracts.encryption._kms import reset_kms_drivers
+
+    class Denied(Aead):
+        def encrypt(self, plaintext: bytes) -> bytes:
+            raise PermissionError("access to the key was denied")
+
+        decrypt = encrypt
+
+    class DeniedKms(KmsDriver):
+        kms_type = "denied-kms"
+
+        def new_aead(self, key_id: str, conf: Any) -> Aead:
+            return Denied()
+
+    register_kms_driver(DeniedKms())
+    try:
+        ckp().register_kek("locked", "denied-kms", "k", shared=True)
+        with pytest.raises(SchemaRegistryError) as info:
+            ckp().register_dek("locked", "s", None)
+        assert code(info) == (403, 40370)
+    finally:
+        reset_kms_drivers()
