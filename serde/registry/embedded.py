@@ -4,6 +4,10 @@
 ``SchemaRegistryClient`` whose HTTP session talks to the REST app in process
 (an httpx transport calling ``RegistryApp.handle``), so the embedded registry and
 ``serde registry serve`` run exactly the same code. Several processes may open the same file at once.
+
+The same file holds the DEK registry (``/dek-registry/v1``: the KEKs and DEKs of ENCRYPT
+rules), which the in-process transport serves like every other endpoint; shared KEKs
+are wrapped with ``app.kms_conf`` (default: the local KMS reads ``$LOCAL_SECRET``).
 """
 from __future__ import annotations
 
