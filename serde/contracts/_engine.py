@@ -129,6 +129,20 @@ def has_rules(rule_set: Mapping[str, Any] | None, operation: str, phase: str = "
     return any(str(r.get("mode") or default).upper() in modes for r in _rule_list(rule_set, phase))
 
 
+@dataclass(slots=True)
+class _Step:
+    """One rule to run: its context, type, kind, executor (None: nobody runs it, which
+    ends the list), its two actions and its tags."""
+
+    ctx: RuleContext
+    rule_type: str
+    kind: str
+    executor: RuleExecutor | None
+    on_success: str
+    on_failure: str
+    tags: frozenset[str]
+
+
 class Contract:
     """The rules of one schema, for one subject and one side of a topic: what a
     serializer runs around its encoder and a deserializer around its decoder."""
@@ -142,6 +156,7 @@ class Contract:
         self.topic = topic
         self.is_key = is_key
         self._walker: Any = _MISSING
+        self._plans: dict[tuple[Any, ...], list[_Step]] = {}
 
     @property
     def walker(self) -> Any:
@@ -153,18 +168,39 @@ class Contract:
             source: "RegisteredSchema | None" = None, rule_set_of: "RegisteredSchema | None" = None) -> Any:
         """Run the rules of ``phase`` (domainRules, encodingRules, migrationRules) that
         cover ``operation`` on ``message``; returns the message they leave."""
+        if message is None:
+            return message
         owner = rule_set_of or self.target
+        trace = self.rules.trace
+        # the rules to run depend only on the rule set, the operation and the headers (a
+        # replayed dead letter): without headers or a trace, once per contract
+        fast = trace is None and not headers
+        key = (operation, phase, id(owner), id(source))
+        steps = self._plans.get(key) if fast else None
+        if steps is None:
+            steps = self._steps(operation, phase, owner, source, headers, trace)
+            if fast:
+                self._plans[key] = steps
+        for step in steps:
+            message = self._apply(step, message, trace)
+            if step.executor is None:
+                return message  # as confluent-kafka: a rule nobody runs ends the rule list
+        return message
+
+    def _steps(self, operation: str, phase: str, owner: "RegisteredSchema", source: "RegisteredSchema | None",
+               headers: Any, trace: list[dict[str, Any]] | None) -> list["_Step"]:
         rule_set = owner.rule_set
         rules = _rule_list(rule_set, phase)
-        if not rules or message is None:
-            return message
+        if not rules:
+            return []
         enabled_env = _enabled_here(rule_set)
         shadowed = _shadowed(rules)
         order: Iterable[int] = range(len(rules))
         if operation in ("READ", "DOWNGRADE"):
             order = reversed(range(len(rules)))
         replayed = _replayed_rule(headers) if operation == "READ" else None
-        trace = self.rules.trace
+        default_mode = "UPGRADE" if phase == "migrationRules" else "WRITEREAD"
+        steps: list[_Step] = []
         for index in order:
             rule = rules[index]
             override = self.rules.override(rule)
@@ -176,7 +212,6 @@ class Contract:
                 skipped = f"enableAt {rule_set.get('enableAt')}"  # type: ignore[union-attr]
             elif rule.get("disabled"):
                 skipped = "disabled"
-            default_mode = "UPGRADE" if phase == "migrationRules" else "WRITEREAD"
             if skipped is None and replayed is not None and rule.get("name") == replayed:
                 skipped = "a dead letter of this rule, replayed"
             if skipped is None and str(rule.get("mode") or default_mode).upper() not in _OPERATION_MODES[operation]:
@@ -193,59 +228,68 @@ class Contract:
             rule_type = str(rule.get("type") or "").upper()
             on_success, on_failure = _actions_of(rule, override, operation)
             executor = self.rules.executor(rule_type) if rule_type else None
+            tags = rule.get("tags")
+            steps.append(_Step(ctx, rule_type, str(rule.get("kind") or "TRANSFORM").upper(), executor,
+                               on_success or "NONE", on_failure or "ERROR",
+                               frozenset(str(t) for t in tags) if isinstance(tags, (list, tuple)) else frozenset()))
             if executor is None:
-                reason = (f"rule {rule.get('name')!r} has no type" if not rule_type else
-                          f"no executor for rule type {rule_type} (rule {rule.get('name')!r}); "
-                          "register one with rule_executors= or the serde.rules entry point, or pass "
-                          "ignore_rules=True to run none of the schema's rules")
-                if trace is not None:
-                    trace.append(_traced(rule, operation, "failed", reason, on_failure or "ERROR"))
-                self._act(ctx, on_failure or "ERROR", message, RuleError(reason, rule=ctx.name, rule_type=rule_type,
-                                                                           mode=operation))
-                return message  # as confluent-kafka: a rule nobody runs ends the rule list
-            kind = str(rule.get("kind") or "TRANSFORM").upper()
-            before = copy.deepcopy(message) if trace is not None and kind == "TRANSFORM" else None
-            try:
-                if isinstance(executor, FieldRuleExecutor):
-                    result = self._run_field_rule(executor, ctx, message, kind)
-                else:
-                    result = executor.transform(ctx, message)
-                if kind == "CONDITION":
-                    if not result:
-                        raise RuleConditionError(_condition_reason(rule), rule=ctx.name, rule_type=rule_type,
-                                                 mode=operation)
-                else:
-                    message = result
-            except Exception as exc:  # noqa: BLE001 - every failure goes through onFailure
-                if trace is not None:
-                    trace.append(_traced(rule, operation, "failed", str(exc) or type(exc).__name__,
-                                         on_failure or "ERROR"))
-                self._act(ctx, on_failure or "ERROR", message, exc)
-                continue
-            if message is None:
-                if trace is not None:
-                    trace.append(_traced(rule, operation, "failed", "left no record", on_failure or "ERROR"))
-                self._act(ctx, on_failure or "ERROR", message,
-                          RuleError(f"rule {ctx.name!r} left no record", rule=ctx.name, rule_type=rule_type,
-                                    mode=operation))
+                break  # the rules after it never run
+        return steps
+
+    def _apply(self, step: "_Step", message: Any, trace: list[dict[str, Any]] | None) -> Any:
+        ctx, rule, operation = step.ctx, step.ctx.rule, step.ctx.mode
+        if step.executor is None:
+            reason = (f"rule {rule.get('name')!r} has no type" if not step.rule_type else
+                      f"no executor for rule type {step.rule_type} (rule {rule.get('name')!r}); "
+                      "register one with rule_executors= or the serde.rules entry point, or pass "
+                      "ignore_rules=True to run none of the schema's rules")
+            if trace is not None:
+                trace.append(_traced(rule, operation, "failed", reason, step.on_failure))
+            self._act(ctx, step.on_failure, message, RuleError(reason, rule=ctx.name, rule_type=step.rule_type,
+                                                               mode=operation))
+            return message
+        kind = step.kind
+        before = copy.deepcopy(message) if trace is not None and kind == "TRANSFORM" else None
+        try:
+            if isinstance(step.executor, FieldRuleExecutor):
+                result = self._run_field_rule(step.executor, ctx, message, kind, step.tags)
             else:
-                if trace is not None:
-                    if kind == "CONDITION":
-                        trace.append(_traced(rule, operation, "passed", "the condition holds"))
-                    else:
-                        changed = _changes(before, message)
-                        trace.append(_traced(rule, operation, "changed" if changed else "unchanged",
-                                             ", ".join(changed) if changed else "", changes=changed))
-                self._act(ctx, on_success or "NONE", message, None)
+                result = step.executor.transform(ctx, message)
+            if kind == "CONDITION":
+                if not result:
+                    raise RuleConditionError(_condition_reason(rule), rule=ctx.name, rule_type=step.rule_type,
+                                             mode=operation)
+            else:
+                message = result
+        except Exception as exc:  # noqa: BLE001 - every failure goes through onFailure
+            if trace is not None:
+                trace.append(_traced(rule, operation, "failed", str(exc) or type(exc).__name__, step.on_failure))
+            self._act(ctx, step.on_failure, message, exc)
+            return message
+        if message is None:
+            if trace is not None:
+                trace.append(_traced(rule, operation, "failed", "left no record", step.on_failure))
+            self._act(ctx, step.on_failure, message,
+                      RuleError(f"rule {ctx.name!r} left no record", rule=ctx.name, rule_type=step.rule_type,
+                                mode=operation))
+            return message
+        if trace is not None:
+            if kind == "CONDITION":
+                trace.append(_traced(rule, operation, "passed", "the condition holds"))
+            else:
+                changed = _changes(before, message)
+                trace.append(_traced(rule, operation, "changed" if changed else "unchanged",
+                                     ", ".join(changed) if changed else "", changes=changed))
+        if step.on_success != "NONE":
+            self._act(ctx, step.on_success, message, None)
         return message
 
-    def _run_field_rule(self, executor: FieldRuleExecutor, ctx: RuleContext, message: Any, kind: str) -> Any:
+    def _run_field_rule(self, executor: FieldRuleExecutor, ctx: RuleContext, message: Any, kind: str,
+                        rule_tags: frozenset[str]) -> Any:
         walker = self.walker
         if walker is None:
             raise RuleError(f"field rules need a record schema; {self.target.schema_type} schema "
                             f"{self.target.id} has none serde can walk")
-        tags = ctx.rule.get("tags")
-        rule_tags = frozenset(str(t) for t in tags) if isinstance(tags, (list, tuple)) else frozenset()
         transform = executor.new_transform(ctx)
         if kind == "CONDITION":
             def check(field: FieldContext, value: Any) -> Any:

@@ -60,10 +60,15 @@ def _applies(tags: frozenset[str], rule_tags: frozenset[str]) -> bool:
 
 
 # --------------------------------------------------------------------------- Avro
+_MISSING: Any = object()
+_GENERIC: Any = object()  # "this schema needs the generic walk"
+
+
 class AvroWalker:
     def __init__(self, expanded: Any, metadata: Mapping[str, Any] | None) -> None:
         self._schema = expanded
         self._tags = _Tags(metadata)
+        self._plans: dict[frozenset[str], Any] = {}
         self._named: dict[str, Any] = {}
         self._collect(expanded, "")
 
@@ -102,7 +107,104 @@ class AvroWalker:
         return schema, namespace
 
     def walk(self, message: Any, visit: Visit, rule_tags: frozenset[str]) -> Any:
-        return self._value(self._schema, "", message, visit, rule_tags, None)
+        plan = self._plans.get(rule_tags, _MISSING)
+        if plan is _MISSING:
+            plan = self._plans[rule_tags] = self._compile(self._schema, "", rule_tags, None, {})
+        if plan is None:  # no field of this schema has the rule's tags
+            return message
+        if plan is _GENERIC:
+            return self._value(self._schema, "", message, visit, rule_tags, None)
+        return plan(message, visit, None)
+
+    # Compiled walks: once per (schema, rule tags), a closure per record type that
+    # visits only the fields that can hold a leaf with the tags, in plain dict and list
+    # loops. Unions with more than one non-null branch take the generic walk below.
+    def _compile(self, schema: Any, namespace: str, rule_tags: frozenset[str],
+                 leaf: tuple[str, str, frozenset[str]] | None, records: dict[str, Any]) -> Any:
+        schema, namespace = self._resolve(schema, namespace)
+        if isinstance(schema, list):
+            branches = [b for b in schema if b != "null"]
+            if len(branches) != 1:
+                return _GENERIC
+            inner = self._compile(branches[0], namespace, rule_tags, leaf, records)
+            if inner is None or inner is _GENERIC:
+                return inner
+
+            def union(value: Any, visit: Visit, holder: Any) -> Any:
+                if type(value) is tuple and len(value) == 2:  # (branch name, value) notation
+                    return (value[0], inner(value[1], visit, holder))
+                return inner(value, visit, holder)
+
+            return union
+        kind = schema.get("type") if isinstance(schema, dict) else schema
+        if kind in ("record", "error"):
+            full = _full_name(schema, namespace)
+            if full in records:  # a recursive type: its walk, looked up when called
+                box = records[full]
+
+                def recurse(value: Any, visit: Visit, holder: Any) -> Any:
+                    return box[0](value, visit, holder) if box[0] is not None else value
+
+                return recurse if box[0] is not _GENERIC else _GENERIC
+            box = records[full] = [None]
+            ns = full.rpartition(".")[0]
+            fields = []
+            for f in schema.get("fields") or ():
+                name = f.get("name")
+                field_full = f"{full}.{name}"
+                tags = self._tags.of(field_full, _inline(f))
+                sub = self._compile(f.get("type"), ns, rule_tags, (field_full, name, tags), records)
+                if sub is _GENERIC:
+                    box[0] = _GENERIC
+                    return _GENERIC
+                if sub is not None:
+                    fields.append((name, sub))
+            if not fields:
+                return None
+
+            def record(value: Any, visit: Visit, holder: Any) -> Any:
+                if type(value) is not dict:
+                    return value
+                for name, sub in fields:
+                    item = value.get(name)
+                    if item is not None:
+                        value[name] = sub(item, visit, value)
+                return value
+
+            box[0] = record
+            return record
+        if kind == "array" or kind == "map":
+            item = self._compile(schema.get("items" if kind == "array" else "values"), namespace, rule_tags, leaf,
+                                 records)
+            if item is None or item is _GENERIC:
+                return item
+            if kind == "array":
+                def array(value: Any, visit: Visit, holder: Any) -> Any:
+                    if type(value) is list:
+                        for i, element in enumerate(value):
+                            if element is not None:
+                                value[i] = item(element, visit, holder)
+                    return value
+
+                return array
+
+            def map_(value: Any, visit: Visit, holder: Any) -> Any:
+                if type(value) is dict:
+                    for k, element in value.items():
+                        if element is not None:
+                            value[k] = item(element, visit, holder)
+                return value
+
+            return map_
+        if leaf is None or not _applies(leaf[2], rule_tags):
+            return None
+        full_name, name, tags = leaf
+        type_name = _AVRO_TYPES.get(str(kind), "STRING")
+
+        def visit_leaf(value: Any, visit: Visit, holder: Any) -> Any:
+            return visit(FieldContext(full_name, name, type_name, tags, holder), value)
+
+        return visit_leaf
 
     def _value(self, schema: Any, namespace: str, value: Any, visit: Visit, rule_tags: frozenset[str],
                leaf: tuple[str, str, frozenset[str], Any] | None) -> Any:
