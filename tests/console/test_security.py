@@ -221,6 +221,7 @@ bootstrap = "SASL_SSL://user:hunter2-url@127.0.0.1:1"
     ("[[clusters]]\nname='a'\nbootstrap='x:1'\n[[clusters]]\nname='a'\nbootstrap='y:1'\n", "two clusters"),
     ("[[clusters]\n", "not valid TOML"),
     ("[[clusters]]\nbootstrap='x:1'\nkafka={a=[1]}\n", "string, number or boolean"),
+    ("[console]\npage_size=0\n[[clusters]]\nbootstrap='x:1'\n", "page_size must be 1..500"),
 ])
 def test_bad_config(tmp_path: Path, text: str, says: str) -> None:
     path = tmp_path / "console.toml"
@@ -228,6 +229,18 @@ def test_bad_config(tmp_path: Path, text: str, says: str) -> None:
     with pytest.raises(serde.ConfigError, match=None) as info:
         load_config(path)
     assert says in str(info.value)
+
+
+def test_console_table_of_the_config(tmp_path: Path) -> None:
+    path = tmp_path / "console.toml"
+    path.write_text("[console]\nread_only = true\npage_size = 20\n[[clusters]]\nbootstrap = 'x:1'\n"
+                    "[clusters.kafka.sasl]\nusername = 'u'\npassword = 'p'\n")
+    config = load_config(path)
+    assert config.read_only and config.page_size == 20
+    cluster = config.clusters[0]
+    assert cluster.name == "cluster1"
+    assert cluster.kafka_settings() == {"bootstrap.servers": "x:1", "sasl.username": "u", "sasl.password": "p"}
+    assert cluster.public()["kafka"] == {"sasl.username": "u", "sasl.password": "********"}
 
 
 def test_default_cluster_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
