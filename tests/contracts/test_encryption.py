@@ -640,3 +640,37 @@ def test_read_failure_with_none_action_returns_the_ciphertext(tmp_path: Any) -> 
     out = serde.deserializer("avro", registry=location, rule_conf={"secret": "another"})(data, ctx)
     assert out["n"] == 1 and out["f1"] != "hello world"  # left encrypted, as confluent-kafka does
     assert base64.b64decode(out["f1"])
+
+
+@pytest.mark.parametrize("algorithm", ["AES256_GCM", "AES256_SIV"])
+def test_later_records_take_the_bound_key_path(registry: Any, algorithm: str) -> None:
+    """Without rotation, the first record resolves the DEK; later records of the same rule
+    use functions bound to it, with the same results and the same errors."""
+    the_rule = rule(**{"encrypt.dek.algorithm": algorithm})
+    writer, reader = FieldEncryptionExecutor(), FieldEncryptionExecutor()
+    wctx, rctx = context(registry, "WRITE", the_rule), context(registry, "READ", the_rule)
+    first = writer.new_transform(wctx)
+    values = [first(STRING, "record 0")]
+    assert writer._encryption._plans and all(p.field is not None for p in writer._encryption._plans.values())
+    later = writer.new_transform(wctx)
+    assert later is not first  # the bound function, not a per-record transform
+    values += [later(STRING, f"record {i}") for i in (1, 2)] + [later(BYTES, b"\x00\x01")]
+    with pytest.raises(RuleError, match="type INT not supported for encryption"):
+        later(FieldContext("test.n", "n", "INT", frozenset({"PII"})), 5)
+    read_first = reader.new_transform(rctx)
+    assert read_first(STRING, values[0]) == "record 0"
+    read_later = reader.new_transform(rctx)
+    assert [read_later(STRING, v) for v in values[1:3]] == ["record 1", "record 2"]
+    assert read_later(BYTES, values[3]) == b"\x00\x01"
+    with pytest.raises(RuleError, match="is not base64 ciphertext"):
+        read_later(STRING, "not base64!")
+    with pytest.raises(RuleError, match="decryption failed"):
+        read_later(STRING, base64.b64encode(b"\x00" * 40).decode())
+
+
+def test_payload_later_records_take_the_bound_key_path(registry: Any) -> None:
+    executor = PayloadEncryptionExecutor()
+    payload_rule = {**rule(), "type": "ENCRYPT_PAYLOAD", "tags": []}
+    wctx, rctx = context(registry, "WRITE", payload_rule), context(registry, "READ", payload_rule)
+    encrypted = [executor.transform(wctx, f"payload {i}".encode()) for i in range(3)]
+    assert [executor.transform(rctx, e) for e in encrypted] == [b"payload 0", b"payload 1", b"payload 2"]

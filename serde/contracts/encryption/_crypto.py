@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass
+from typing import Callable
 
 from ..._errors import RuleError
 
@@ -105,45 +106,68 @@ class Cipher:
         self.spec = spec
         self.name = spec.name
         self.deterministic = spec.deterministic
-        self._primitives: dict[bytes, object] = {}
+        self._primitives: dict[bytes, tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]] = {}
 
     def generate(self) -> bytes:
         """A new DEK: a fresh random key, serialized as Tink does."""
         return serialize_key(self.spec, os.urandom(self.spec.key_size))
 
-    def _primitive(self, dek: bytes) -> object:
+    def _pair(self, dek: bytes) -> tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]:
         found = self._primitives.get(dek)
         if found is None:
-            from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
-
-            key = parse_key(self.spec, dek)
-            found = AESSIV(key) if self.deterministic else AESGCM(key)
+            found = self._make(parse_key(self.spec, dek))
             if len(self._primitives) > 256:  # DEKs rotate; keep a bounded set
                 self._primitives.clear()
             self._primitives[dek] = found
         return found
 
-    def encrypt(self, dek: bytes, plaintext: bytes) -> bytes:
-        primitive = self._primitive(dek)
+    def _make(self, key: bytes) -> tuple[Callable[[bytes], bytes], Callable[[bytes], bytes]]:
+        """(encrypt, decrypt) functions bound to one AES key: the per-field path is one call."""
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM, AESSIV
+
+        failed = f"{self.name} decryption failed: the ciphertext is damaged or was not made with this DEK"
         if self.deterministic:
-            return primitive.encrypt(plaintext, [b""])  # type: ignore[attr-defined]
-        iv = os.urandom(_IV)
-        return iv + primitive.encrypt(iv, plaintext, b"")  # type: ignore[attr-defined]
+            siv = AESSIV(key)
+            ad = [b""]  # Tink's empty associated data: one empty component
+
+            def encrypt(plaintext: bytes) -> bytes:
+                return siv.encrypt(plaintext, ad)
+
+            def decrypt(ciphertext: bytes) -> bytes:
+                try:
+                    return siv.decrypt(ciphertext, ad)
+                except InvalidTag:
+                    raise RuleError(failed) from None
+
+            return encrypt, decrypt
+        gcm, urandom = AESGCM(key), os.urandom
+
+        def encrypt_gcm(plaintext: bytes) -> bytes:
+            iv = urandom(_IV)
+            return iv + gcm.encrypt(iv, plaintext, b"")
+
+        def decrypt_gcm(ciphertext: bytes) -> bytes:
+            try:
+                if len(ciphertext) < _IV + 16:
+                    raise InvalidTag()
+                return gcm.decrypt(ciphertext[:_IV], ciphertext[_IV:], b"")
+            except InvalidTag:
+                raise RuleError(failed) from None
+
+        return encrypt_gcm, decrypt_gcm
+
+    def encryptor(self, dek: bytes) -> Callable[[bytes], bytes]:
+        return self._pair(dek)[0]
+
+    def decryptor(self, dek: bytes) -> Callable[[bytes], bytes]:
+        return self._pair(dek)[1]
+
+    def encrypt(self, dek: bytes, plaintext: bytes) -> bytes:
+        return self._pair(dek)[0](plaintext)
 
     def decrypt(self, dek: bytes, ciphertext: bytes) -> bytes:
-        from cryptography.exceptions import InvalidTag
-
-        primitive = self._primitive(dek)
-        try:
-            if self.deterministic:
-                return primitive.decrypt(ciphertext, [b""])  # type: ignore[attr-defined]
-            if len(ciphertext) < _IV + 16:
-                raise InvalidTag()
-            return primitive.decrypt(ciphertext[:_IV], ciphertext[_IV:], b"")  # type: ignore[attr-defined]
-        except InvalidTag:
-            raise RuleError(
-                f"{self.name} decryption failed: the ciphertext is damaged or was not made with this DEK"
-            ) from None
+        return self._pair(dek)[1](ciphertext)
 
 
 _CIPHERS: dict[str, Cipher] = {}

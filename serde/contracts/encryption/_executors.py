@@ -139,6 +139,9 @@ class _Plan:
     context: str | None
     client_id: int
     client: Any
+    # without rotation, once the DEK (version 1) is known: functions bound to it
+    field: Callable[[FieldContext, Any], Any] | None = None
+    payload: Callable[[bytes], bytes] | None = None
 
     @classmethod
     def read(cls, owner: _Encryption, ctx: RuleContext) -> "_Plan":
@@ -181,7 +184,7 @@ class _Transform:
     def __init__(self, owner: _Encryption, ctx: RuleContext) -> None:
         self.owner = owner
         self.ctx = ctx
-        plan = _plan(owner, ctx)
+        plan = self.plan = _plan(owner, ctx)
         self.writing = plan.writing
         self.kek_name = plan.kek_name
         self.cipher = plan.cipher
@@ -190,6 +193,7 @@ class _Transform:
         self.kms_key_id = plan.kms_key_id
         self.context = plan.context
         self.client_id, self.client = plan.client_id, plan.client
+        self._field = _field_function(self.writing, self.encrypt, self.decrypt)
         self._kek: Kek | None = None
         self._keys: dict[int, bytes] = {}  # this record's DEKs by version (and LATEST)
         self._latest_version: int | None = None
@@ -374,29 +378,63 @@ class _Transform:
         return self.cipher.decrypt(key, ciphertext)
 
     def field(self, field: FieldContext, value: Any) -> Any:
+        """The first field of a record: resolves the key; without rotation the plan then
+        holds functions bound to it, which the next records use directly."""
+        out = self._field(field, value)
+        self._settle()
+        return out
+
+    def payload(self, data: bytes) -> bytes:
+        out = self.encrypt(data) if self.writing else self.decrypt(data)
+        self._settle()
+        return out
+
+    def _settle(self) -> None:
+        key = self._keys.get(1)
+        if not self.rotating and key is not None and self.plan.field is None:
+            encrypt, decrypt = self.cipher.encryptor(key), self.cipher.decryptor(key)
+            self.plan.payload = encrypt if self.writing else decrypt
+            self.plan.field = _field_function(self.writing, encrypt, decrypt)
+
+
+def _field_function(writing: bool, encrypt: Callable[[bytes], bytes],
+                    decrypt: Callable[[bytes], bytes]) -> Callable[[FieldContext, Any], Any]:
+    """What ENCRYPT does to one field value: strings become (or come from) base64 text of
+    the ciphertext, bytes the raw ciphertext; other types cannot be encrypted, and are read
+    back unchanged."""
+    b64encode, b64decode = base64.b64encode, base64.b64decode
+    binary = (bytes, bytearray, memoryview)
+
+    def write(field: FieldContext, value: Any) -> Any:
         if value is None:
             return None
         kind = field.type_name
-        if self.writing:
-            if kind == "STRING" and isinstance(value, str):
-                return base64.b64encode(self.encrypt(value.encode("utf-8"))).decode("ascii")
-            if kind == "BYTES" and isinstance(value, (bytes, bytearray, memoryview)):
-                return self.encrypt(bytes(value))
-            raise RuleError(f"type {kind} not supported for encryption")
+        if kind == "STRING" and isinstance(value, str):
+            return b64encode(encrypt(value.encode("utf-8"))).decode("ascii")
+        if kind == "BYTES" and isinstance(value, binary):
+            return encrypt(bytes(value))
+        raise RuleError(f"type {kind} not supported for encryption")
+
+    def read(field: FieldContext, value: Any) -> Any:
+        if value is None:
+            return None
+        kind = field.type_name
         if kind == "STRING":
             if not isinstance(value, str):
                 return value
             try:
-                data = base64.b64decode(value, validate=True)
+                data = b64decode(value, validate=True)
             except (binascii.Error, ValueError):
                 raise RuleError(f"field {field.full_name} is not base64 ciphertext") from None
             try:
-                return self.decrypt(data).decode("utf-8")
+                return decrypt(data).decode("utf-8")
             except UnicodeDecodeError:
                 raise RuleError(f"field {field.full_name} does not decrypt to UTF-8 text") from None
-        if kind == "BYTES" and isinstance(value, (bytes, bytearray, memoryview)):
-            return self.decrypt(bytes(value))
+        if kind == "BYTES" and isinstance(value, binary):
+            return decrypt(bytes(value))
         return value
+
+    return write if writing else read
 
 
 class FieldEncryptionExecutor(FieldRuleExecutor):
@@ -414,7 +452,8 @@ class FieldEncryptionExecutor(FieldRuleExecutor):
         self._encryption.configure(registry, rule_conf)
 
     def new_transform(self, ctx: RuleContext) -> Callable[[FieldContext, Any], Any]:
-        return _Transform(self._encryption, ctx).field
+        fast = _plan(self._encryption, ctx).field
+        return fast if fast is not None else _Transform(self._encryption, ctx).field
 
     def close(self) -> None:
         self._encryption.close()
@@ -437,8 +476,10 @@ class PayloadEncryptionExecutor(RuleExecutor):
             return None
         if not isinstance(message, (bytes, bytearray, memoryview)):
             raise RuleError(f"ENCRYPT_PAYLOAD needs the encoded payload as bytes, not {type(message).__name__}")
-        transform = _Transform(self._encryption, ctx)
-        return transform.encrypt(bytes(message)) if transform.writing else transform.decrypt(bytes(message))
+        fast = _plan(self._encryption, ctx).payload
+        if fast is not None:
+            return fast(bytes(message))
+        return _Transform(self._encryption, ctx).payload(bytes(message))
 
     def close(self) -> None:
         self._encryption.close()
