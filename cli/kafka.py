@@ -10,6 +10,7 @@ unreachable broker or registry; 2 usage errors.
 from __future__ import annotations
 
 import base64
+import copy
 import csv
 import datetime as dt
 import decimal
@@ -21,7 +22,7 @@ from typing import Any, BinaryIO, Callable, Iterator
 
 import click
 
-from serde import ConfigError, FramingError, KafkaError, RegistryError, SchemaNotFound, SerdeError
+from serde import ConfigError, FramingError, KafkaError, RegistryError, RuleError, SchemaNotFound, SerdeError
 
 from .options import read_text, registry_option
 
@@ -151,12 +152,19 @@ def _encoder(part: str, topic: str, fmt: str, schema: str | None, schema_type: s
         parsed = get_format(fmt).parse_schema(SchemaSource(registered.text, ser._registry.resolve_references(registered.references)), **extra)
     coerce = _coercer(parsed)
 
+    # rules change the record in place: a second try must not see the first one's changes
+    from serde.contracts._wrap import has_write_rules
+
+    rules = has_write_rules(ser._registry.by_id(ser.prepare(topic, part == "key")))
+
     def encode_framed(value: Any) -> bytes | None:
         if value is None:
             return None
         value = coerce(value)
         try:
-            return ser(value, ctx)
+            return ser(copy.deepcopy(value) if rules and fmt == "json" else value, ctx)
+        except RuleError:
+            raise
         except (SerdeError, ValueError):
             if fmt != "json":
                 raise

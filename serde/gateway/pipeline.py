@@ -23,6 +23,7 @@ Per-record work is dict lookups and the codecs; everything else happens once.
 """
 from __future__ import annotations
 
+import copy
 import logging
 import threading
 from dataclasses import dataclass
@@ -400,11 +401,15 @@ class _Target:
         if spec.format == "json":
             # The JSON Schema validator judges Python values (Decimal, datetime) by their
             # Python type, not by the JSON text written; on a refusal, validate the JSON form.
+            # Rules change the record in place, so with rules the first try gets a copy and
+            # the second the untouched record; a rule's own refusal is final.
             plain = encode
 
             def encode(value: Any) -> bytes:
                 try:
-                    return plain(value)
+                    return plain(copy.deepcopy(value) if rules else value)
+                except RuleError:
+                    raise
                 except (SerdeError, ValueError):
                     return plain(_json_native(value))
 
