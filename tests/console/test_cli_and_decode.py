@@ -82,3 +82,16 @@ def test_shown_is_bounded() -> None:
     assert len(text) < MAX_SHOWN + 100 and text.endswith(f"(cut at {MAX_SHOWN} characters)")
     hexed = shown(plain(b"\x00" * MAX_SHOWN))
     assert hexed.endswith(f"({MAX_SHOWN} bytes)")
+
+
+def test_nothing_in_serde_imports_the_console() -> None:
+    """Imports point one way: cli -> serde.console -> serde's engines, never back."""
+    code = ("import serde, serde.formats, serde.registry, serde.registry.server, serde.compat, serde.translate, "
+            "serde.gateway.pipeline, serde.local, sys; print([m for m in sys.modules if m.startswith('serde.console')])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+    importing = re.compile(r"^\s*(from\s+(serde|\.+)\.?console\b|import\s+serde\.console\b)", re.M)
+    for path in (ROOT / "serde").rglob("*.py"):
+        if "console" not in path.parts:
+            assert not importing.search(path.read_text(encoding="utf-8")), path
