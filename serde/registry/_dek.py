@@ -267,14 +267,19 @@ class DekRegistry:
             old = self._kek_row(conn, ctx, name)
             if old is not None and (bool(old[7]) == deleted or tuple(old[:6]) != row):
                 raise _exists(name)
-            if old is None and conn.execute("SELECT COUNT(*) FROM dek_keks").fetchone()[0] >= self.max_keys:
-                raise api_error(40972, f"A maximum of {self.max_keys} keys already exist")
+            if old is None:
+                self._check_room(conn, "dek_keks")
             conn.execute(
                 "INSERT OR REPLACE INTO dek_keks (ctx, name, kms_type, kms_key_id, kms_props, doc, shared, ts, deleted)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (ctx, *row, _now_ms(), int(deleted)),
             )
             return _kek_json(self._kek_row(conn, ctx, name))  # type: ignore[arg-type]
+
+    def _check_room(self, conn: Any, table: str) -> None:
+        """40972 when ``table`` (KEKs or DEKs) already holds ``max_keys`` keys."""
+        if conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0] >= self.max_keys:
+            raise api_error(40972, f"A maximum of {self.max_keys} keys already exist")
 
     @staticmethod
     def _props(value: Any) -> dict[str, str]:
@@ -413,8 +418,8 @@ class DekRegistry:
             now = self._dek_rows(conn, ctx, name, subject, algorithm, version)
             if (now[0] if now else None) != old:  # another request created or changed it meanwhile
                 raise _exists(subject)
-            if old is None and conn.execute("SELECT COUNT(*) FROM dek_deks").fetchone()[0] >= self.max_keys:
-                raise api_error(40972, f"A maximum of {self.max_keys} keys already exist")
+            if old is None:
+                self._check_room(conn, "dek_deks")
             conn.execute(
                 "INSERT OR REPLACE INTO dek_deks (ctx, kek_name, subject, algorithm, version, encrypted_key_material, ts, deleted)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",

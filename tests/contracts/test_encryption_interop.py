@@ -384,23 +384,31 @@ extend google.protobuf.EnumValueOptions { Meta enum_value_meta = 1088; }
 """
 
 
-def test_protobuf_serializers_both_ways(server: RegistryServer, sr: SchemaRegistryClient, author: Any) -> None:
-    from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer
+def proto_sides(server: RegistryServer, sr: SchemaRegistryClient, author: Any, topic: str,
+                rules: dict[str, Any]) -> tuple[int, Any, Any, Any, Any]:
+    """Register Author with ``rules`` under the topic's value subject: (schema id, CKP's
+    serializer and deserializer, serde's serializer and deserializer)."""
+    from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer, _schema_to_str
 
+    text = _schema_to_str(author.DESCRIPTOR.file)
+    schema_id = sr.register_schema(f"{topic}-value", Schema(text, "PROTOBUF", [], None, RuleSet.from_dict(rules)))
+    conf = {"auto.register.schemas": False, "use.latest.version": True, "use.deprecated.format": False}
+    return (
+        schema_id,
+        ProtobufSerializer(author, sr, conf, rule_conf=CONF, rule_registry=ck_rules()),
+        ProtobufDeserializer(author, {"use.deprecated.format": False}, schema_registry_client=sr, rule_conf=CONF,
+                             rule_registry=ck_rules()),
+        serde.serializer("protobuf", None, server.url, auto_register=False, use_latest_version=True, message=author,
+                         rule_conf=CONF),
+        serde.deserializer("protobuf", registry=server.url, message=author, rule_conf=CONF),
+    )
+
+
+def test_protobuf_serializers_both_ways(server: RegistryServer, sr: SchemaRegistryClient, author: Any) -> None:
     p = params(f"kek-p-{next(_counter)}", **{"encrypt.dek.algorithm": "AES256_SIV"})
     topic = f"enc{next(_counter)}"
-    rules = RuleSet.from_dict({"domainRules": [{"name": "encryptPII", "kind": "TRANSFORM", "mode": "WRITEREAD",
-                                                "type": "ENCRYPT", "tags": ["PII"], "params": p}]})
-    from confluent_kafka.schema_registry.protobuf import _schema_to_str
-
-    sr.register_schema(f"{topic}-value", Schema(_schema_to_str(author.DESCRIPTOR.file), "PROTOBUF", [], None, rules))
-    conf = {"auto.register.schemas": False, "use.latest.version": True, "use.deprecated.format": False}
-    ck_w = ProtobufSerializer(author, sr, conf, rule_conf=CONF, rule_registry=ck_rules())
-    ck_r = ProtobufDeserializer(author, {"use.deprecated.format": False}, schema_registry_client=sr, rule_conf=CONF,
-                                rule_registry=ck_rules())
-    ours_w = serde.serializer("protobuf", None, server.url, auto_register=False, use_latest_version=True,
-                              message=author, rule_conf=CONF)
-    ours_r = serde.deserializer("protobuf", registry=server.url, message=author, rule_conf=CONF)
+    rule = {"name": "encryptPII", "kind": "TRANSFORM", "mode": "WRITEREAD", "type": "ENCRYPT", "tags": ["PII"], "params": p}
+    _, ck_w, ck_r, ours_w, ours_r = proto_sides(server, sr, author, topic, {"domainRules": [rule]})
     theirs = ck_w(author(name="Kafka", id=42, picture=b"\x01\x02"), sctx(topic))
     ours = ours_w(author(name="Kafka", id=42, picture=b"\x01\x02"), sctx(topic))
     assert b"Kafka" not in ours
@@ -468,21 +476,10 @@ def test_referenced_record_fields_both_ways(server: RegistryServer, sr: SchemaRe
 
 
 def test_protobuf_payload_encryption_both_ways(server: RegistryServer, sr: SchemaRegistryClient, author: Any) -> None:
-    from confluent_kafka.schema_registry.protobuf import ProtobufDeserializer, ProtobufSerializer, _schema_to_str
-
     p = params(f"kek-pp-{next(_counter)}")
     topic = f"enc{next(_counter)}"
-    rules = RuleSet.from_dict({"encodingRules": [{"name": "encryptPayload", "kind": "TRANSFORM", "mode": "WRITEREAD",
-                                                  "type": "ENCRYPT_PAYLOAD", "params": p}]})
-    schema_id = sr.register_schema(f"{topic}-value", Schema(_schema_to_str(author.DESCRIPTOR.file), "PROTOBUF", [], None,
-                                                            rules))
-    conf = {"auto.register.schemas": False, "use.latest.version": True, "use.deprecated.format": False}
-    ck_w = ProtobufSerializer(author, sr, conf, rule_conf=CONF, rule_registry=ck_rules())
-    ck_r = ProtobufDeserializer(author, {"use.deprecated.format": False}, schema_registry_client=sr, rule_conf=CONF,
-                                rule_registry=ck_rules())
-    ours_w = serde.serializer("protobuf", None, server.url, auto_register=False, use_latest_version=True,
-                              message=author, rule_conf=CONF)
-    ours_r = serde.deserializer("protobuf", registry=server.url, message=author, rule_conf=CONF)
+    rule = {"name": "encryptPayload", "kind": "TRANSFORM", "mode": "WRITEREAD", "type": "ENCRYPT_PAYLOAD", "params": p}
+    schema_id, ck_w, ck_r, ours_w, ours_r = proto_sides(server, sr, author, topic, {"encodingRules": [rule]})
     theirs = ck_w(author(name="Kafka", id=42, picture=b"\x01"), sctx(topic))
     ours = ours_w(author(name="Kafka", id=42, picture=b"\x01"), sctx(topic))
     header = b"\x00" + struct.pack(">I", schema_id) + b"\x00"  # magic, id, message index [0]: in the clear
