@@ -15,12 +15,13 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .._errors import KafkaError
+from .._errors import ConfigError, KafkaError
 
 __all__ = ["Browser", "Page", "Position", "Raw"]
 
 TIMEOUT = 10.0  # seconds for metadata, watermarks and one page
 MAX_SCAN = 5000  # records examined per page when a filter drops some
+MAX_PAGE_BYTES = 64 * 1024 * 1024  # keys and values read at once (a page, or one step of a filtered scan)
 
 
 @dataclass
@@ -258,6 +259,7 @@ class Browser:
         pending = {p for p, (start, end) in ranges.items() if end > start}
         following = {p: start for p, (start, _) in ranges.items()}  # the next offset expected
         out: list[Raw] = []
+        size = 0
         deadline = time.monotonic() + TIMEOUT
         while pending:
             left = deadline - time.monotonic()
@@ -284,7 +286,12 @@ class Browser:
                 if offset < start:
                     continue
                 following[p] = offset + 1
-                out.append(Raw(p, offset, msg.timestamp()[1], msg.key(), msg.value(), list(msg.headers() or [])))
+                key, value = msg.key(), msg.value()
+                size += len(key or b"") + len(value or b"")
+                if size > MAX_PAGE_BYTES:
+                    raise ConfigError(f"the records of this page are over {MAX_PAGE_BYTES // (1024 * 1024)} MiB: "
+                                      "ask for a smaller page_size, or one partition")
+                out.append(Raw(p, offset, msg.timestamp()[1], key, value, list(msg.headers() or [])))
                 if offset + 1 >= end:
                     pending.discard(p)
         return out

@@ -165,3 +165,20 @@ def test_produce_with_a_record_name_subject(console: ConsoleServer, make_topic: 
         assert link
         page = client.get(link.group(1).replace("&amp;", "&")).text
     assert f"id {schema_id}" in page and f"{subject} v1" in page and "&#34;n&#34;: 5" in page
+
+
+def test_page_memory_is_bounded(console: ConsoleServer, make_topic: Any, kafka_bootstrap: str,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    from serde.console import _kafka
+
+    topic = make_topic(1)
+    producer = Producer({"bootstrap.servers": kafka_bootstrap})
+    for n in range(6):
+        producer.produce(topic, value=bytes([n]) * 50_000)
+    producer.flush(30)
+    monkeypatch.setattr(_kafka, "MAX_PAGE_BYTES", 120_000)
+    too_big = httpx.get(f"{console.url}/topics/{topic}/messages", timeout=30)
+    assert too_big.status_code == 400 and "smaller page_size" in too_big.text
+    assert httpx.get(f"{console.url}/topics/{topic}/messages/export", params={"format": "ndjson"}).status_code == 400
+    fits = httpx.get(f"{console.url}/topics/{topic}/messages", params={"page_size": 2}, timeout=30)
+    assert fits.status_code == 200 and fits.text.count('<tr id="m-') == 2
