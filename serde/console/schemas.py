@@ -123,10 +123,16 @@ def subject(request: Request) -> Response:
         deleted = registry.call(f"the deleted versions of {name!r}", registry.client.get_versions, name, deleted_only=True)
     except RegistryError:
         deleted = []
-    rows = []
-    for version in list(reversed(versions))[:200]:
-        found = fetch_version(registry, name, int(version))
-        rows.append({"version": version, "id": found.id, "type": found.schema_type, "references": len(found.references)})
+    try:  # every version in one request (GET /schemas?subjectPrefix=...), newest first
+        listed = _rest(registry, f"the schemas of {name!r}", "schemas", {"subjectPrefix": name})
+        rows = [{"version": int(s["version"]), "id": s["id"], "type": s.get("schemaType", "AVRO"),
+                 "references": len(s.get("references") or ())} for s in listed if s.get("subject") == name]
+        rows.sort(key=lambda r: r["version"], reverse=True)
+    except (RegistryError, KeyError, TypeError, ValueError):  # a registry without it: one request per version
+        rows = []
+        for version in list(reversed(versions))[:100]:
+            found = fetch_version(registry, name, int(version))
+            rows.append({"version": version, "id": found.id, "type": found.schema_type, "references": len(found.references)})
     return render(request, "subject.html", title=name, subject=name, rows=rows, level=_level(registry, name),
                   mode=_mode(registry, name), deleted=deleted, count=len(versions))
 
