@@ -135,6 +135,26 @@ class Browser:
             raise KafkaError(f"cannot list topics at {self.settings.get('bootstrap.servers')}: {_text(exc)}") from exc
         return {name: len(t.partitions) for name, t in sorted(meta.topics.items()) if not name.startswith("__")}
 
+    def counts(self, topics: dict[str, int]) -> dict[str, int]:
+        """Topic -> records it holds (the sum over partitions of high - low watermark), from
+        two ListOffsets requests for all their partitions."""
+        from confluent_kafka import TopicPartition
+        from confluent_kafka.admin import OffsetSpec
+
+        parts = [TopicPartition(t, p) for t, n in topics.items() for p in range(n)]
+        if not parts:
+            return {}
+        try:
+            sent = [self.admin().list_offsets({tp: spec for tp in parts}, request_timeout=TIMEOUT)
+                    for spec in (OffsetSpec.earliest(), OffsetSpec.latest())]
+            low, high = ({(tp.topic, tp.partition): f.result().offset for tp, f in futures.items()} for futures in sent)
+        except Exception as exc:  # noqa: BLE001
+            raise KafkaError(f"cannot read the offsets of the topics: {_text(exc)}") from exc
+        out = dict.fromkeys(topics, 0)
+        for key, end in high.items():
+            out[key[0]] += max(0, end - low.get(key, end))
+        return out
+
     def partitions(self, topic: str) -> list[int]:
         try:
             meta = self.admin().list_topics(topic, timeout=TIMEOUT)

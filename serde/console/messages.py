@@ -30,6 +30,7 @@ from ._kafka import Raw, cursor_text, iter_cursor
 __all__ = ["routes"]
 
 MAX_EXPORT = 10_000
+MAX_COUNTED = 1000  # topics whose records the topics page counts (two ListOffsets requests)
 EXPORT_TYPES = {"ndjson": ("application/x-ndjson", "ndjson"), "csv": ("text/csv; charset=utf-8", "csv"),
                 "avro": ("application/avro", "avro")}
 
@@ -38,7 +39,9 @@ def topics(request: Request) -> Response:
     browser = console_of(request).resources(request).browser
     search = request.query_params.get("q", "")[:200]
     found = browser.topics()
-    rows = [{"name": name, "partitions": count} for name, count in found.items() if search.lower() in name.lower()]
+    shown = {name: count for name, count in found.items() if search.lower() in name.lower()}
+    records = browser.counts(dict(list(shown.items())[:MAX_COUNTED])) if shown else {}
+    rows = [{"name": name, "partitions": count, "records": records.get(name)} for name, count in shown.items()]
     return render(request, "topics.html", title="Topics", rows=rows, search=search, total=len(found))
 
 

@@ -282,7 +282,8 @@ def test_topics_view(console: Any, browser: Any, trades: Any) -> None:
     browser.get(f"{console.url}/topics")
     rows = _wait(browser, By.ID, "topics").find_elements(By.CSS_SELECTOR, "tbody tr")
     row = next(r for r in rows if r.find_element(By.TAG_NAME, "a").text == trades["topic"])
-    assert row.find_elements(By.TAG_NAME, "td")[1].text == "2"
+    cells = row.find_elements(By.TAG_NAME, "td")
+    assert (cells[1].text, cells[2].text) == ("2", "60")
     screenshot(browser, "topics")
     row.find_element(By.LINK_TEXT, "messages").click()
     _wait(browser, By.ID, "messages")
