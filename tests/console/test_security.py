@@ -243,6 +243,22 @@ def test_console_table_of_the_config(tmp_path: Path) -> None:
     assert cluster.public()["kafka"] == {"sasl.username": "u", "sasl.password": "********"}
 
 
+def test_default_cluster_is_the_local_stack(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """`serde local up` ran here (its pid files): the console uses that stack's addresses."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("SERDE_BOOTSTRAP", raising=False)
+    monkeypatch.delenv("SERDE_REGISTRY", raising=False)
+    local = tmp_path / ".serde" / "local"
+    local.mkdir(parents=True)
+    (local / "kafka.pid").write_text('{"pid": 1, "port": 9092}')
+    cluster = load_config(None).clusters[0]
+    assert (cluster.name, cluster.bootstrap, cluster.registry) == ("local", "localhost:9092", None)
+    (local / "registry.pid").write_text('{"pid": 1, "port": 8081}')
+    assert load_config(None).clusters[0].registry == "http://localhost:8081"
+    monkeypatch.setenv("SERDE_REGISTRY", "http://elsewhere:8081")  # the environment wins for the registry
+    assert load_config(None).clusters[0].registry == "http://elsewhere:8081"
+
+
 def test_default_cluster_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("SERDE_BOOTSTRAP", "kafka.example:9092")
