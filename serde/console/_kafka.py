@@ -156,14 +156,21 @@ class Browser:
         return out
 
     def partitions(self, topic: str) -> list[int]:
+        """The topic's partitions. DescribeTopics, not a Metadata request naming the topic:
+        a broker with auto.create.topics.enable would create a topic someone only looked at."""
+        from confluent_kafka import KafkaError as CKError, KafkaException, TopicCollection
+
         try:
-            meta = self.admin().list_topics(topic, timeout=TIMEOUT)
+            futures = self.admin().describe_topics(TopicCollection([topic]), request_timeout=TIMEOUT)
+            description = futures[topic].result()
+        except KafkaException as exc:
+            error = exc.args[0] if exc.args else None
+            if getattr(error, "code", lambda: None)() == CKError.UNKNOWN_TOPIC_OR_PART:
+                raise KafkaError(f"topic {topic!r} does not exist") from exc
+            raise KafkaError(f"cannot describe topic {topic!r}: {_text(exc)}") from exc
         except Exception as exc:  # noqa: BLE001
-            raise KafkaError(f"cannot read the metadata of topic {topic!r}: {_text(exc)}") from exc
-        found = meta.topics.get(topic)
-        if found is None or found.error is not None:
-            raise KafkaError(f"topic {topic!r} does not exist")
-        return sorted(found.partitions)
+            raise KafkaError(f"cannot describe topic {topic!r}: {_text(exc)}") from exc
+        return sorted(p.id for p in description.partitions)
 
     # -- reading ------------------------------------------------------------------------
     def _offsets(self, topic: str, requests: list[dict[int, Any]], what: str) -> list[dict[int, int]]:
