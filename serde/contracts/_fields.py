@@ -614,11 +614,12 @@ def _repeated(field: Any) -> bool:
 
 
 def walker_for(parsed: Any, metadata: Mapping[str, Any] | None) -> Any:
-    """The walker for a parsed schema of any registry schema type, or None."""
+    """The walker for a parsed schema of any registry schema type, or None (a schema
+    serde cannot walk: a CSV layout, a Protobuf file with no message chosen)."""
     schema_type = getattr(parsed, "schema_type", None)
-    if schema_type == "AVRO":
+    if schema_type == "AVRO" and hasattr(parsed, "expanded"):
         return AvroWalker(parsed.expanded, metadata)
-    if schema_type == "JSON":
+    if schema_type == "JSON" and hasattr(parsed, "document"):
         return JsonWalker(parsed.document, parsed.references, metadata)
     if schema_type == "PROTOBUF" and getattr(parsed, "descriptor", None) is not None:
         return ProtobufWalker(parsed.descriptor, metadata)

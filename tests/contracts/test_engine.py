@@ -366,3 +366,12 @@ def test_a_jsonata_expression_that_runs_too_long_is_stopped(registry):
         register(registry, [rule("slow", "TRANSFORM", "WRITE", "JSONATA", "$",
                                  params={"jsonata.timeout.ms": "soon"})], topic="slow2")
         write(registry, topic="slow2")
+
+
+def test_a_field_rule_on_a_schema_serde_cannot_walk_is_a_rule_error(registry):
+    """A CSV serializer borrows a registered Avro schema for its columns; a field rule
+    needs a record schema to walk, which the CSV layout is not."""
+    register(registry, [rule("mask", "TRANSFORM", "WRITE", "CEL_FIELD", "'x'")], topic="csv")
+    ser = serde.serializer("csv", json.dumps(PERSON), registry, auto_register=False)
+    with pytest.raises(serde.RuleError, match="field rules need a record schema"):
+        ser(dict(RECORD), ctx(topic="csv"))
