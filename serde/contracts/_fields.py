@@ -51,7 +51,7 @@ class _Tags:
 
 
 def _inline(obj: Any, key: str = "confluent:tags") -> frozenset[str]:
-    tags = obj.get(key) if isinstance(obj, Mapping) else None
+    tags = obj.get(key) if isinstance(obj, dict) else None
     return frozenset(str(t) for t in tags) if isinstance(tags, (list, tuple)) else frozenset()
 
 
@@ -336,9 +336,100 @@ class JsonWalker:
             except orjson.JSONDecodeError:
                 continue
         self._tags = _Tags(metadata)
+        self._plans: dict[frozenset[str], Any] = {}
 
     def walk(self, message: Any, visit: Visit, rule_tags: frozenset[str]) -> Any:
-        return self._value(self._root, self._root, "$", message, visit, rule_tags, None, 0)
+        plan = self._plans.get(rule_tags, _MISSING)
+        if plan is _MISSING:
+            plan = self._plans[rule_tags] = self._compile(self._root, self._root, "$", rule_tags, None, {}, 0)
+        if plan is None:
+            return message
+        if plan is _GENERIC:
+            return self._value(self._root, self._root, "$", message, visit, rule_tags, None, 0)
+        return plan(message, visit, None)
+
+    # Compiled walks, as for Avro: objects with plain properties, arrays, leaves; a
+    # schema with combinators (allOf/anyOf/oneOf) or a type list of several non-null
+    # types takes the generic walk, which decides by value.
+    def _compile(self, schema: Any, doc: Any, path: str, rule_tags: frozenset[str],
+                 leaf: tuple[str, frozenset[str]] | None, seen: dict[int, list[Any]], depth: int) -> Any:
+        if depth > 64:
+            return _GENERIC
+        inline = _inline(schema)
+        schema, doc = self._deref(schema, doc)
+        if not isinstance(schema, dict):
+            return None
+        if leaf is not None and (inline or _inline(schema)):
+            leaf = (leaf[0], leaf[1] | self._tags.of(path, inline | _inline(schema)))
+        if any(isinstance(schema.get(k), list) and schema.get(k) for k in ("allOf", "anyOf", "oneOf")):
+            return _GENERIC
+        kind = schema.get("type")
+        if isinstance(kind, list):
+            kinds = [k for k in kind if k != "null"]
+            if len(kinds) != 1:
+                return _GENERIC
+            kind = kinds[0]
+        if kind is None:
+            kind = "object" if "properties" in schema else "array" if "items" in schema else None
+        if kind == "object":
+            key = id(schema)
+            if key in seen:  # a $ref cycle: the walk looked up when called
+                box = seen[key]
+                if box[0] is _GENERIC:
+                    return _GENERIC
+                return lambda value, visit, holder: box[0](value, visit, holder) if box[0] else value
+            box = seen[key] = [None]
+            fields = []
+            properties = schema.get("properties")
+            for name, sub in (properties.items() if isinstance(properties, dict) else ()):
+                full = f"{path}.{name}"
+                compiled = self._compile(sub, doc, full, rule_tags, (full, self._tags.of(full, _inline(sub))), seen,
+                                         depth + 1)
+                if compiled is _GENERIC:
+                    box[0] = _GENERIC
+                    return _GENERIC
+                if compiled is not None:
+                    fields.append((name, compiled))
+            if not fields:
+                return None
+
+            def record(value: Any, visit: Visit, holder: Any) -> Any:
+                if type(value) is not dict:
+                    return value
+                for name, compiled in fields:
+                    item = value.get(name)
+                    if item is not None:
+                        value[name] = compiled(item, visit, value)
+                return value
+
+            box[0] = record
+            return record
+        if kind == "array":
+            items = schema.get("items")
+            item = self._compile(items, doc, path, rule_tags, leaf, seen, depth + 1) if isinstance(items, dict) else None
+            if item is None or item is _GENERIC:
+                return item
+
+            def array(value: Any, visit: Visit, holder: Any) -> Any:
+                if type(value) is list:
+                    for i, element in enumerate(value):
+                        if element is not None:
+                            value[i] = item(element, visit, holder)
+                return value
+
+            return array
+        if leaf is None or not _applies(leaf[1], rule_tags):
+            return None
+        full_name, tags = leaf
+        name = full_name.rpartition(".")[2]
+        fixed = "ENUM" if "enum" in schema else _JSON_TYPES.get(kind) if kind is not None else None
+
+        def visit_leaf(value: Any, visit: Visit, holder: Any) -> Any:
+            if type(value) is dict or type(value) is list:
+                return value
+            return visit(FieldContext(full_name, name, fixed or _python_type_name(value), tags, holder), value)
+
+        return visit_leaf
 
     def _deref(self, schema: Any, doc: Any, depth: int = 0) -> tuple[Any, Any]:
         while isinstance(schema, dict) and isinstance(schema.get("$ref"), str) and depth < 64:

@@ -1032,7 +1032,7 @@ class Store:
                 pass
 
     def reset(self) -> None:
-        """Forget every schema, subject, config, mode and association, e.g. between tests.
+        """Forget every schema, subject, config, mode, association, KEK and DEK, e.g. between tests.
 
         Ids are not reused (clients cache schemas by id forever): the next id continues.
         """
@@ -1041,6 +1041,11 @@ class Store:
             nxt = conn.execute("SELECT value FROM meta WHERE key = 'next_id'").fetchone()
             for table in ("versions", "refs", "schemas", "config", "modes", "associations"):
                 conn.execute(f"DELETE FROM {table}")
+            # the DEK registry's tables, created on its first use (serde/registry/_dek.py)
+            made = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            for table in ("dek_keks", "dek_deks"):
+                if table in made:
+                    conn.execute(f"DELETE FROM {table}")
             conn.execute(
                 "INSERT OR REPLACE INTO meta (key, value) VALUES ('next_id', ?)",
                 (str(max(top + 1, int(nxt[0]) if nxt else 1)),),

@@ -312,3 +312,17 @@ def test_keep_alive_survives_unread_bodies(tmp_path, users_file):
                 sock.sendall(b"POST /subjects/s/versions HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + creds
                              + b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n")
                 assert sock.recv(100).split(b" ")[1] == status
+
+
+def test_reset_forgets_keks_and_deks(serde_registry_server):
+    serde_registry_server.reset()  # before the DEK tables exist: nothing to clear, no error
+    with httpx.Client(base_url=serde_registry_server.url) as http:
+        made = http.post("/dek-registry/v1/keks", json={"name": "k1", "kmsType": "local-kms", "kmsKeyId": "x",
+                                                        "shared": False})
+        assert made.status_code == 200, made.text
+        dek = http.post("/dek-registry/v1/keks/k1/deks/s-value", json={"subject": "s-value",
+                                                                       "encryptedKeyMaterial": "AAAA"})
+        assert dek.status_code == 200, dek.text
+        serde_registry_server.reset()
+        assert http.get("/dek-registry/v1/keks").json() == []
+        assert http.get("/dek-registry/v1/keks/k1").json()["error_code"] == 40470
