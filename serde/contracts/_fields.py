@@ -624,9 +624,64 @@ class ProtobufWalker:
         self._descriptor = descriptor
         self._tags = _Tags(metadata)
         self._field_tags: dict[str, frozenset[str]] = {}
+        self._plans: dict[frozenset[str], Any] = {}
 
     def walk(self, message: Any, visit: Visit, rule_tags: frozenset[str]) -> Any:
-        return self._message(self._descriptor, message, visit, rule_tags, 0)
+        if type(message) is dict:  # serde's own form: a walk compiled per rule tags
+            plan = self._plans.get(rule_tags, _MISSING)
+            if plan is _MISSING:
+                plan = self._plans[rule_tags] = self._compile(self._descriptor, rule_tags, {})
+            return plan(message, visit, None) if plan is not None else message
+        return self._message(self._descriptor, message, visit, rule_tags, 0)  # a generated class's instance
+
+    def _compile(self, descriptor: Any, rule_tags: frozenset[str], seen: dict[str, list[Any]]) -> Any:
+        """A walk of dicts of ``descriptor``'s message: the fields that can hold a leaf
+        with the tags; None when none can."""
+        if descriptor.full_name in seen:  # a message that contains itself
+            box = seen[descriptor.full_name]
+            return lambda value, visit, holder: box[0](value, visit, holder) if box[0] else value
+        box = seen[descriptor.full_name] = [None]
+        fields = []
+        for field in descriptor.fields:
+            is_map = field.message_type is not None and field.message_type.GetOptions().map_entry
+            single = field.message_type.fields_by_name["value"] if is_map else field
+            if single.type in (10, 11):
+                inner = self._compile(single.message_type, rule_tags, seen)
+                if inner is None:
+                    continue
+                step = _message_step(inner)
+            else:
+                tags = self._tags_of(field)
+                if not _applies(tags, rule_tags):
+                    continue
+                step = _leaf_step(field.full_name, field.name, _proto_type_name(single.type), tags)
+            fields.append((field.name, step, "map" if is_map else "list" if _repeated(field) else None))
+        if not fields:
+            return None
+
+        def message(value: Any, visit: Visit, holder: Any) -> Any:
+            if type(value) is not dict:
+                return value
+            for name, step, container in fields:
+                item = value.get(name)
+                if item is None:
+                    continue
+                if container == "list":
+                    if type(item) is list:
+                        for i, element in enumerate(item):
+                            if element is not None:
+                                item[i] = step(element, visit, value)
+                elif container == "map":
+                    if type(item) is dict:
+                        for k, element in item.items():
+                            if element is not None:
+                                item[k] = step(element, visit, value)
+                else:
+                    value[name] = step(item, visit, value)
+            return value
+
+        box[0] = message
+        return message
 
     def _tags_of(self, field: Any) -> frozenset[str]:
         found = self._field_tags.get(field.full_name)
@@ -646,6 +701,10 @@ class ProtobufWalker:
                     continue
                 value = message[field.name]
             else:
+                # a field with presence that is unset has no value (and reading it would
+                # make an empty sub-message that writing back would set): as confluent-kafka
+                if getattr(field, "has_presence", False) and not message.HasField(field.name):
+                    continue
                 if field.containing_oneof is not None and message.WhichOneof(field.containing_oneof.name) != field.name:
                     continue
                 value = getattr(message, field.name)
@@ -697,6 +756,28 @@ class ProtobufWalker:
         else:
             type_name = _PB_TYPES.get(field.type, "STRING")
         return visit(FieldContext(named.full_name, named.name, type_name, tags, message), value)
+
+
+def _proto_type_name(kind: int) -> str:
+    if kind in _PB_INT:
+        return "INT"
+    if kind in _PB_LONG:
+        return "LONG"
+    return _PB_TYPES.get(kind, "STRING")
+
+
+def _message_step(inner: Any) -> Any:
+    def step(value: Any, visit: Visit, holder: Any) -> Any:
+        return inner(value, visit, holder)
+
+    return step
+
+
+def _leaf_step(full_name: str, name: str, type_name: str, tags: frozenset[str]) -> Any:
+    def step(value: Any, visit: Visit, holder: Any) -> Any:
+        return visit(FieldContext(full_name, name, type_name, tags, holder), value)
+
+    return step
 
 
 def _repeated(field: Any) -> bool:
