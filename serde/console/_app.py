@@ -36,6 +36,7 @@ from .._errors import (
     ConfigError,
     DecodeError,
     EncodeError,
+    IncompatibleSchemaError,
     KafkaError,
     RegistryError,
     SchemaNotFound,
@@ -224,8 +225,10 @@ def _status_of(exc: BaseException) -> int:
         return exc.status
     if isinstance(exc, (SubjectNotFound, VersionNotFound, SchemaNotFound)):
         return 404
-    if isinstance(exc, RegistryError) and exc.status == 404:
-        return 404
+    if isinstance(exc, IncompatibleSchemaError):
+        return 409
+    if isinstance(exc, RegistryError) and exc.status in (400, 404, 409, 422):
+        return int(exc.status)  # the registry refused what the user sent: say so, not "bad gateway"
     if isinstance(exc, (RegistryError, KafkaError)):
         return 502
     if isinstance(exc, (ConfigError, SchemaParseError)):

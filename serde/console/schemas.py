@@ -1,5 +1,6 @@
 """Schema registry views: subjects, versions, a schema with its references, a diff of two
-versions, a compatibility check of a draft, deletes behind a confirmation.
+versions, a compatibility check of a draft (and registering it), the subject's
+compatibility level, deletes behind a confirmation.
 
     /subjects                                   search, type, latest version
     /subjects/{subject}                         versions, compatibility level and mode
@@ -133,7 +134,9 @@ def subject(request: Request) -> Response:
         for version in list(reversed(versions))[:100]:
             found = fetch_version(registry, name, int(version))
             rows.append({"version": version, "id": found.id, "type": found.schema_type, "references": len(found.references)})
-    return render(request, "subject.html", title=name, subject=name, rows=rows, level=_level(registry, name),
+    from ..compat import LEVELS
+
+    return render(request, "subject.html", title=name, subject=name, rows=rows, level=_level(registry, name), levels=LEVELS,
                   mode=_mode(registry, name), deleted=deleted, count=len(versions))
 
 
@@ -278,6 +281,45 @@ def _check(registry: Any, name: str, draft: str, level: str) -> dict[str, Any]:
     return {"compatible": verdict.compatible, "violations": verdict.violations, "level": level, "versions": numbers}
 
 
+# -- /subjects/{subject}/register and /config ------------------------------------------------
+async def register(request: Request) -> Response:
+    """Register the draft as the subject's next version (the registry checks compatibility)."""
+    refuse_if_read_only(request)
+    name = request.path_params["subject"]
+    data = await form(request)
+    draft = data.get("draft", "")
+    if not draft.strip() or len(draft) > MAX_DRAFT:
+        raise HttpError(400, "paste or upload a draft of at most 1 MiB first")
+    registry = await run_in_threadpool(lambda: console_of(request).resources(request).registry)
+
+    def run() -> int:
+        latest = fetch_version(registry, name, "latest")
+        registry.register(name, latest.schema_type, draft, latest.references)
+        return fetch_version(registry, name, "latest").version or 1
+
+    number = await run_in_threadpool(run)
+    return RedirectResponse(f"{base(request)}/subjects/{_q(name)}/versions/{number}", status_code=303)
+
+
+async def set_level(request: Request) -> Response:
+    """Set the subject's compatibility level (or, with "default", fall back to the global one)."""
+    refuse_if_read_only(request)
+    name = request.path_params["subject"]
+    data = await form(request)
+    from ..compat import LEVELS
+
+    level = data.get("level", "").upper()
+    if level not in (*LEVELS, "DEFAULT"):
+        raise HttpError(400, f"level must be one of {', '.join(LEVELS)} or DEFAULT")
+    registry = await run_in_threadpool(lambda: console_of(request).resources(request).registry)
+    client = registry.client
+    if level == "DEFAULT":
+        await run_in_threadpool(registry.call, f"removing the level of {name!r}", client.delete_config, name)
+    else:
+        await run_in_threadpool(registry.call, f"setting the level of {name!r}", client.set_compatibility, name, level)
+    return RedirectResponse(f"{base(request)}/subjects/{_q(name)}", status_code=303)
+
+
 # -- /subjects/{subject}/delete ---------------------------------------------------------------
 async def delete_page(request: Request) -> Response:
     name = request.path_params["subject"]
@@ -332,5 +374,7 @@ def routes() -> list[Route]:
         Route("/subjects/{subject:path}/diff", diff),
         Route("/subjects/{subject:path}/check", check_page, methods=["GET", "POST"]),
         Route("/subjects/{subject:path}/delete", delete_page, methods=["GET", "POST"]),
+        Route("/subjects/{subject:path}/register", register, methods=["POST"]),
+        Route("/subjects/{subject:path}/config", set_level, methods=["POST"]),
         Route("/subjects/{subject:path}", subject),
     ]

@@ -79,3 +79,16 @@ def csrf(client: httpx.Client, url: str) -> str:
     found = re.search(r'name="csrf-token" content="([0-9a-f]+)"', page.text)
     assert found, page.text[:300]
     return found.group(1)
+
+
+def follow(driver: Any, element: Any, *, submit: bool = False) -> None:
+    """Click (or submit) ``element`` and wait until the page it leads to has replaced this
+    one: pages share element ids (#messages, #level), so waiting for an id could find the
+    old page's."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as EC
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    old = driver.find_element(By.TAG_NAME, "html")
+    element.submit() if submit else element.click()
+    WebDriverWait(driver, 30).until(EC.staleness_of(old))

@@ -20,7 +20,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 import serde
 from serde.registry.client import open_registry
 
-from .conftest import screenshot
+from .conftest import follow, screenshot
 
 pytestmark = [pytest.mark.kafka]
 
@@ -56,7 +56,7 @@ def _produce_in_browser(driver: Any, console: Any, topic: str, record: Any, *, k
     driver.find_element(By.ID, "key").send_keys(key)
     driver.find_element(By.ID, "headers").send_keys(headers)
     _validation(driver, True)
-    driver.find_element(By.ID, "produce-button").click()
+    follow(driver, driver.find_element(By.ID, "produce-button"))
     _wait(driver, By.ID, "produced")
     return int(driver.find_element(By.ID, "partition").text), int(driver.find_element(By.ID, "offset").text)
 
@@ -74,7 +74,7 @@ def test_produce_then_browse_round_trip(console: Any, browser: Any, make_topic: 
     partition, offset = _produce_in_browser(browser, console, topic, record, key="k-1", headers="source: console-test")
     if schema_type == "AVRO":
         screenshot(browser, "produced")
-    browser.find_element(By.ID, "message-link").click()
+    follow(browser, browser.find_element(By.ID, "message-link"))
     row = _wait(browser, By.ID, f"m-{partition}-{offset}")
     value = row.find_element(By.CSS_SELECTOR, "pre.value").text
     for text in shown:
@@ -84,7 +84,7 @@ def test_produce_then_browse_round_trip(console: Any, browser: Any, make_topic: 
     schema_cell = row.find_element(By.CSS_SELECTOR, "td.schema-ref")
     assert f"id {schema_id}" in schema_cell.text
     link = schema_cell.find_element(By.LINK_TEXT, f"{topic}-value v1")
-    link.click()
+    follow(browser, link)
     _wait(browser, By.ID, "schema-id")
     assert browser.find_element(By.ID, "schema-id").text == str(schema_id)
 
@@ -103,7 +103,7 @@ def test_produce_page_validates_as_you_type(console: Any, browser: Any, make_top
                            editor)
     assert _validation(browser, False, "not JSON")
     # the server refuses it too, with the reason
-    browser.find_element(By.ID, "produce-button").click()
+    follow(browser, browser.find_element(By.ID, "produce-button"))
     assert "not JSON" in _wait(browser, By.ID, "error-message").text
 
 
@@ -194,11 +194,11 @@ def test_browse_newest_first_in_pages(console: Any, browser: Any, trades: Any) -
     # the schema is registered under several subjects (earlier tests); the topic's own is linked
     assert f"{topic}-value v1" in browser.find_element(By.CSS_SELECTOR, "#messages td.schema-ref").text
     screenshot(browser, "messages")
-    browser.find_element(By.ID, "older").click()
+    follow(browser, browser.find_element(By.ID, "older"))
     _wait(browser, By.ID, "messages")
     seen = _qtys(browser)
     assert seen == list(range(34, 9, -1))
-    browser.find_element(By.ID, "older").click()
+    follow(browser, browser.find_element(By.ID, "older"))
     _wait(browser, By.ID, "messages")
     assert _qtys(browser) == list(range(9, -1, -1))
     assert browser.find_elements(By.ID, "older") == []
@@ -229,16 +229,16 @@ def test_filter_over_decoded_values_keys_and_headers(console: Any, browser: Any,
     browser.get(f"{console.url}/topics/{topic}/messages")
     box = _wait(browser, By.ID, "filter")
     box.send_keys('value.symbol == "INIT" and value.qty >= 30')
-    box.submit()
+    follow(browser, box, submit=True)
     _wait(browser, By.ID, "messages")
     assert _qtys(browser) == [57, 54, 51, 48, 45, 42, 39, 36, 33, 30]
     screenshot(browser, "messages-filter")
     browser.get(f"{console.url}/topics/{topic}/messages?page_size=3&filter=" + "key endswith '7' or headers.n == '50'")
     assert _qtys(browser) == [57, 50, 47]
-    browser.find_element(By.ID, "older").click()
+    follow(browser, browser.find_element(By.ID, "older"))
     _wait(browser, By.ID, "messages")
     assert _qtys(browser) == [37, 27, 17]
-    browser.find_element(By.ID, "older").click()
+    follow(browser, browser.find_element(By.ID, "older"))
     _wait(browser, By.ID, "messages")
     assert _qtys(browser) == [7]
     bad = httpx.get(f"{console.url}/topics/{topic}/messages", params={"filter": "__import__('os').system('x')"})
@@ -288,7 +288,7 @@ def test_topics_view(console: Any, browser: Any, trades: Any) -> None:
     cells = row.find_elements(By.TAG_NAME, "td")
     assert (cells[1].text, cells[2].text) == ("2", "60")
     screenshot(browser, "topics")
-    row.find_element(By.LINK_TEXT, "messages").click()
+    follow(browser, row.find_element(By.LINK_TEXT, "messages"))
     _wait(browser, By.ID, "messages")
     assert "2:" not in browser.find_element(By.CSS_SELECTOR, "p.meta").text  # partitions 0 and 1 only
     assert "0: 0–30" in browser.find_element(By.CSS_SELECTOR, "p.meta").text

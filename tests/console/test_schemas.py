@@ -16,7 +16,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from serde import SchemaReference
 from serde.registry.client import open_registry
 
-from .conftest import screenshot
+from .conftest import follow, screenshot
 
 pytestmark = [pytest.mark.kafka]
 
@@ -56,6 +56,18 @@ def _wait(driver: Any, by: str, what: str, timeout: float = 20) -> Any:
     return WebDriverWait(driver, timeout).until(EC.presence_of_element_located((by, what)))
 
 
+def _wait_text(driver: Any, element_id: str, text: str, timeout: float = 20) -> None:
+    from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+
+    def shows(d: Any) -> bool:
+        try:
+            return bool(d.find_element(By.ID, element_id).text == text)
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+
+    WebDriverWait(driver, timeout).until(shows)
+
+
 def test_subjects_list_search_and_type(console: Any, browser: Any, schemas: Any) -> None:
     browser.get(f"{console.url}/subjects")
     rows = browser.find_elements(By.CSS_SELECTOR, "#subjects tbody tr")
@@ -66,7 +78,7 @@ def test_subjects_list_search_and_type(console: Any, browser: Any, schemas: Any)
     screenshot(browser, "subjects")
     box = browser.find_element(By.NAME, "q")
     box.send_keys("pay")
-    box.submit()
+    follow(browser, box, submit=True)
     _wait(browser, By.CSS_SELECTOR, "#subjects tbody tr")
     names = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#subjects tbody tr td:first-child a")]
     assert names == ["payments-value"]
@@ -77,7 +89,7 @@ def test_subjects_list_search_and_type(console: Any, browser: Any, schemas: Any)
 
 def test_subject_versions_config_and_mode(console: Any, browser: Any, schemas: Any) -> None:
     browser.get(f"{console.url}/subjects")
-    browser.find_element(By.LINK_TEXT, "orders-value").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "orders-value"))
     _wait(browser, By.ID, "versions")
     assert browser.current_url.endswith("/subjects/orders-value")
     versions = [a.text for a in browser.find_elements(By.CSS_SELECTOR, "#versions tbody tr td:first-child a")]
@@ -98,12 +110,12 @@ def test_version_with_references_both_ways_and_derived_schemas(console: Any, bro
     proto = derived[1].find_element(By.TAG_NAME, "pre").text
     assert "message Customer" in proto and "message Address" in proto  # the reference was resolved
     screenshot(browser, "version")
-    refs.find_element(By.LINK_TEXT, "address v1").click()
+    follow(browser, refs.find_element(By.LINK_TEXT, "address v1"))
     _wait(browser, By.ID, "referenced-by")
     assert browser.current_url.endswith("/subjects/address/versions/1")
     by = browser.find_element(By.ID, "referenced-by")
     assert "customers-value v1" in by.text
-    by.find_element(By.LINK_TEXT, "customers-value v1").click()
+    follow(browser, by.find_element(By.LINK_TEXT, "customers-value v1"))
     _wait(browser, By.ID, "schema-text")
     assert "Customer" in browser.find_element(By.ID, "schema-text").text
 
@@ -136,7 +148,7 @@ def test_compatibility_check_names_the_rule(console: Any, browser: Any, schemas:
     assert '"total"' in draft.get_attribute("value")  # starts from the latest version
     incompatible = _record({"name": "id", "type": "string"}, WHEN, NOTE, TOTAL, {"name": "extra", "type": "int"})
     browser.execute_script("arguments[0].value = arguments[1]", draft, incompatible)
-    browser.find_element(By.ID, "check-button").click()
+    follow(browser, browser.find_element(By.ID, "check-button"))
     verdict = _wait(browser, By.ID, "verdict")
     assert verdict.text.startswith("Incompatible at BACKWARD")
     rules = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "code.rule")]
@@ -146,7 +158,7 @@ def test_compatibility_check_names_the_rule(console: Any, browser: Any, schemas:
     screenshot(browser, "check")
     # a chosen level: NONE accepts anything
     browser.find_element(By.CSS_SELECTOR, "#level option[value='NONE']").click()
-    browser.find_element(By.ID, "check-button").click()
+    follow(browser, browser.find_element(By.ID, "check-button"))
     assert _wait(browser, By.ID, "verdict").text.startswith("Compatible")
 
 
@@ -154,7 +166,7 @@ def test_check_refuses_a_draft_that_does_not_parse(console: Any, browser: Any, s
     browser.get(f"{console.url}/subjects/orders-value/check")
     draft = browser.find_element(By.ID, "draft")
     browser.execute_script("arguments[0].value = arguments[1]", draft, "{not json")
-    browser.find_element(By.ID, "check-button").click()
+    follow(browser, browser.find_element(By.ID, "check-button"))
     error = _wait(browser, By.CSS_SELECTOR, "#result .error")
     assert "not a valid Avro schema" in error.text
 
@@ -164,15 +176,15 @@ def test_soft_and_hard_delete_behind_a_confirmation(console: Any, browser: Any, 
     registry.register("doomed-value", "AVRO", _record(ID))
     registry.register("doomed-value", "AVRO", _record(ID, NOTE))
     browser.get(f"{console.url}/subjects/doomed-value/versions/2")
-    browser.find_element(By.LINK_TEXT, "delete this version").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "delete this version"))
     _wait(browser, By.ID, "delete-form")
     browser.find_element(By.ID, "confirm").send_keys("wrong name")
-    browser.find_element(By.ID, "delete-button").click()
+    follow(browser, browser.find_element(By.ID, "delete-button"))
     assert "type the subject's name" in _wait(browser, By.ID, "error-message").text
     assert registry.client.get_versions("doomed-value") == [1, 2]
     browser.get(f"{console.url}/subjects/doomed-value/delete?version=2")
     browser.find_element(By.ID, "confirm").send_keys("doomed-value")
-    browser.find_element(By.ID, "delete-button").click()
+    follow(browser, browser.find_element(By.ID, "delete-button"))
     _wait(browser, By.ID, "versions")
     assert registry.client.get_versions("doomed-value") == [1]
     assert "soft-deleted: 2" in browser.find_element(By.CSS_SELECTOR, "p.meta").text
@@ -180,10 +192,10 @@ def test_soft_and_hard_delete_behind_a_confirmation(console: Any, browser: Any, 
     # the deleted version's page is gone, though serde's client had it cached
     assert httpx.get(f"{console.url}/subjects/doomed-value/versions/2").status_code == 404
     # the whole subject, permanently
-    browser.find_element(By.LINK_TEXT, "Delete permanently").click()
+    follow(browser, browser.find_element(By.LINK_TEXT, "Delete permanently"))
     _wait(browser, By.ID, "delete-form")
     browser.find_element(By.ID, "confirm").send_keys("doomed-value")
-    browser.find_element(By.ID, "delete-button").click()
+    follow(browser, browser.find_element(By.ID, "delete-button"))
     _wait(browser, By.ID, "subjects")
     assert "doomed-value" not in registry.client.get_subjects(deleted=True)
 
@@ -208,6 +220,35 @@ def test_uploaded_draft_fills_the_editor(console: Any, browser: Any, schemas: An
     browser.get(f"{console.url}/subjects/orders-value/check")
     browser.find_element(By.ID, "draft-file").send_keys(str(draft))
     WebDriverWait(browser, 10).until(lambda d: '"string"' in d.find_element(By.ID, "draft").get_attribute("value"))
-    browser.find_element(By.ID, "check-button").click()
+    follow(browser, browser.find_element(By.ID, "check-button"))
     assert _wait(browser, By.ID, "verdict").text.startswith("Incompatible")
     assert [c.text for c in browser.find_elements(By.CSS_SELECTOR, "code.rule")] == ["TYPE_MISMATCH"]
+
+
+def test_register_a_checked_draft_and_set_the_level(console: Any, browser: Any, schemas: Any) -> None:
+    registry = schemas["registry"]
+    registry.register("evolving-value", "AVRO", _record(ID))
+    browser.get(f"{console.url}/subjects/evolving-value/check")
+    draft = browser.find_element(By.ID, "draft")
+    browser.execute_script("arguments[0].value = arguments[1]", draft, _record({"name": "id", "type": "string"}))
+    follow(browser, browser.find_element(By.ID, "register-button"))  # incompatible: the registry refuses, and says why
+    assert "incompatible" in _wait(browser, By.ID, "error-message").text.lower()
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Error 409"
+    assert registry.client.get_versions("evolving-value") == [1]
+    # the subject's level, from its page
+    browser.get(f"{console.url}/subjects/evolving-value")
+    browser.find_element(By.CSS_SELECTOR, "#level-choice option[value='NONE']").click()
+    follow(browser, browser.find_element(By.ID, "level-button"))
+    _wait_text(browser, "level", "NONE")  # the page it lands on has a #level too: wait for the new one
+    assert registry.client.get_compatibility("evolving-value") == "NONE"
+    browser.get(f"{console.url}/subjects/evolving-value/check")
+    draft = browser.find_element(By.ID, "draft")
+    browser.execute_script("arguments[0].value = arguments[1]", draft, _record({"name": "id", "type": "string"}))
+    follow(browser, browser.find_element(By.ID, "register-button"))
+    _wait(browser, By.ID, "schema-text")
+    assert browser.current_url.endswith("/subjects/evolving-value/versions/2")
+    assert registry.client.get_versions("evolving-value") == [1, 2]
+    browser.get(f"{console.url}/subjects/evolving-value")
+    browser.find_element(By.CSS_SELECTOR, "#level-choice option[value='DEFAULT']").click()
+    follow(browser, browser.find_element(By.ID, "level-button"))
+    _wait_text(browser, "level", "BACKWARD")  # the global default again

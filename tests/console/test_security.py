@@ -33,6 +33,8 @@ def plain(registry_url: str) -> Iterator[ConsoleServer]:
 
 def test_state_change_refused_without_csrf_token(plain: ConsoleServer) -> None:
     with httpx.Client(base_url=plain.url) as client:
+        for path, data in (("/subjects/sec-value/register", {"draft": SCHEMA}), ("/subjects/sec-value/config", {"level": "NONE"})):
+            assert client.post(path, data=data).status_code == 403
         client.get("/subjects")  # a session cookie, but no token sent
         answer = client.post("/subjects/sec-value/delete", data={"confirm": "sec-value", "version": "all"})
         assert answer.status_code == 403
@@ -175,6 +177,9 @@ def test_read_only_refuses_changes(registry_url: str) -> None:
         assert answer.status_code == 403 and "read-only" in answer.text
         answer = client.post("/topics/t/produce", data={"csrf_token": token, "subject": "sec-value", "record": "{}"})
         assert answer.status_code == 403
+        for path, data in (("/subjects/sec-value/register", {"draft": SCHEMA}), ("/subjects/sec-value/config", {"level": "NONE"})):
+            assert client.post(path, data={"csrf_token": token, **data}).status_code == 403
+        assert "Register as the next version" not in client.get("/subjects/sec-value/check").text
         # checking a draft changes nothing: allowed
         assert client.post("/subjects/sec-value/check", data={"csrf_token": token, "draft": SCHEMA}).status_code == 200
         assert client.get("/subjects/sec-value").status_code == 200

@@ -146,6 +146,13 @@ def test_check_failures(console: ConsoleServer, registry_url: str) -> None:
         empty = post(draft="  ")
         assert empty.status_code == 200 and "paste or upload a draft" in empty.text
         assert post(draft="x" * (1024 * 1024 + 1)).status_code == 413
+        level = client.post("/subjects/check-fail-value/config", data={"csrf_token": token, "level": "SIDEWAYS"})
+        assert level.status_code == 400
+        empty = client.post("/subjects/check-fail-value/register", data={"csrf_token": token, "draft": ""})
+        assert empty.status_code == 400
+        invalid = client.post("/subjects/check-fail-value/register", data={"csrf_token": token, "draft": "{nope"})
+        assert invalid.status_code == 422
+    assert open_registry(registry_url).client.get_versions("check-fail-value") == [1]
 
 
 def test_produce_with_a_record_name_subject(console: ConsoleServer, make_topic: Any, registry_url: str) -> None:
