@@ -69,7 +69,7 @@ class Target:
     """The schema a record is produced with: a subject's version, or a pasted schema."""
 
     def __init__(self, registry: Any, topic: str, subject: str | None, version: int | None, text: str | None,
-                 schema_type: str | None) -> None:
+                 schema_type: str | None, message: str | None = None) -> None:
         from .. import SchemaSource, get_format
 
         self.registry, self.topic, self.subject = registry, topic, subject
@@ -91,7 +91,16 @@ class Target:
             self.text = text
             self.references = {}
         self.format = LANGUAGES[self.schema_type]
-        self.parsed = get_format(self.format).parse_schema(SchemaSource(self.text, self.references))
+        # Protobuf: the message to write (default: the file's first, as Confluent's serializer)
+        fmt = get_format(self.format)
+        self.parsed = fmt.parse_schema(SchemaSource(self.text, self.references))
+        descriptor = getattr(self.parsed, "file_descriptor_proto", None)
+        package = f"{descriptor.package}." if descriptor is not None and descriptor.package else ""
+        self.messages = [package + m.name for m in descriptor.message_type] if descriptor is not None else []
+        self.message = message or (self.messages[0] if len(self.messages) > 1 else None)
+        self.options = {"message": self.message} if self.message else {}
+        if self.options:
+            self.parsed = fmt.parse_schema(SchemaSource(self.text, self.references), **self.options)
         from ..gateway.pipeline import _coercer
 
         self._coerce = _coercer(self.parsed)
@@ -101,7 +110,7 @@ class Target:
         from ..translate import to_model
 
         try:
-            return sample(to_model(self.format, self.text, self.references or None))
+            return sample(to_model(self.format, self.text, self.references or None, **self.options))
         except (SerdeError, ValueError, KeyError):
             return {}
 
@@ -119,9 +128,9 @@ class Target:
         if self.found is not None:
             subject = self.subject
             ser = serde.serializer(self.format, None, self.registry, use_schema_id=self.found.id, auto_register=False,
-                                   subject_name_strategy=lambda topic, is_key, name: subject)
+                                   subject_name_strategy=lambda topic, is_key, name: subject, **self.options)
         else:  # a pasted schema: registered under <topic>-value, as a serializer would
-            ser = serde.serializer(self.format, self.text, self.registry, subject_name_strategy="topic")
+            ser = serde.serializer(self.format, self.text, self.registry, subject_name_strategy="topic", **self.options)
         from confluent_kafka.serialization import MessageField, SerializationContext
 
         return ser(self._coerce(value), SerializationContext(self.topic, MessageField.VALUE))  # type: ignore[no-any-return]
@@ -152,7 +161,8 @@ def _target(request: Request, data: dict[str, str]) -> Target:
     registry = console_of(request).resources(request).registry
     version = int_param(data.get("version") or None, "version", minimum=1, maximum=2**31 - 1)
     subject = data.get("subject") or None
-    return Target(registry, request.path_params["topic"], subject, version, data.get("schema"), data.get("schema_type"))
+    return Target(registry, request.path_params["topic"], subject, version, data.get("schema"), data.get("schema_type"),
+                  data.get("message") or None)
 
 
 def produce_form(request: Request) -> Response:
@@ -173,7 +183,7 @@ def produce_form(request: Request) -> Response:
     error = None
     if subject:
         try:
-            target = Target(registry, topic, subject, version, None, None)
+            target = Target(registry, topic, subject, version, None, None, q.get("message") or None)
         except SubjectNotFound as exc:
             error = str(exc)
     versions = registry.call("versions", registry.client.get_versions, subject) if target is not None else []
