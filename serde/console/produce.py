@@ -69,10 +69,10 @@ class Target:
     """The schema a record is produced with: a subject's version, or a pasted schema."""
 
     def __init__(self, registry: Any, topic: str, subject: str | None, version: int | None, text: str | None,
-                 schema_type: str | None, message: str | None = None) -> None:
+                 schema_type: str | None, message: str | None = None, *, is_key: bool = False) -> None:
         from .. import SchemaSource, get_format
 
-        self.registry, self.topic, self.subject = registry, topic, subject
+        self.registry, self.topic, self.subject, self.is_key = registry, topic, subject, is_key
         if subject:
             found = fetch_version(registry, subject, version or "latest")
             self.found = found
@@ -133,7 +133,8 @@ class Target:
             ser = serde.serializer(self.format, self.text, self.registry, subject_name_strategy="topic", **self.options)
         from confluent_kafka.serialization import MessageField, SerializationContext
 
-        return ser(self._coerce(value), SerializationContext(self.topic, MessageField.VALUE))  # type: ignore[no-any-return]
+        field = MessageField.KEY if self.is_key else MessageField.VALUE
+        return ser(self._coerce(value), SerializationContext(self.topic, field))  # type: ignore[no-any-return]
 
 
 def _parse_value(text: str) -> Any:
@@ -165,6 +166,15 @@ def _target(request: Request, data: dict[str, str]) -> Target:
                   data.get("message") or None)
 
 
+def _key_target(request: Request, data: Any) -> Target | None:
+    """The key's schema when a key subject is chosen (the key is then JSON); else None (text)."""
+    subject = data.get("key_subject") or None
+    if subject is None:
+        return None
+    registry = console_of(request).resources(request).registry
+    return Target(registry, request.path_params["topic"], subject, None, None, None, is_key=True)
+
+
 def produce_form(request: Request) -> Response:
     resources = console_of(request).resources(request)
     registry = resources.registry
@@ -188,8 +198,19 @@ def produce_form(request: Request) -> Response:
             error = str(exc)
     versions = registry.call("versions", registry.client.get_versions, subject) if target is not None else []
     record = json.dumps(target.sample(), indent=2, ensure_ascii=False) if target is not None else "{}"
+    key_subject = q.get("key_subject")
+    if key_subject is None:
+        key_subject = f"{topic}-key" if f"{topic}-key" in subjects else ""
+    key_target = None
+    if key_subject:
+        try:
+            key_target = _key_target(request, {"key_subject": key_subject})
+        except SubjectNotFound as exc:
+            error = str(exc)
+    key_record = json.dumps(key_target.sample(), ensure_ascii=False) if key_target is not None else ""
     return render(request, "produce.html", title=f"Produce to {topic}", topic=topic, subjects=subjects, subject=subject,
                   target=target, versions=versions, record=record, error=error, types=LABELS,
+                  key_subject=key_subject if key_target is not None else "", key_target=key_target, key_record=key_record,
                   schema_text=pretty(target.schema_type, target.text) if target is not None else "")
 
 
@@ -206,6 +227,15 @@ async def validate(request: Request) -> Response:
         except ValueError as exc:
             return {"ok": False, "errors": [f"not JSON: {exc}"]}
         errors = target.validate(value)
+        try:
+            key_target = _key_target(request, data)
+        except SerdeError as exc:
+            return {"ok": False, "errors": [*errors, f"key schema: {exc}"]}
+        if key_target is not None:
+            try:
+                errors += [f"key: {e}" for e in key_target.validate(json.loads(data.get("key", "")))]
+            except ValueError as exc:
+                errors.append(f"key: not JSON: {exc}")
         return {"ok": not errors, "errors": errors}
 
     return JSONResponse(await run_in_threadpool(run))
@@ -223,11 +253,23 @@ async def produce(request: Request) -> Response:
         if errors:
             raise HttpError(422, "the record does not fit the schema: " + "; ".join(errors))
         payload = target.serialize(value)
-        key = data.get("key", "")
+        key_target = _key_target(request, data)
+        key_bytes: bytes | None = None
+        if key_target is not None:
+            try:
+                key_value = json.loads(data.get("key", ""))
+            except ValueError as exc:
+                raise HttpError(400, f"the key is not JSON: {exc}") from exc
+            key_errors = key_target.validate(key_value)
+            if key_errors:
+                raise HttpError(422, "the key does not fit its schema: " + "; ".join(key_errors))
+            key_bytes = key_target.serialize(key_value)
+        elif data.get("key"):
+            key_bytes = data["key"].encode("utf-8")
         headers = _parse_headers(data.get("headers", ""))
         partition = int_param(data.get("partition") or None, "partition", minimum=0, maximum=1_000_000)
         browser = console_of(request).resources(request).browser
-        p, offset = browser.produce(topic, key.encode("utf-8") if key else None, payload, headers, partition)
+        p, offset = browser.produce(topic, key_bytes, payload, headers, partition)
         return {"partition": p, "offset": offset, "subject": target.subject, "version": target.version,
                 "bytes": len(payload)}
 

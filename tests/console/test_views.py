@@ -212,3 +212,28 @@ def test_produce_a_chosen_protobuf_message(console: ConsoleServer, make_topic: A
         assert done.status_code == 200, done.text
         page = client.get(f"/topics/{topic}/messages").text
     assert "&#34;count&#34;: 3" in page and "&#34;label&#34;: &#34;three&#34;" in page
+
+
+def test_produce_with_a_key_schema(console: ConsoleServer, make_topic: Any, registry_url: str) -> None:
+    """<topic>-key is chosen for the key when it exists: the key is JSON, validated and
+    written with that schema, and browsing decodes it."""
+    topic = make_topic(1)
+    registry = open_registry(registry_url)
+    registry.register(f"{topic}-value", "AVRO", SCHEMA)
+    registry.register(f"{topic}-key", "JSON", json.dumps({"type": "object", "properties": {"id": {"type": "integer"}},
+                                                          "required": ["id"]}))
+    with httpx.Client(base_url=console.url, timeout=30) as client:
+        form = client.get(f"/topics/{topic}/produce").text
+        assert f"Key (JSON, {topic}-key v1)" in form
+        token = csrf(client, "/subjects")
+        base = {"csrf_token": token, "subject": f"{topic}-value", "key_subject": f"{topic}-key", "record": '{"n": 2}'}
+        checked = client.post(f"/topics/{topic}/produce/validate", data={**base, "key": '{"id": "x"}'}).json()
+        assert checked["ok"] is False and checked["errors"][0].startswith("key:")
+        assert client.post(f"/topics/{topic}/produce", data={**base, "key": '{"id": "x"}'}).status_code == 422
+        assert client.post(f"/topics/{topic}/produce", data={**base, "key": "not json"}).status_code == 400
+        assert client.post(f"/topics/{topic}/produce/validate", data={**base, "key": '{"id": 9}'}).json() == {"ok": True, "errors": []}
+        assert client.post(f"/topics/{topic}/produce", data={**base, "key": '{"id": 9}'}).status_code == 200
+        page = client.get(f"/topics/{topic}/messages").text
+        text_key = client.get(f"/topics/{topic}/produce", params={"key_subject": ""}).text
+    assert "&#34;id&#34;: 9" in page and f"key: id" in page and f"{topic}-key v1" in page
+    assert 'placeholder="text (empty: no key)"' in text_key
