@@ -25,7 +25,7 @@ from .._errors import SerdeError
 from ._app import HttpError, console_of, int_param, render
 from ._decode import Decoded, shown
 from ._filter import MAX_LENGTH, FilterError, compile_filter
-from ._kafka import Raw, cursor_text, iter_cursor
+from ._kafka import MAX_SCAN, Raw, cursor_text, iter_cursor
 
 __all__ = ["routes"]
 
@@ -152,7 +152,7 @@ def messages(request: Request) -> Response:
                   selection=selection, query=selection.query, older=older, scanned=page.scanned,
                   bounds=sorted(page.partitions.items()), current=urlencode(
                       {**selection.query, **({"cursor": request.query_params["cursor"]} if "cursor" in request.query_params else {})}),
-                  max_filter=MAX_LENGTH)
+                  max_filter=MAX_LENGTH, max_scan=MAX_SCAN)
 
 
 def export(request: Request) -> Response:
