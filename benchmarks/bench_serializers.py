@@ -7,14 +7,23 @@ What is measured (issue 2, "Show: benchmarks"):
 * Avro deserialize   serde ``deserializer("avro")``    vs ``AvroDeserializer``
 * JSON serialize     serde ``serializer("json")``      vs ``JSONSerializer``   (validation on)
 * JSON deserialize   serde ``deserializer("json")``    vs ``JSONDeserializer`` (validation on)
-* fastavro ``schemaless_writer``/``schemaless_reader`` alone, as a reference line.
-* the JSON serialize codec floor: jsonschema-rs ``is_valid`` + ``orjson.dumps`` alone on the
-  same record; the ``floor`` column is serde's time / the floor's (issue 19).
+* the codec floor of each operation (issue 19), the codecs alone doing the same work on
+  the same records, each adding the 5-byte frame on write / skipping it on read:
+  Avro = ``cavro alone`` (cavro with its own logical types) or ``fastavro alone``
+  (``schemaless_writer``/``schemaless_reader``), whichever is faster in the run;
+  JSON = jsonschema-rs ``is_valid`` + ``orjson.dumps`` (write), ``orjson.loads`` +
+  ``is_valid`` (read). The ``floor`` column is serde's time / the floor's.
   ``--json-slow-path`` also times serde's JSON serializer without its fast path.
 
-Every implementation gets the same records (``schemas/examples/orders.ndjson``,
-the 12-field nested ``Order``, cycled to the batch size with distinct order ids) and
-talks to the same in-memory registry (``mock://``), so schema ids match. Before any
+Two records (``--record``, default both): ``order``, the project's 12-field nested
+``Order`` (``schemas/examples/orders.ndjson`` with ``schemas/avro/order.avsc`` and
+``schemas/json/order.schema.json``: uuid, timestamp-millis, date and decimal logical types,
+``format`` keywords), and ``plain``, the same 12 fields with nested items, an address,
+tags and a nullable note, without logical types (a string uuid, epoch milliseconds and
+days, double amounts) and with no ``format`` keyword in its JSON Schema (derived from the
+order schemas by ``plain_avro_schema``/``plain_json_schema``). Records are cycled to the
+batch size with distinct order ids; every implementation talks to the same in-memory
+registry (``mock://``), so schema ids match. Before any
 timing, serde's Avro bytes are asserted equal to ``AvroSerializer``'s, JSON frames
 equal in header and equal once parsed, and decoded values equal on both sides.
 
@@ -62,6 +71,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
 
+import cavro  # noqa: E402
 import fastavro  # noqa: E402
 import jsonschema_rs  # noqa: E402
 import orjson  # noqa: E402
@@ -76,13 +86,16 @@ AVSC = ROOT / "schemas" / "avro" / "order.avsc"
 JSON_SCHEMA = ROOT / "schemas" / "json" / "order.schema.json"
 EXAMPLES = ROOT / "schemas" / "examples" / "orders.ndjson"
 
-# Issue 2 targets: peer time / serde time, batch mode.
+# Issue 19 targets (issue 2 had 1.5x, 5x, 50x, 40x): peer time / serde time, batch mode.
 TARGETS = {
-    "avro serialize": 1.5,
-    "avro deserialize": 5.0,
-    "json serialize": 50.0,
-    "json deserialize": 40.0,
+    "avro serialize": 2.5,
+    "avro deserialize": 6.0,
+    "json serialize": 80.0,
+    "json deserialize": 60.0,
 }
+# rows that are the codecs alone: the floor of an operation is the fastest of them
+FLOOR_ROWS = ("codec floor", "cavro alone", "fastavro alone")
+FRAME = b"\x00\x00\x00\x00\x01"  # a 5-byte frame, the length of serde's; headers are not compared
 
 
 # -- records --------------------------------------------------------------------------
@@ -109,6 +122,54 @@ def to_avro(record: dict) -> dict:
     out["delivery_date"] = dt.date.fromisoformat(record["delivery_date"])
     out["total"] = Decimal(record["total"])
     out["items"] = [dict(item, price=Decimal(item["price"])) for item in record["items"]]
+    return out
+
+
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def plain_avro_schema(order: dict) -> dict:
+    """The order schema without logical types: uuid -> string, timestamp-millis -> long
+    (epoch ms), date -> int (days), decimal -> double. Same 12 fields and nesting."""
+    def strip(node: Any) -> Any:
+        if isinstance(node, list):
+            return [strip(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        logical = node.get("logicalType")
+        if logical == "decimal":
+            return "double"
+        if logical is not None:
+            return node["type"]
+        return {k: strip(v) for k, v in node.items()}
+
+    out = strip(order)
+    out["name"] = "PlainOrder"
+    return out
+
+
+def plain_json_schema(order: dict) -> dict:
+    """The order JSON Schema with no ``format`` keyword anywhere."""
+    def strip(node: Any) -> Any:
+        if isinstance(node, list):
+            return [strip(n) for n in node]
+        if not isinstance(node, dict):
+            return node
+        return {k: strip(v) for k, v in node.items() if not (k == "format" and isinstance(v, str))}
+
+    out = strip(order)
+    out["title"] = "PlainOrder"
+    return out
+
+
+def to_plain_avro(record: dict) -> dict:
+    """A JSON record in the plain Avro schema's Python types."""
+    out = dict(record)
+    created = dt.datetime.fromisoformat(record["created_at"].replace("Z", "+00:00"))
+    out["created_at"] = (created - EPOCH) // dt.timedelta(milliseconds=1)
+    out["delivery_date"] = (dt.date.fromisoformat(record["delivery_date"]) - EPOCH.date()).days
+    out["total"] = float(record["total"])
+    out["items"] = [dict(item, price=float(item["price"])) for item in record["items"]]
     return out
 
 
@@ -186,7 +247,7 @@ def loop(single: Callable[[Any, Any], Any]) -> Callable[[list, Any], list]:
     return batch
 
 
-def slow_path_json_serializer(registry: Any, json_schema: str) -> Any:
+def slow_path_json_serializer(registry: Any, json_schema: str, ctx: Any) -> Any:
     """serde's JSON serializer as it was before the fast path (issue 19): every record
     through the general path, which walks it for NaN. For before/after in one run."""
     from serde.formats import jsonschema as serde_jsonschema
@@ -195,15 +256,15 @@ def slow_path_json_serializer(registry: Any, json_schema: str) -> Any:
     serde_jsonschema._validation_refuses_nan = lambda document: False
     try:
         ser = serde.serializer("json", schema=json_schema, registry=registry)
-        ser(json_records(load_examples(), 1)[0], SerializationContext("orders-json", MessageField.VALUE))  # builds the encoder now
+        ser(json_records(load_examples(), 1)[0], ctx)  # builds the encoder now
     finally:
         serde_jsonschema._validation_refuses_nan = saved
     return ser
 
 
-def build(registry: Any, avsc: str, json_schema: str, json_slow_path: bool = False) -> dict:
-    avro_ctx = SerializationContext("orders-avro", MessageField.VALUE)
-    json_ctx = SerializationContext("orders-json", MessageField.VALUE)
+def build(registry: Any, avsc: str, json_schema: str, json_slow_path: bool = False, record: str = "order") -> dict:
+    avro_ctx = SerializationContext(f"{record}s-avro", MessageField.VALUE)
+    json_ctx = SerializationContext(f"{record}s-json", MessageField.VALUE)
 
     serde_avro_ser = serde.serializer("avro", schema=avsc, registry=registry)
     serde_avro_de = serde.deserializer("avro", registry=registry)
@@ -219,11 +280,23 @@ def build(registry: Any, avsc: str, json_schema: str, json_slow_path: bool = Fal
 
     def fastavro_write(record: Any, _ctx: Any) -> bytes:
         buffer = io.BytesIO()
+        buffer.write(FRAME)  # the frame, as every serializer writes (and the JSON floor)
         writer(buffer, parsed, record)
         return buffer.getvalue()
 
     def fastavro_read(data: bytes, _ctx: Any) -> Any:
         return reader(io.BytesIO(data[5:]), parsed)  # the payload after the 5-byte frame
+
+    # cavro alone, with its own logical types, returning what fastavro returns (dicts,
+    # UUID objects): the other Avro floor; the faster of the two is the floor
+    cavro_schema = cavro.Schema(json.loads(avsc), options=cavro.Options(record_decodes_to_dict=True, return_uuid_object=True))
+    cavro_encode, cavro_decode = cavro_schema.binary_encode, cavro_schema.binary_decode
+
+    def cavro_write(record: Any, _ctx: Any) -> bytes:
+        return FRAME + cavro_encode(record)
+
+    def cavro_read(data: bytes, _ctx: Any) -> Any:
+        return cavro_decode(data[5:])
 
     # The JSON codec floor: what jsonschema-rs and orjson cost alone on the same record,
     # plus the 5-byte frame every serializer adds. The frame is not only fair: a batch
@@ -231,12 +304,18 @@ def build(registry: Any, avsc: str, json_schema: str, json_slow_path: bool = Fal
     # oversized), while a concatenation gives compact copies and frees them.
     json_validator = jsonschema_rs.validator_for(json.loads(json_schema))
     is_valid, dumps = json_validator.is_valid, orjson.dumps
-    frame = b"\x00\x00\x00\x00\x01"  # the same length as serde's; the header is not compared
+    loads = orjson.loads
 
     def json_floor(record: Any, _ctx: Any) -> bytes:
         if not is_valid(record):
             raise ValueError("invalid record")
-        return frame + dumps(record)
+        return FRAME + dumps(record)
+
+    def json_read_floor(data: bytes, _ctx: Any) -> Any:
+        value = loads(data[5:])
+        if not is_valid(value):
+            raise ValueError("invalid record")
+        return value
 
     def serde_batch_de(de: Any) -> Callable:
         many = getattr(de, "deserialize_many", None)
@@ -249,11 +328,13 @@ def build(registry: Any, avsc: str, json_schema: str, json_slow_path: bool = Fal
         "avro serialize": [
             ("serde", serde_avro_ser, serde_avro_ser.serialize_many),
             ("confluent-kafka", conf_avro_ser, loop(conf_avro_ser)),
+            ("cavro alone", cavro_write, loop(cavro_write)),
             ("fastavro alone", fastavro_write, loop(fastavro_write)),
         ],
         "avro deserialize": [
             ("serde", serde_avro_de, serde_batch_de(serde_avro_de)),
             ("confluent-kafka", conf_avro_de, loop(conf_avro_de)),
+            ("cavro alone", cavro_read, loop(cavro_read)),
             ("fastavro alone", fastavro_read, loop(fastavro_read)),
         ],
         "json serialize": [
@@ -264,10 +345,11 @@ def build(registry: Any, avsc: str, json_schema: str, json_slow_path: bool = Fal
         "json deserialize": [
             ("serde", serde_json_de, serde_batch_de(serde_json_de)),
             ("confluent-kafka", conf_json_de, loop(conf_json_de)),
+            ("codec floor", json_read_floor, loop(json_read_floor)),
         ],
     }
     if json_slow_path:
-        slow = slow_path_json_serializer(registry, json_schema)
+        slow = slow_path_json_serializer(registry, json_schema, json_ctx)
         contenders["json serialize"].insert(1, ("serde slow path", slow, slow.serialize_many))
     return contenders
 
@@ -275,18 +357,20 @@ def build(registry: Any, avsc: str, json_schema: str, json_slow_path: bool = Fal
 def check_equivalence(c: dict, avro_records: list, json_records_: list) -> None:
     """Assert, once and before timing, that both sides produce and read the same thing."""
     actx, jctx = c["avro_ctx"], c["json_ctx"]
-    s_ser, c_ser, f_ser = (impl[1] for impl in c["avro serialize"])
-    s_de, c_de, _ = (impl[1] for impl in c["avro deserialize"])
+    s_ser, c_ser, k_ser, f_ser = (impl[1] for impl in c["avro serialize"])
+    s_de, c_de, k_de, f_de = (impl[1] for impl in c["avro deserialize"])
     ours = [s_ser(r, actx) for r in avro_records]
     theirs = [c_ser(r, actx) for r in avro_records]
     assert ours[0][:5] == theirs[0][:5], f"Avro schema ids differ: serde {ours[0][:5].hex()} vs confluent {theirs[0][:5].hex()}"
     for i, (a, b) in enumerate(zip(ours, theirs)):
         assert a == b, f"Avro bytes differ on record {i}:\n serde     {a.hex()}\n confluent {b.hex()}"
-        assert a[5:] == f_ser(avro_records[i], actx), f"Avro payload differs from fastavro's on record {i}"
+        assert a[5:] == f_ser(avro_records[i], actx)[5:], f"Avro payload differs from fastavro's on record {i}"
+        assert a[5:] == k_ser(avro_records[i], actx)[5:], f"Avro payload differs from cavro's on record {i}"
         assert s_de(a, actx) == c_de(a, actx) == avro_records[i], f"Avro values differ on record {i}"
+        assert k_de(a, actx) == f_de(a, actx) == avro_records[i], f"Avro values of cavro/fastavro alone differ on record {i}"
     jser = {name: single for name, single, _ in c["json serialize"]}
     s_jser, c_jser, floor_jser = jser["serde"], jser["confluent-kafka"], jser["codec floor"]
-    s_jde, c_jde = (impl[1] for impl in c["json deserialize"])
+    s_jde, c_jde, floor_jde = (impl[1] for impl in c["json deserialize"])
     for i, record in enumerate(json_records_):
         a, b = s_jser(record, jctx), c_jser(record, jctx)
         assert a[:5] == b[:5], f"JSON frame headers differ on record {i}: {a[:5].hex()} vs {b[:5].hex()}"
@@ -294,7 +378,7 @@ def check_equivalence(c: dict, avro_records: list, json_records_: list) -> None:
         assert a[5:] == floor_jser(record, jctx)[5:], f"serde's JSON payload differs from the codec floor's on record {i}"
         if "serde slow path" in jser:
             assert jser["serde slow path"](record, jctx) == a, f"serde's slow and fast paths differ on record {i}"
-        assert s_jde(a, jctx) == c_jde(b, jctx) == record, f"JSON values differ on record {i}"
+        assert s_jde(a, jctx) == c_jde(b, jctx) == floor_jde(a, jctx) == record, f"JSON values differ on record {i}"
 
 
 # -- report ---------------------------------------------------------------------------
@@ -326,7 +410,7 @@ def machine() -> dict:
 
 def table(results: list[dict]) -> str:
     head = (f"{'operation':<17} {'mode':<8} {'implementation':<16} {'n':>6} {'best µs/msg':>12} {'median':>9} {'ratio':>8} {'target':>7}"
-            f" {'floor':>7}")
+            f" {'floor':<14}")
     lines = [head, "-" * len(head)]
     for r in results:
         ratio = f"{r['ratio']:.2f}x" if r["ratio"] is not None else ""
@@ -334,9 +418,11 @@ def table(results: list[dict]) -> str:
         if r["implementation"] == "serde" and r["target"] is not None:
             target = f"{r['target']:g}x " + ("ok" if r["ratio"] >= r["target"] else "MISS")
         floor = f"{r['vs_floor']:.2f}x" if r.get("vs_floor") is not None else ""
+        if floor and r["floor"] != "codec floor":
+            floor += f" {r['floor'].split()[0]}"
         lines.append(
             f"{r['operation']:<17} {r['mode']:<8} {r['implementation']:<16} {r['n']:>6} "
-            f"{r['best_us']:>12.2f} {r['median_us']:>9.2f} {ratio:>8} {target:>7} {floor:>7}"
+            f"{r['best_us']:>12.2f} {r['median_us']:>9.2f} {ratio:>8} {target:>7} {floor:<14}"
         )
     return "\n".join(lines)
 
@@ -351,6 +437,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json-slow-path", action="store_true",
                         help="also time serde's JSON serializer without its fast path (before/after in one run)")
     parser.add_argument("--only", action="append", default=None, choices=sorted(TARGETS), help="run only this operation (repeatable)")
+    parser.add_argument("--record", action="append", default=None, choices=("order", "plain"),
+                        help="run only this record (repeatable; default both): the order record with logical types and formats, or the plain one")
     args = parser.parse_args(argv)
     batch = args.batch or (1000 if args.quick else 10_000)
     repeats = args.repeats or (2 if args.quick else 5)
@@ -364,48 +452,58 @@ def main(argv: list[str] | None = None) -> int:
     unit = len(examples)
     batch = max(unit, batch - batch % unit)
     jrecords = json_records(examples, batch)
-    arecords = [to_avro(r) for r in jrecords]
-
     registry = SchemaRegistryClient.new_client({"url": "mock://bench"})
-    contenders = build(registry, schema_text(AVSC), schema_text(JSON_SCHEMA), args.json_slow_path)
-    check_equivalence(contenders, arecords[:unit], jrecords[:unit])
-
-    # the inputs: Avro/JSON records to serialize, framed bytes to deserialize
-    actx, jctx = contenders["avro_ctx"], contenders["json_ctx"]
-    avro_frames = contenders["avro serialize"][1][1]  # confluent-kafka's; asserted equal to serde's
-    inputs = {
-        "avro serialize": (arecords, actx),
-        "avro deserialize": ([avro_frames(r, actx) for r in arecords], actx),
-        "json serialize": (jrecords, jctx),
-        "json deserialize": ([contenders["json serialize"][1][1](r, jctx) for r in jrecords], jctx),
+    order_avsc, order_json = schema_text(AVSC), schema_text(JSON_SCHEMA)
+    schemas = {
+        "order": (order_avsc, order_json, [to_avro(r) for r in jrecords]),
+        "plain": (json.dumps(plain_avro_schema(json.loads(order_avsc))), json.dumps(plain_json_schema(json.loads(order_json))),
+                  [to_plain_avro(r) for r in jrecords]),
     }
 
     results: list[dict] = []
-    for operation in TARGETS:
-        if args.only and operation not in args.only:
-            continue
-        items, ctx = inputs[operation]
-        items = items[: records_for(contenders[operation], items, ctx, budget, unit)]
-        for mode in ("batch", "message"):
-            # repeats interleaved (serde, confluent, fastavro, serde, ...): a burst of load
-            # from a neighbour on a shared machine then hits every side alike
-            runs: dict[str, list[float]] = {name: [] for name, _, _ in contenders[operation]}
-            for _ in range(repeats):
-                for name, single, many in contenders[operation]:
-                    runs[name].append(per_msg_ns(many if mode == "batch" else single, items, ctx, mode))
-            rows = [
-                {"operation": operation, "mode": mode, "implementation": name, **summarize(len(items), r)}
-                for name, r in runs.items()
-            ]
-            peer = next(r for r in rows if r["implementation"] == "confluent-kafka")
-            floor = next((r for r in rows if r["implementation"] == "codec floor"), None)
-            for r in rows:
-                r["ratio"] = round(peer["best_us"] / r["best_us"], 2)
-                r["target"] = TARGETS[operation] if r["implementation"] == "serde" and mode == "batch" else None
-                r["meets_target"] = r["ratio"] >= r["target"] if r["target"] is not None else None
-                # serde's time / the codec floor's (the codecs alone on the same records)
-                r["vs_floor"] = round(r["best_us"] / floor["best_us"], 2) if floor and r["implementation"].startswith("serde") else None
-            results.append(rows)
+    for record in args.record or ("order", "plain"):
+        avsc, json_schema, arecords = schemas[record]
+        contenders = build(registry, avsc, json_schema, args.json_slow_path, record)
+        check_equivalence(contenders, arecords[:unit], jrecords[:unit])
+
+        # the inputs: Avro/JSON records to serialize, framed bytes to deserialize
+        actx, jctx = contenders["avro_ctx"], contenders["json_ctx"]
+        avro_frames = dict((name, single) for name, single, _ in contenders["avro serialize"])["confluent-kafka"]  # asserted equal to serde's
+        json_frames = dict((name, single) for name, single, _ in contenders["json serialize"])["serde"]
+        inputs = {
+            "avro serialize": (arecords, actx),
+            "avro deserialize": ([avro_frames(r, actx) for r in arecords], actx),
+            "json serialize": (jrecords, jctx),
+            "json deserialize": ([json_frames(r, jctx) for r in jrecords], jctx),
+        }
+
+        for operation in TARGETS:
+            if args.only and operation not in args.only:
+                continue
+            items, ctx = inputs[operation]
+            items = items[: records_for(contenders[operation], items, ctx, budget, unit)]
+            for mode in ("batch", "message"):
+                # repeats interleaved (serde, confluent, fastavro, serde, ...): a burst of load
+                # from a neighbour on a shared machine then hits every side alike
+                runs: dict[str, list[float]] = {name: [] for name, _, _ in contenders[operation]}
+                for _ in range(repeats):
+                    for name, single, many in contenders[operation]:
+                        runs[name].append(per_msg_ns(many if mode == "batch" else single, items, ctx, mode))
+                rows = [
+                    {"record": record, "operation": operation, "mode": mode, "implementation": name, **summarize(len(items), r)}
+                    for name, r in runs.items()
+                ]
+                peer = next(r for r in rows if r["implementation"] == "confluent-kafka")
+                floors = [r for r in rows if r["implementation"] in FLOOR_ROWS]
+                floor = min(floors, key=lambda r: r["best_us"]) if floors else None
+                for r in rows:
+                    r["ratio"] = round(peer["best_us"] / r["best_us"], 2)
+                    r["target"] = TARGETS[operation] if r["implementation"] == "serde" and mode == "batch" else None
+                    r["meets_target"] = r["ratio"] >= r["target"] if r["target"] is not None else None
+                    # serde's time / the codec floor's (the fastest codec alone on the same records)
+                    r["vs_floor"] = round(r["best_us"] / floor["best_us"], 2) if floor and r["implementation"].startswith("serde") else None
+                    r["floor"] = floor["implementation"] if floor and r["implementation"].startswith("serde") else None
+                results.append(rows)
 
     flat = [r for rows in results for r in rows]
     report = {
@@ -424,9 +522,13 @@ def main(argv: list[str] | None = None) -> int:
         print("versions: " + ", ".join(f"{k} {val}" for k, val in v.items() if k not in ("python", "implementation")))
         print(f"batch {batch} records, {repeats} repeats, budget {budget}s/repeat; ratio = confluent-kafka time / this time (best)")
         print("serde and confluent-kafka Avro bytes asserted equal; JSON frames equal once parsed; decoded values equal")
-        print("floor = serde time / codec floor time (JSON serialize: jsonschema-rs is_valid + orjson.dumps, bytes asserted equal)")
-        print()
-        print(table(flat))
+        print("floor = serde time / the fastest codec alone (Avro: cavro or fastavro; JSON: orjson + jsonschema-rs is_valid); payloads asserted equal")
+        for record in args.record or ("order", "plain"):
+            rows = [r for r in flat if r["record"] == record]
+            if rows:
+                print()
+                print(f"record: {record}")
+                print(table(rows))
         print()
         print(f"elapsed {report['elapsed_s']} s")
     return 0
