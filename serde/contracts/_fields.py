@@ -64,6 +64,42 @@ _MISSING: Any = object()
 _GENERIC: Any = object()  # "this schema needs the generic walk"
 
 
+def _record_step(fields: list[tuple[str, Any]]) -> Any:
+    """A compiled walk of a record (dict): each (field name, walk of its value)."""
+    def record(value: Any, visit: Visit, holder: Any) -> Any:
+        if type(value) is not dict:
+            return value
+        for name, step in fields:
+            item = value.get(name)
+            if item is not None:
+                value[name] = step(item, visit, value)
+        return value
+
+    return record
+
+
+def _array_step(item: Any) -> Any:
+    def array(value: Any, visit: Visit, holder: Any) -> Any:
+        if type(value) is list:
+            for i, element in enumerate(value):
+                if element is not None:
+                    value[i] = item(element, visit, holder)
+        return value
+
+    return array
+
+
+def _map_step(item: Any) -> Any:
+    def map_(value: Any, visit: Visit, holder: Any) -> Any:
+        if type(value) is dict:
+            for k, element in value.items():
+                if element is not None:
+                    value[k] = item(element, visit, holder)
+        return value
+
+    return map_
+
+
 class AvroWalker:
     def __init__(self, expanded: Any, metadata: Mapping[str, Any] | None) -> None:
         self._schema = expanded
@@ -161,41 +197,14 @@ class AvroWalker:
                     fields.append((name, sub))
             if not fields:
                 return None
-
-            def record(value: Any, visit: Visit, holder: Any) -> Any:
-                if type(value) is not dict:
-                    return value
-                for name, sub in fields:
-                    item = value.get(name)
-                    if item is not None:
-                        value[name] = sub(item, visit, value)
-                return value
-
-            box[0] = record
-            return record
+            box[0] = _record_step(fields)
+            return box[0]
         if kind == "array" or kind == "map":
             item = self._compile(schema.get("items" if kind == "array" else "values"), namespace, rule_tags, leaf,
                                  records)
             if item is None or item is _GENERIC:
                 return item
-            if kind == "array":
-                def array(value: Any, visit: Visit, holder: Any) -> Any:
-                    if type(value) is list:
-                        for i, element in enumerate(value):
-                            if element is not None:
-                                value[i] = item(element, visit, holder)
-                    return value
-
-                return array
-
-            def map_(value: Any, visit: Visit, holder: Any) -> Any:
-                if type(value) is dict:
-                    for k, element in value.items():
-                        if element is not None:
-                            value[k] = item(element, visit, holder)
-                return value
-
-            return map_
+            return _array_step(item) if kind == "array" else _map_step(item)
         if leaf is None or not _applies(leaf[2], rule_tags):
             return None
         full_name, name, tags = leaf
@@ -392,32 +401,14 @@ class JsonWalker:
                     fields.append((name, compiled))
             if not fields:
                 return None
-
-            def record(value: Any, visit: Visit, holder: Any) -> Any:
-                if type(value) is not dict:
-                    return value
-                for name, compiled in fields:
-                    item = value.get(name)
-                    if item is not None:
-                        value[name] = compiled(item, visit, value)
-                return value
-
-            box[0] = record
-            return record
+            box[0] = _record_step(fields)
+            return box[0]
         if kind == "array":
             items = schema.get("items")
             item = self._compile(items, doc, path, rule_tags, leaf, seen, depth + 1) if isinstance(items, dict) else None
             if item is None or item is _GENERIC:
                 return item
-
-            def array(value: Any, visit: Visit, holder: Any) -> Any:
-                if type(value) is list:
-                    for i, element in enumerate(value):
-                        if element is not None:
-                            value[i] = item(element, visit, holder)
-                return value
-
-            return array
+            return _array_step(item)
         if leaf is None or not _applies(leaf[1], rule_tags):
             return None
         full_name, tags = leaf

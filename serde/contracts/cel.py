@@ -234,7 +234,32 @@ def _plain(value: Any) -> Any:
     return value
 
 
-class _RustEngine:
+class _Engine:
+    """Compiled programs by expression text, bounded in length; a parse error is a
+    RuleError with the parser's reason."""
+
+    def __init__(self) -> None:
+        self._programs: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _compile(self, text: str) -> Any:
+        raise NotImplementedError
+
+    def program(self, text: str) -> Any:
+        found = self._programs.get(text)
+        if found is None:
+            if len(text) > MAX_EXPRESSION:
+                raise RuleError(f"CEL expression of {len(text)} characters (at most {MAX_EXPRESSION})")
+            try:
+                found = self._compile(text)
+            except Exception as exc:  # noqa: BLE001 - each engine's parse errors
+                raise RuleError(f"invalid CEL expression {text!r}: {_eval_reason(exc)}") from None
+            with self._lock:
+                self._programs[text] = found
+        return found
+
+
+class _RustEngine(_Engine):
     """common-expression-language: compiled programs, plain Python values in and out."""
 
     name = "rust"
@@ -243,25 +268,12 @@ class _RustEngine:
         import cel
 
         self._cel = cel
-        self._programs: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        super().__init__()
 
-    def program(self, text: str) -> Any:
-        found = self._programs.get(text)
-        if found is None:
-            if len(text) > MAX_EXPRESSION:
-                raise RuleError(f"CEL expression of {len(text)} characters (at most {MAX_EXPRESSION})")
-            try:
-                program = self._cel.compile(text)
-            except Exception as exc:  # noqa: BLE001 - ValueError with the parser's message
-                raise RuleError(f"invalid CEL expression {text!r}: {_eval_reason(exc)}") from None
-            # the extension functions, only for the programs that call one (a plain dict
-            # of variables is the fast way in)
-            names = [n for n in FUNCTIONS if n in text]
-            found = (program, names)
-            with self._lock:
-                self._programs[text] = found
-        return found
+    def _compile(self, text: str) -> Any:
+        # the extension functions, only for the programs that call one (a plain dict of
+        # variables is the fast way in)
+        return self._cel.compile(text), [n for n in FUNCTIONS if n in text]
 
     convert = staticmethod(_plain)
 
@@ -289,7 +301,7 @@ class _RustEngine:
         return value
 
 
-class _CelPyEngine:
+class _CelPyEngine(_Engine):
     """cel-python: an interpreted environment, celpy values in and out."""
 
     name = "celpy"
@@ -298,21 +310,10 @@ class _CelPyEngine:
         import celpy
 
         self._env = celpy.Environment()
-        self._programs: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        super().__init__()
 
-    def program(self, text: str) -> Any:
-        found = self._programs.get(text)
-        if found is None:
-            if len(text) > MAX_EXPRESSION:
-                raise RuleError(f"CEL expression of {len(text)} characters (at most {MAX_EXPRESSION})")
-            try:
-                found = self._env.program(self._env.compile(text), functions=_celpy_functions())
-            except Exception as exc:  # noqa: BLE001 - celpy's CELParseError and friends
-                raise RuleError(f"invalid CEL expression {text!r}: {_eval_reason(exc)}") from None
-            with self._lock:
-                self._programs[text] = found
-        return found
+    def _compile(self, text: str) -> Any:
+        return self._env.program(self._env.compile(text), functions=_celpy_functions())
 
     convert = staticmethod(to_cel)
 
