@@ -333,7 +333,7 @@ class Browser:
             with self._lock:
                 if self._producer is None:
                     try:
-                        self._producer = Producer({**self.settings, "enable.idempotence": True})
+                        self._producer = Producer({"enable.idempotence": True, **self.settings})  # the config may say otherwise
                     except Exception as exc:  # noqa: BLE001
                         raise KafkaError(f"cannot create a Kafka producer: {_text(exc)}") from exc
         result: dict[str, Any] = {}
