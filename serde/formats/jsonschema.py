@@ -225,6 +225,73 @@ def _validation_refuses_nan(document: Any) -> bool:
     return _nan_fails(document, document, {}, 0, [10_000])
 
 
+# Exact integers on read, without looking at the text (issue 19): orjson reads an integer
+# beyond 64 bits as a float, whose magnitude is then at least 2**63. A schema whose every
+# place for a value is under a type/enum/const check (``_nan_fails``) can carry the
+# bounds below on each subschema that lets a number through; a document that validator
+# accepts holds no such float, so orjson's reading of it is the exact one.
+_BELOW_2_63 = 2**63 - 1
+_NEGATED = frozenset({"not", "if"})  # constraints added under these would accept more
+_SUBSCHEMA_MAPS = ("properties", "patternProperties", "definitions", "$defs", "dependentSchemas")
+_SUBSCHEMA_ONES = ("additionalProperties", "items", "additionalItems", "contains", "then", "else",
+                   "unevaluatedProperties", "unevaluatedItems")
+_SUBSCHEMA_LISTS = ("allOf", "anyOf", "items", "prefixItems")
+
+
+def _big_number_in(value: Any) -> bool:
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return not -_BELOW_2_63 < value < _BELOW_2_63
+    if isinstance(value, dict):
+        return any(_big_number_in(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_big_number_in(v) for v in value)
+    return False
+
+
+def _bounded_document(document: Any) -> Any:
+    """A copy of ``document`` whose subschemas that let numbers through also require
+    them to lie strictly within +-(2**63 - 1), or None where that cannot be shown to
+    refuse exactly the floats orjson makes of integers beyond 64 bits (and only add
+    constraints): a schema ``_validation_refuses_nan`` cannot vouch for, draft 4 (its
+    exclusive bounds are booleans), ``oneOf`` (a stricter branch can make a document
+    valid), or a constant of that size."""
+    if not isinstance(document, dict) or not _validation_refuses_nan(document):
+        return None
+    text = json.dumps(document)
+    if '"oneOf"' in text or _big_number_in(document):
+        return None
+    draft = str(document.get("$schema", ""))
+    if "draft-04" in draft or "draft-03" in draft:
+        return None
+
+    def bound(node: Any) -> Any:
+        if not isinstance(node, dict):
+            return node
+        out = dict(node)
+        kind = node.get("type")
+        kinds = set(kind) if isinstance(kind, list) else {kind}
+        if "number" in kinds or "integer" in kinds:
+            high, low = node.get("exclusiveMaximum", _BELOW_2_63), node.get("exclusiveMinimum", -_BELOW_2_63)
+            if not all(isinstance(b, (int, float)) and not isinstance(b, bool) for b in (high, low)):
+                raise ValueError("an exclusive bound that is not a number")
+            out["exclusiveMaximum"], out["exclusiveMinimum"] = min(high, _BELOW_2_63), max(low, -_BELOW_2_63)
+        for key in _SUBSCHEMA_MAPS:
+            if isinstance(node.get(key), dict):
+                out[key] = {name: bound(child) for name, child in node[key].items()}
+        for key in _SUBSCHEMA_ONES:
+            if isinstance(node.get(key), dict):
+                out[key] = bound(node[key])
+        for key in _SUBSCHEMA_LISTS:
+            if isinstance(node.get(key), list):
+                out[key] = [bound(child) for child in node[key]]
+        return out
+
+    try:
+        return bound(document)
+    except ValueError:
+        return None
+
+
 def _has_non_finite(value: Any) -> bool:
     if isinstance(value, float):
         return not math.isfinite(value)
@@ -288,10 +355,26 @@ def _path_text(path: Any) -> str:
 class JsonSchema(ParsedSchema):
     schema_type = "JSON"
 
-    def __init__(self, text: str, references: Mapping[str, str], record_name: str | None, document: Any, validator: Any) -> None:
+    def __init__(self, text: str, references: Mapping[str, str], record_name: str | None, document: Any, validator: Any,
+                 make_validator: Any = None) -> None:
         super().__init__(text, references, record_name)
         self.document = document
         self.validator = validator
+        self._make_validator = make_validator  # document -> a validator built as this one was
+        self._bounded: Any = None
+
+    @property
+    def bounded_validator(self) -> Any:
+        """The validator of ``_bounded_document``, or None (built once)."""
+        if self._bounded is None:
+            self._bounded = False
+            bounded = _bounded_document(self.document) if self._make_validator is not None else None
+            if bounded is not None:
+                try:
+                    self._bounded = self._make_validator(bounded)
+                except Exception:  # noqa: BLE001 - the plain path then, as before
+                    self._bounded = False
+        return self._bounded or None
 
 
 class JsonFormat(Format):
@@ -329,17 +412,21 @@ class JsonFormat(Format):
         validator_cls = jsonschema_rs.Draft7Validator
         if isinstance(document, dict) and "$schema" in document:
             validator_cls = jsonschema_rs.validator_cls_for(document)
-        try:
-            validator = validator_cls(
-                document,
+        def make_validator(doc: Any) -> Any:
+            return validator_cls(
+                doc,
                 retriever=retrieve,
                 validate_formats=options.get("validate_formats"),
                 base_uri=None if isinstance(document, dict) and "$id" in document else _DEFAULT_BASE,
             )
+
+        try:
+            validator = make_validator(document)
         except (ValueError, jsonschema_rs.ValidationError, jsonschema_rs.ReferencingError) as exc:
             raise SchemaParseError(f"invalid JSON Schema: {str(exc).splitlines()[0]}") from exc
         title = document.get("title") if isinstance(document, dict) else None
-        return JsonSchema(source.text, source.references, title if isinstance(title, str) else None, document, validator)
+        return JsonSchema(source.text, source.references, title if isinstance(title, str) else None, document, validator,
+                          make_validator)
 
     def encoder(self, schema: ParsedSchema, *, validate: bool = True, check_nan: bool | None = None,
                 **options: Any) -> Encoder:
@@ -471,7 +558,26 @@ class JsonFormat(Format):
                 raise _first_error(only, value, ValidationError)
             return value
 
-        return decode_checked
+        bounded = schema.bounded_validator if reader is None else None
+        if bounded is None:
+            return decode_checked
+        # The fast path: orjson's reading, valid under the schema with numbers bounded
+        # below 2**63 in magnitude, is the exact reading and valid under the schema; no
+        # look at the text for long runs of digits. Anything else (invalid JSON, a
+        # document either validator refuses, integers that large) goes the way above.
+        bounded_valid = bounded.is_valid
+
+        def decode_record(data: bytes) -> Any:
+            if type(data) is bytes:
+                try:
+                    value = fast_loads(data)
+                except ValueError:
+                    return decode_checked(data)
+                if bounded_valid(value):
+                    return value
+            return decode_checked(data)
+
+        return decode_record
 
 
 def _first_error(validator: Any, value: Any, kind: type) -> Exception:
