@@ -316,6 +316,7 @@ class Serializer:
         elif schema is not None:
             self._parsed = self._parse(schema, self._references)
         self._by_target: dict[tuple[str, bool], tuple[bytes, Any]] = {}
+        self._values: dict[Any, tuple[bytes, Any]] = {}  # topic -> its value's _by_target entry, prefix mode
         self._ids: dict[tuple[str, bool], Any] = {}  # confluent-kafka SchemaIds, header/callable modes
         self._lock = threading.Lock()
 
@@ -448,10 +449,20 @@ class Serializer:
     def __call__(self, obj: Any, ctx: Any = None) -> bytes | None:
         if obj is None:  # a tombstone stays a Kafka null, as in confluent-kafka and Java
             return None
+        # the commonest case first: the value of a topic written before, its id in front
+        if getattr(ctx, "field", None) == "value":
+            found = self._values.get(getattr(ctx, "topic", None))
+            if found is not None:
+                try:
+                    return found[0] + found[1](obj)  # type: ignore[no-any-return]
+                except SerdeError as exc:
+                    raise _as_serialization_error(exc) from exc.__cause__
         try:
             found = self._by_target.get((getattr(ctx, "topic", None), _is_key(ctx)))
             prefix, encode = found if found is not None else self._resolve(ctx)
             if self._id_mode == "prefix":
+                if getattr(ctx, "field", None) == "value":
+                    self._values[getattr(ctx, "topic", None)] = (prefix, encode)
                 return prefix + encode(obj)  # type: ignore[no-any-return]
             return self._write_id(encode(obj), ctx)
         except SerdeError as exc:
@@ -562,6 +573,10 @@ class Deserializer:
         self._check_static_rules = registry is not None or bool(os.environ.get(DEFAULT_REGISTRY_ENV))
         self._static_checked: dict[Any, Any] = {}  # writer id -> the static decoder, with its rules
         self._by_id: dict[Any, tuple[ParsedSchema, Any, RegisteredSchema]] = {}
+        # frames seen before (b"\x00" + schema id, and for Protobuf the [0] index byte)
+        # -> their decoder: bytes without headers go straight to it (see __call__)
+        self._frames: dict[bytes, Any] = {}
+        self._frame_length = 6 if self._format.schema_type == "PROTOBUF" else 5
         self._latest_by_target: dict[tuple[str, bool], tuple[str, RegisteredSchema, ParsedSchema]] = {}
         self._lock = threading.Lock()
 
@@ -784,6 +799,18 @@ class Deserializer:
     def __call__(self, data: bytes | None, ctx: Any = None) -> Any:
         if data is None:
             return None
+        # the commonest case first: bytes whose frame was read before (the inline path
+        # below remembers it), no headers (a schema id header would take precedence)
+        frames = self._frames
+        if frames and data.__class__ is bytes and (ctx is None or not getattr(ctx, "headers", None)):
+            n = self._frame_length
+            decode = frames.get(data[:n])
+            if decode is not None:
+                try:
+                    return decode(data[n:])
+                except SerdeError as exc:
+                    exc = exc.at(f"schema id {int.from_bytes(data[1:5], 'big')}")
+                    raise _as_serialization_error(exc) from exc.__cause__
         try:
             if not isinstance(data, (bytes, bytearray, memoryview)):
                 raise DecodeError(f"a deserializer takes bytes, not {type(data).__name__}")
@@ -796,6 +823,8 @@ class Deserializer:
                     if len(data) >= 5 and data[0] == 0:
                         found = self._by_id.get(int.from_bytes(data[1:5], "big"))
                         if found is not None:
+                            if not self._return_schema and data.__class__ is bytes:
+                                frames[data[:5]] = found[1]
                             try:
                                 value = found[1](data[5:])
                             except SerdeError as exc:
@@ -804,6 +833,8 @@ class Deserializer:
                 elif len(data) >= 6 and data[0] == 0 and data[5] == 0 and self._message_class is None:
                     found = self._by_id.get((int.from_bytes(data[1:5], "big"), (0,)))
                     if found is not None:
+                        if not self._return_schema and data.__class__ is bytes:
+                            frames[data[:6]] = found[1]
                         try:
                             value = found[1](data[6:])
                         except SerdeError as exc:
