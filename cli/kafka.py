@@ -105,7 +105,7 @@ def _encoder(part: str, topic: str, fmt: str, schema: str | None, schema_type: s
     """value -> bytes for one side, coercing into the schema's types first."""
     from serde import get_format
     from serde import SchemaSource
-    from serde.gateway.pipeline import _coercer, _json_native
+    from serde.gateway.pipeline import _json_native, coercer
 
     if fmt == "binary":
         f = get_format("binary")
@@ -131,7 +131,7 @@ def _encoder(part: str, topic: str, fmt: str, schema: str | None, schema_type: s
         if message:
             options["message"] = message
         parsed = f.parse_schema(SchemaSource(schema), **options)
-        encode, coerce = f.encoder(parsed), _coercer(parsed)
+        encode, coerce = f.encoder(parsed), coercer(parsed)
         return lambda value: None if value is None else encode(coerce(value))
     import serde
 
@@ -150,7 +150,7 @@ def _encoder(part: str, topic: str, fmt: str, schema: str | None, schema_type: s
     if parsed is None:
         registered = ser._registry.latest(ser.subject(topic, part == "key"))
         parsed = get_format(fmt).parse_schema(SchemaSource(registered.text, ser._registry.resolve_references(registered.references)), **extra)
-    coerce = _coercer(parsed)
+    coerce = coercer(parsed)
 
     # rules change the record in place: a second try must not see the first one's changes
     from serde.contracts._wrap import has_write_rules

@@ -295,22 +295,16 @@ class SecurityMiddleware:
                 await self._answer(send, 413, [(b"content-type", b"text/plain; charset=utf-8")],
                                    f"request body over {MAX_BODY} bytes\n".encode())
                 return
-            chunks: list[bytes] = []
-            size = 0
-            while True:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > MAX_BODY:
-                    await self._answer(send, 413, [(b"content-type", b"text/plain; charset=utf-8")],
-                                       f"request body over {MAX_BODY} bytes\n".encode())
-                    return
-                chunks.append(chunk)
-                if not message.get("more_body", False):
-                    break
-            body = b"".join(chunks)
+            from ..registry._asgi import read_body
+
+            read = await read_body(receive, MAX_BODY)
+            if read is None:
+                return
+            body, too_large = read
+            if too_large:
+                await self._answer(send, 413, [(b"content-type", b"text/plain; charset=utf-8")],
+                                   f"request body over {MAX_BODY} bytes\n".encode())
+                return
             given = headers.get(CSRF_HEADER) or _form_field(body, headers.get("content-type", ""), CSRF_FIELD)
             if new_session is not None or not given or not hmac.compare_digest(given, token):
                 await self._answer(send, 403, [(b"content-type", b"text/plain; charset=utf-8")],
@@ -341,7 +335,7 @@ class SecurityMiddleware:
         await self.app(scope, receive, send_with_headers)
 
     def _authenticated(self, header: str) -> bool:
-        from ..registry._app import _password_ok
+        from ..registry._app import password_ok
 
         scheme, _, encoded = header.partition(" ")
         if scheme.lower() != "basic":
@@ -351,7 +345,7 @@ class SecurityMiddleware:
         except (ValueError, UnicodeDecodeError):
             return False
         stored = self.console.users.get(user) if sep and self.console.users else None
-        return stored is not None and _password_ok(stored, password)
+        return stored is not None and password_ok(stored, password)
 
     @staticmethod
     async def _answer(send: Send, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:

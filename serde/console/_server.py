@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from .._errors import ConfigError
-from ..registry.server import is_loopback
+from ..registry.server import is_loopback, read_users_file, refuse_public_without_auth
 from ._app import create_app
 from ._config import ConsoleConfig
 
@@ -46,17 +46,8 @@ class ConsoleServer:
                  users_file: str | os.PathLike[str] | None = None, users: dict[str, str] | None = None,
                  allow_insecure_public: bool = False, quiet: bool = True) -> None:
         if users_file is not None:
-            from ..registry._app import load_users
-
-            try:
-                users = load_users(users_file)
-            except (OSError, ValueError) as exc:
-                raise ConfigError(f"cannot read the users file: {exc}") from exc
-        if not is_loopback(host) and not users and not allow_insecure_public:
-            raise ConfigError(
-                f"refusing to serve the console on non-loopback address {host!r} without authentication: "
-                "give a users file, or allow_insecure_public to accept the risk"
-            )
+            users = read_users_file(users_file)
+        refuse_public_without_auth(host, users, allow_insecure_public, "the console")
         bare = host.strip("[]")
         self._sock = socket.socket(socket.AF_INET6 if ":" in bare else socket.AF_INET, socket.SOCK_STREAM)
         try:

@@ -101,9 +101,9 @@ class Target:
         self.options = {"message": self.message} if self.message else {}
         if self.options:
             self.parsed = fmt.parse_schema(SchemaSource(self.text, self.references), **self.options)
-        from ..gateway.pipeline import _coercer
+        from ..gateway.pipeline import coercer
 
-        self._coerce = _coercer(self.parsed)
+        self._coerce = coercer(self.parsed)
         self._encode = get_format(self.format).encoder(self.parsed)
 
     def sample(self) -> Any:

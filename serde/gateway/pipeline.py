@@ -41,6 +41,7 @@ __all__ = [
     "Pipeline",
     "Route",
     "SourceRecord",
+    "coercer",
     "is_transient",
 ]
 
@@ -112,14 +113,14 @@ class _StageError(Exception):
         self.error = error
 
 
-def _coercer(target: ParsedSchema) -> Callable[[Any], Any]:
+def coercer(target: ParsedSchema) -> Callable[[Any], Any]:
     """A one-argument converter of decoded values into ``target``'s Python types."""
     try:
-        from ..convert import coercer  # type: ignore[attr-defined]
+        from ..convert import coercer as public_coercer  # type: ignore[attr-defined]
     except ImportError:
-        coercer = None
-    if coercer is not None:
-        return coercer(target)  # type: ignore[no-any-return]
+        public_coercer = None
+    if public_coercer is not None:
+        return public_coercer(target)  # type: ignore[no-any-return]
     from .. import _coerce
     from .._convert import model_of
 
@@ -335,7 +336,7 @@ class _Target:
         spec, fmt = self.spec, self.format
         if spec.format == "binary":
             parsed = fmt.parse_schema(spec.type or "bytes")
-            return _Encoding(_coercer(parsed), fmt.encoder(parsed), parsed)
+            return _Encoding(coercer(parsed), fmt.encoder(parsed), parsed)
         if spec.format == "csv":
             if derived_from is not None:
                 schema_type, text, _refs = derived_from
@@ -345,7 +346,7 @@ class _Target:
             if spec.message:
                 options["message"] = spec.message
             parsed = fmt.parse_schema(SchemaSource(text), **options)
-            return _Encoding(_coercer(parsed), fmt.encoder(parsed), parsed)
+            return _Encoding(coercer(parsed), fmt.encoder(parsed), parsed)
         # a registry format: frame with the registered id
         from .._serde import Serializer
 
@@ -425,7 +426,7 @@ class _Target:
               and self._source.spec.format == "csv" and self._source._static is not None
               and self._same_types(derived_from)):
             native = _csv_avro_transcoder(self._source._static, parsed, cached[0])
-        return _Encoding(_identity if self._same_types(derived_from) else _coercer(parsed), encode, parsed, native)
+        return _Encoding(_identity if self._same_types(derived_from) else coercer(parsed), encode, parsed, native)
 
     def _same_types(self, derived_from: tuple[str, str, dict[str, str]] | None) -> bool:
         """True when decoded source values already have the target's Python types, so the

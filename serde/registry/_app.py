@@ -38,7 +38,7 @@ from serde.registry._store import (
     serialized_proto,
 )
 
-__all__ = ["DEFAULT_MAX_BODY", "RegistryApp", "load_users"]
+__all__ = ["DEFAULT_MAX_BODY", "RegistryApp", "load_users", "password_ok"]
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 MAX_TARGET = 64 * 1024  # longest request target (path and query) answered; longer gets 414
@@ -94,7 +94,8 @@ def load_users(path: str | os.PathLike[str]) -> dict[str, str]:
     return users
 
 
-def _password_ok(stored: str, password: str) -> bool:
+def password_ok(stored: str, password: str) -> bool:
+    """Whether ``password`` matches a users-file entry (plain or ``sha256:<hex>``), in constant time."""
     kind, _, secret = stored.partition(":")
     if kind == "sha256":
         given = hashlib.sha256(password.encode()).hexdigest()
@@ -399,7 +400,7 @@ class RegistryApp:
             except (binascii.Error, UnicodeDecodeError):
                 return False
             stored = self.users.get(user)
-            return stored is not None and _password_ok(stored, password)
+            return stored is not None and password_ok(stored, password)
         return False
 
     def _authenticate(self, headers: Mapping[str, str]) -> None:

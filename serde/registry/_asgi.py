@@ -22,12 +22,31 @@ from serde.registry._app import RegistryApp
 # loop (a few hundred microseconds); bigger ones go to a worker thread
 INLINE_BODY = 16 * 1024
 
-__all__ = ["RegistryASGI", "asgi_app"]
+__all__ = ["RegistryASGI", "asgi_app", "read_body"]
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+
+async def read_body(receive: Receive, limit: int) -> tuple[bytes, bool] | None:
+    """The request body read from ``receive``, at most ``limit`` bytes: ``(body, False)``,
+    ``(b"", True)`` when it is longer (the rest is left unread, for the server to discard),
+    or None when the client went away. The registry's and the console's one bounded read."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return None
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            return b"", True
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks), False
+
 
 class RegistryASGI:
     """A raw ASGI app answering every HTTP request with ``RegistryApp.handle``."""
@@ -54,21 +73,10 @@ class RegistryASGI:
             except ValueError:  # the server refuses a bad Content-Length before we see it
                 limit = core.max_body
             if limit and not too_large:
-                chunks: list[bytes] = []
-                size = 0
-                while True:
-                    message = await receive()
-                    if message["type"] == "http.disconnect":
-                        return
-                    chunk = message.get("body", b"")
-                    size += len(chunk)
-                    if size > limit:  # the rest is discarded by the server, unread by us
-                        too_large, chunks = True, []
-                        break
-                    chunks.append(chunk)
-                    if not message.get("more_body", False):
-                        break
-                body = b"".join(chunks)
+                read = await read_body(receive, limit)
+                if read is None:
+                    return
+                body, too_large = read
         # cheap reads run on the event loop: they only use the CPU, and the hop to a thread
         # costs more than a get-by-id. Writes may wait for SQLite's write lock (another
         # request or process holds it), and a big schema's lookup or compatibility check

@@ -31,7 +31,7 @@ from serde._errors import ConfigError
 from serde.registry._app import DEFAULT_MAX_BODY, V1_JSON, RegistryApp, load_users
 from serde.registry._store import Store
 
-__all__ = ["RegistryServer", "is_loopback", "serve"]
+__all__ = ["RegistryServer", "is_loopback", "read_users_file", "refuse_public_without_auth", "serve"]
 
 KEEP_ALIVE_SECONDS = 60  # idle keep-alive connections are closed after this long
 GRACEFUL_SECONDS = 5  # on stop, in-flight requests get this long to finish
@@ -45,6 +45,24 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def refuse_public_without_auth(host: str, users: Mapping[str, str] | None, allow_insecure_public: bool, what: str) -> None:
+    """Raise ConfigError when ``host`` is not loopback and there are no users (unless the
+    caller accepted the risk): the one check of ``serde registry serve`` and ``serde console``."""
+    if not is_loopback(host) and not users and not allow_insecure_public:
+        raise ConfigError(
+            f"refusing to serve {what} on non-loopback address {host!r} without "
+            "authentication: give a users file, or allow_insecure_public to accept the risk"
+        )
+
+
+def read_users_file(path: str | os.PathLike[str]) -> dict[str, str]:
+    """A users file (``user:password`` or ``user:sha256:<hex>`` per line) or ConfigError."""
+    try:
+        return load_users(path)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the users file: {exc}") from exc
 
 
 def _listen(host: str, port: int) -> socket.socket:
@@ -120,15 +138,8 @@ class RegistryServer:
         quiet: bool = True,
     ) -> None:
         if users_file is not None:
-            try:
-                users = load_users(users_file)
-            except (OSError, ValueError) as exc:
-                raise ConfigError(f"cannot read the users file: {exc}") from exc
-        if not is_loopback(host) and not users and not allow_insecure_public:
-            raise ConfigError(
-                f"refusing to serve the registry on non-loopback address {host!r} without "
-                "authentication: give a users file, or allow_insecure_public to accept the risk"
-            )
+            users = read_users_file(users_file)
+        refuse_public_without_auth(host, users, allow_insecure_public, "the registry")
         if keyfile is not None and certfile is None:
             raise ConfigError("a TLS key needs a TLS certificate")
         if incompatible_error_code not in (409, 40901):
