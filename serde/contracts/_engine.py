@@ -198,7 +198,7 @@ class Contract:
         order: Iterable[int] = range(len(rules))
         if operation in ("READ", "DOWNGRADE"):
             order = reversed(range(len(rules)))
-        replayed = _replayed_rule(headers) if operation == "READ" else None
+        replayed = _replayed_rule(headers)  # in every mode, as confluent-kafka 2.16
         default_mode = "UPGRADE" if phase == "migrationRules" else "WRITEREAD"
         steps: list[_Step] = []
         for index in order:
@@ -308,9 +308,10 @@ class Contract:
         if name == "NONE":
             return
         if name == "ERROR":
-            if exc is None:
-                return
-            raise _rule_failure(ctx, exc)
+            if exc is None:  # onSuccess ERROR: confluent-kafka's ErrorAction raises regardless
+                exc = RuleError(f"rule {ctx.name!r} ran, and its onSuccess action is ERROR", rule=ctx.name,
+                                rule_type=ctx.rule_type, mode=ctx.mode)
+            raise _without_values(_rule_failure(ctx, exc), message)
         custom = self.rules.action(name)
         if custom is not None:
             custom(ctx, message, exc)
@@ -320,11 +321,51 @@ class Contract:
             # for a dead-letter queue, and the gateway (or the caller) sends it there
             if exc is None:
                 return
-            error = _rule_failure(ctx, exc)
+            error = _without_values(_rule_failure(ctx, exc), message)
             error.dead_letter = True  # type: ignore[attr-defined]
             raise error
         raise RuleError(f"rule {ctx.name!r}: no action {action!r} (known: NONE, ERROR, DLQ, and those given "
                         "with rule_actions=)", rule=ctx.name, rule_type=ctx.rule_type, mode=ctx.mode)
+
+
+def _without_values(error: SerdeError, message: Any) -> SerdeError:
+    """The error with the record's values cut out of its reason: expression engines quote
+    the operands they choke on (a key not found, a string that is not a number), and a
+    rule's error ends up in logs and dead-letter headers, where PII must not."""
+    values = sorted(_leaf_texts(message, [], 0), key=len, reverse=True)
+    reason = error.reason
+    for text in values:
+        if text in reason:
+            reason = reason.replace(text, "<redacted>")
+    error.reason = reason
+    return error
+
+
+def _leaf_texts(value: Any, out: list[str], depth: int) -> list[str]:
+    """The record's values as text (the longer ones: short ones are names and numbers
+    anyone could guess), bounded in number and depth."""
+    if len(out) >= 10_000 or depth > 64:
+        return out
+    if isinstance(value, dict):
+        for item in value.values():
+            _leaf_texts(item, out, depth + 1)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            _leaf_texts(item, out, depth + 1)
+    elif isinstance(value, (bytes, bytearray)):
+        if len(value) >= 4:
+            out.append(bytes(value).decode("utf-8", "replace"))
+            out.append(repr(bytes(value))[2:-1])
+    elif hasattr(value, "ListFields"):
+        for _, item in value.ListFields():
+            _leaf_texts(item, out, depth + 1)
+    elif value is not None and not isinstance(value, bool):
+        text = str(value)
+        if len(text) >= 4:
+            out.append(text)
+            if isinstance(value, str):
+                out.append(repr(value)[1:-1])
+    return out
 
 
 def _traced(rule: Mapping[str, Any], operation: str, outcome: str, detail: str, action: str | None = None,

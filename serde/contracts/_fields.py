@@ -364,12 +364,9 @@ class JsonWalker:
                  leaf: tuple[str, frozenset[str]] | None, seen: dict[int, list[Any]], depth: int) -> Any:
         if depth > 64:
             return _GENERIC
-        inline = _inline(schema)
         schema, doc = self._deref(schema, doc)
         if not isinstance(schema, dict):
             return None
-        if leaf is not None and (inline or _inline(schema)):
-            leaf = (leaf[0], leaf[1] | self._tags.of(path, inline | _inline(schema)))
         if any(isinstance(schema.get(k), list) and schema.get(k) for k in ("allOf", "anyOf", "oneOf")):
             return _GENERIC
         kind = schema.get("type")
@@ -413,12 +410,13 @@ class JsonWalker:
             return None
         full_name, tags = leaf
         name = full_name.rpartition(".")[2]
-        fixed = "ENUM" if "enum" in schema else _JSON_TYPES.get(kind) if kind is not None else None
+        # no type in the schema: confluent-kafka's NULL
+        fixed = "ENUM" if "enum" in schema else _JSON_TYPES.get(kind, "NULL") if kind is not None else "NULL"
 
         def visit_leaf(value: Any, visit: Visit, holder: Any) -> Any:
             if type(value) is dict or type(value) is list:
                 return value
-            return visit(FieldContext(full_name, name, fixed or _python_type_name(value), tags, holder), value)
+            return visit(FieldContext(full_name, name, fixed, tags, holder), value)
 
         return visit_leaf
 
@@ -451,12 +449,9 @@ class JsonWalker:
                leaf: tuple[str, frozenset[str], Any] | None, depth: int) -> Any:
         if value is None or depth > 200:
             return value
-        inline = _inline(schema)
         schema, doc = self._deref(schema, doc)
         if not isinstance(schema, dict):
             return value
-        if leaf is not None and (inline or _inline(schema)):
-            leaf = (leaf[0], leaf[1] | self._tags.of(path, inline | _inline(schema)), leaf[2])
         for key in ("allOf", "anyOf", "oneOf"):
             branches = schema.get(key)
             if isinstance(branches, list) and branches:
@@ -498,7 +493,7 @@ class JsonWalker:
         elif kind in _JSON_TYPES:
             type_name = _JSON_TYPES[kind]
         else:
-            type_name = _python_type_name(value)
+            type_name = "NULL"  # no type in the schema: confluent-kafka's NULL
         return visit(FieldContext(full_name, full_name.rpartition(".")[2], type_name, tags, message), value)
 
     def _fits(self, schema: Any, doc: Any, value: Any) -> bool:
@@ -540,18 +535,6 @@ def _json_type_fits(kind: Any, value: Any) -> bool:
     if kind == "object":
         return isinstance(value, dict)
     return False
-
-
-def _python_type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "BOOLEAN"
-    if isinstance(value, int):
-        return "LONG"
-    if isinstance(value, float):
-        return "DOUBLE"
-    if isinstance(value, (bytes, bytearray)):
-        return "BYTES"
-    return "STRING"
 
 
 # --------------------------------------------------------------------------- Protobuf
@@ -634,10 +617,11 @@ class ProtobufWalker:
         box = seen[descriptor.full_name] = [None]
         fields = []
         for field in descriptor.fields:
-            is_map = field.message_type is not None and field.message_type.GetOptions().map_entry
-            single = field.message_type.fields_by_name["value"] if is_map else field
-            if single.type in (10, 11):
-                inner = self._compile(single.message_type, rule_tags, seen)
+            if field.message_type is not None and field.message_type.GetOptions().map_entry:
+                continue  # a map is a MAP field as a whole, which field rules leave alone (as confluent-kafka)
+            leaf_type = _leaf_message_type(field)
+            if field.type in (10, 11) and leaf_type is None:
+                inner = self._compile(field.message_type, rule_tags, seen)
                 if inner is None:
                     continue
                 step = _message_step(inner)
@@ -645,8 +629,8 @@ class ProtobufWalker:
                 tags = self._tags_of(field)
                 if not _applies(tags, rule_tags):
                     continue
-                step = _leaf_step(field.full_name, field.name, _proto_type_name(single.type), tags)
-            fields.append((field.name, step, "map" if is_map else "list" if _repeated(field) else None))
+                step = _leaf_step(field.full_name, field.name, leaf_type or _proto_type_name(field.type), tags)
+            fields.append((field.name, step, "list" if _repeated(field) else None))
         if not fields:
             return None
 
@@ -662,11 +646,6 @@ class ProtobufWalker:
                         for i, element in enumerate(item):
                             if element is not None:
                                 item[i] = step(element, visit, value)
-                elif container == "map":
-                    if type(item) is dict:
-                        for k, element in item.items():
-                            if element is not None:
-                                item[k] = step(element, visit, value)
                 else:
                     value[name] = step(item, visit, value)
             return value
@@ -715,15 +694,8 @@ class ProtobufWalker:
     def _field(self, field: Any, value: Any, message: Any, visit: Visit, rule_tags: frozenset[str], depth: int) -> Any:
         if value is None:
             return None
-        is_map = field.message_type is not None and field.message_type.GetOptions().map_entry
-        if is_map:
-            value_field = field.message_type.fields_by_name["value"]
-            for k in list(value.keys()):
-                item = value[k]
-                new = self._single(value_field, item, message, visit, rule_tags, depth, field)
-                if new is not item and value_field.type not in (10, 11):
-                    value[k] = new
-            return value
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            return value  # a MAP field: left alone, as confluent-kafka leaves it
         if _repeated(field):
             for i in range(len(value)):
                 item = value[i]
@@ -735,18 +707,24 @@ class ProtobufWalker:
 
     def _single(self, field: Any, value: Any, message: Any, visit: Visit, rule_tags: frozenset[str], depth: int,
                 named: Any) -> Any:
-        if field.type in (10, 11):
+        leaf_type = _leaf_message_type(field)
+        if field.type in (10, 11) and leaf_type is None:
             return self._message(field.message_type, value, visit, rule_tags, depth + 1)
         tags = self._tags_of(named)
         if not _applies(tags, rule_tags):
             return value
-        if field.type in _PB_INT:
-            type_name = "INT"
-        elif field.type in _PB_LONG:
-            type_name = "LONG"
-        else:
-            type_name = _PB_TYPES.get(field.type, "STRING")
-        return visit(FieldContext(named.full_name, named.name, type_name, tags, message), value)
+        if leaf_type is not None and hasattr(value, "ListFields"):
+            return value  # a Timestamp or Decimal message instance: a value to CEL, not to change here
+        return visit(FieldContext(named.full_name, named.name, leaf_type or _proto_type_name(field.type), tags,
+                                  message), value)
+
+
+def _leaf_message_type(field: Any) -> str | None:
+    """A Timestamp is a LONG and a confluent.type.Decimal a BYTES leaf, as in
+    confluent-kafka (the types their Avro counterparts have), not messages to walk into."""
+    if field.type not in (10, 11):
+        return None
+    return {"google.protobuf.Timestamp": "LONG", "confluent.type.Decimal": "BYTES"}.get(field.message_type.full_name)
 
 
 def _proto_type_name(kind: int) -> str:

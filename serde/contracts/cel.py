@@ -31,7 +31,40 @@ from .._errors import RuleError
 from ._executor import FieldContext, FieldRuleExecutor, RuleContext, RuleExecutor
 
 MAX_EXPRESSION = 16 * 1024
+# the field types a CEL_FIELD rule evaluates (confluent-kafka's FieldContext.is_primitive)
+PRIMITIVE_TYPES = frozenset({"INT", "LONG", "FLOAT", "DOUBLE", "BOOLEAN", "NULL", "STRING", "BYTES"})
 _EPOCH_DAY = datetime.date(1970, 1, 1).toordinal()
+
+
+_TIMESTAMP = "google.protobuf.Timestamp"
+_DECIMAL = "confluent.type.Decimal"
+
+
+def proto_plain(message: Any) -> dict[str, Any]:
+    """A Protobuf message as confluent-kafka shows it to CEL (protovalidate's mapping),
+    by its descriptor: every field, zero values included (a sub-message only when set);
+    64-bit integers as ints, enums as their numbers, bytes as bytes, a Timestamp as a
+    datetime."""
+    out: dict[str, Any] = {}
+    for field in message.DESCRIPTOR.fields:
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            value_field = field.message_type.fields_by_name["value"]
+            out[field.name] = {k: _proto_value(v, value_field) for k, v in getattr(message, field.name).items()}
+        elif (field.is_repeated if hasattr(field, "is_repeated") else field.label == 3):
+            out[field.name] = [_proto_value(v, field) for v in getattr(message, field.name)]
+        elif getattr(field, "has_presence", False) and not message.HasField(field.name):
+            continue
+        else:
+            out[field.name] = _proto_value(getattr(message, field.name), field)
+    return out
+
+
+def _proto_value(value: Any, field: Any) -> Any:
+    if field.type in (10, 11):
+        if field.message_type.full_name == _TIMESTAMP:
+            return value.ToDatetime(tzinfo=datetime.timezone.utc)
+        return proto_plain(value)
+    return value
 
 
 def to_cel(value: Any) -> Any:
@@ -66,9 +99,7 @@ def to_cel(value: Any) -> Any:
     if isinstance(value, uuid.UUID):
         return celtypes.StringType(str(value))
     if hasattr(value, "ListFields"):  # a Protobuf message
-        from google.protobuf.json_format import MessageToDict
-
-        return to_cel(MessageToDict(value, preserving_proto_field_name=True))
+        return to_cel(proto_plain(value))
     return value  # Decimal, time: as confluent-kafka, unconverted
 
 
@@ -99,6 +130,13 @@ def from_cel(value: Any) -> Any:
 
 
 MAX_REASON = 300
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'" + r'|"(?:[^"\\]|\\.)*"')
+
+
+def scrub(reason: str, expression: str) -> str:
+    """An engine's error without the values it quotes: a quoted fragment that is not in
+    the expression itself (a name, a literal) came from the record (PII), so it goes."""
+    return _QUOTED.sub(lambda m: m.group(0) if m.group(0)[1:-1] in expression else "<redacted>", reason)
 
 
 def _eval_reason(error: Any) -> str:
@@ -228,10 +266,76 @@ def _plain(value: Any) -> Any:
     if isinstance(value, bytearray):
         return bytes(value)
     if hasattr(value, "ListFields"):
-        from google.protobuf.json_format import MessageToDict
-
-        return _plain(MessageToDict(value, preserving_proto_field_name=True))
+        return _plain(proto_plain(value))
     return value
+
+
+def restore(original: Any, result: Any) -> Any:
+    """A transform's result with the Python types the engines have no CEL type for put
+    back where the original had them: a Decimal (a double in CEL), a date (its day
+    number), a UUID or a time (their text); a value the rule did not change comes back
+    as the very original object."""
+    if type(original) is dict and type(result) is dict:
+        return {k: restore(original[k], v) if k in original else v for k, v in result.items()}
+    if type(original) is list and type(result) is list and len(original) == len(result):
+        return [restore(o, r) for o, r in zip(original, result)]
+    try:
+        if isinstance(original, decimal.Decimal) and isinstance(result, (int, float)) and not isinstance(result, bool):
+            return original if float(original) == result else decimal.Decimal(str(result))
+        if isinstance(original, datetime.date) and not isinstance(original, datetime.datetime) \
+                and isinstance(result, int) and not isinstance(result, bool):
+            return datetime.date.fromordinal(result + _EPOCH_DAY)
+        if isinstance(original, uuid.UUID) and isinstance(result, str):
+            return uuid.UUID(result)
+        if isinstance(original, datetime.time) and isinstance(result, str):
+            return datetime.time.fromisoformat(result)
+    except (ValueError, OverflowError):
+        return result  # the rule made something else of it: the codec will say what
+    return result
+
+
+def _to_proto(out: dict[str, Any], message: Any) -> Any:
+    """Fill a new message of ``message``'s class from a transform's result (the mapping
+    :func:`proto_plain` gives CEL)."""
+    target = type(message)()
+    _fill(target, out)
+    return target
+
+
+def _fill(target: Any, values: dict[str, Any]) -> None:
+    fields = target.DESCRIPTOR.fields_by_name
+    for name, value in values.items():
+        field = fields.get(name)
+        if field is None or value is None:
+            continue
+        if field.message_type is not None and field.message_type.GetOptions().map_entry:
+            value_field = field.message_type.fields_by_name["value"]
+            container = getattr(target, name)
+            for k, v in value.items():
+                if value_field.type in (10, 11):
+                    _fill_message(container[k], v)
+                else:
+                    container[k] = v
+        elif (field.is_repeated if hasattr(field, "is_repeated") else field.label == 3):
+            container = getattr(target, name)
+            for item in value:
+                if field.type in (10, 11):
+                    _fill_message(container.add(), item)
+                else:
+                    container.append(item)
+        elif field.type in (10, 11):
+            _fill_message(getattr(target, name), value)
+        else:
+            setattr(target, name, value)
+
+
+def _fill_message(target: Any, value: Any) -> None:
+    if target.DESCRIPTOR.full_name == _TIMESTAMP and isinstance(value, datetime.datetime):
+        target.FromDatetime(value)
+    elif isinstance(value, dict):
+        _fill(target, value)
+        if not value:
+            target.SetInParent()
 
 
 class _Engine:
@@ -293,8 +397,11 @@ class _RustEngine(_Engine):
             return program.execute(arguments)
         except RecursionError:
             raise RuleError(f"CEL expression {text!r} nests too deep") from None
-        except Exception as exc:  # noqa: BLE001 - the engine raises KeyError, TypeError, ValueError...
-            raise RuleError(f"CEL evaluation of {text!r} failed: {type(exc).__name__}: {_eval_reason(exc)}") from None
+        except KeyError:  # the key is the record's (message.m[message.ssn]): not quoted
+            raise RuleError(f"CEL evaluation of {text!r} failed: no such key") from None
+        except Exception as exc:  # noqa: BLE001 - the engine raises TypeError, ValueError...
+            raise RuleError(f"CEL evaluation of {text!r} failed: {type(exc).__name__}: "
+                            f"{scrub(_eval_reason(exc), text)}") from None
 
     @staticmethod
     def result(value: Any) -> Any:
@@ -326,15 +433,16 @@ class _CelPyEngine(_Engine):
         try:
             result = self.program(text).evaluate(bindings)
         except CELEvalError as exc:
-            raise RuleError(f"CEL evaluation of {text!r} failed: {_eval_reason(exc)}") from None
+            raise RuleError(f"CEL evaluation of {text!r} failed: {scrub(_eval_reason(exc), text)}") from None
         except RuleError:
             raise
         except RecursionError:
             raise RuleError(f"CEL expression {text!r} nests too deep") from None
         except Exception as exc:  # noqa: BLE001 - celpy raises TypeError & co. on bad operands
-            raise RuleError(f"CEL evaluation of {text!r} failed: {type(exc).__name__}: {_eval_reason(exc)}") from None
+            raise RuleError(f"CEL evaluation of {text!r} failed: {type(exc).__name__}: "
+                            f"{scrub(_eval_reason(exc), text)}") from None
         if isinstance(result, CELEvalError):
-            raise RuleError(f"CEL evaluation of {text!r} failed: {_eval_reason(result)}")
+            raise RuleError(f"CEL evaluation of {text!r} failed: {scrub(_eval_reason(result), text)}")
         return from_cel(result)
 
     @staticmethod
@@ -416,10 +524,12 @@ class CelExecutor(RuleExecutor):
         if condition:
             return out
         if hasattr(message, "ListFields") and isinstance(out, dict):
-            from google.protobuf.json_format import ParseDict
-
-            return ParseDict(out, type(message)())
-        return out
+            try:
+                return _to_proto(out, message)
+            except (TypeError, ValueError, AttributeError) as exc:
+                raise RuleError(f"the CEL result does not fit message {message.DESCRIPTOR.full_name}: "
+                                f"{type(exc).__name__}") from None
+        return restore(message, out)
 
 
 class CelFieldExecutor(FieldRuleExecutor):
@@ -438,25 +548,25 @@ class CelFieldExecutor(FieldRuleExecutor):
         condition = str(ctx.rule.get("kind") or "TRANSFORM").upper() == "CONDITION"
         engine = self._engine
         convert = engine.convert
-        converted: dict[int, Any] = {}  # the holding record, converted once per record
-        # the holder only when the expression reads it: converting a record per field is
-        # most of a field rule's cost
+        # the holder only when the expression reads it (converting a record per field is
+        # most of a field rule's cost); converted for each field, as it is then: an
+        # earlier field's transform shows, as in confluent-kafka
         wants_message = "message" in str(expr)
 
         def run(field: FieldContext, value: Any) -> Any:
+            if field.type_name not in PRIMITIVE_TYPES:
+                return True if condition else value  # enums, fixed: as confluent-kafka, left alone
             bindings: dict[str, Any] = {
                 "value": convert(value), "fullName": field.full_name, "name": field.name,
                 "typeName": field.type_name, "tags": sorted(field.tags),
             }
             if wants_message:
-                holder = converted.get(id(field.message))
-                if holder is None:
-                    holder = converted[id(field.message)] = convert(field.message)
-                bindings["message"] = holder
+                bindings["message"] = convert(field.message)
             if engine.name == "celpy":
                 bindings = {k: v if k in ("value", "message") else convert(v) for k, v in bindings.items()}
             if guard is not None and not engine.evaluate(guard, dict(bindings)):
                 return True if condition else value
-            return engine.evaluate(body, bindings)
+            result = engine.evaluate(body, bindings)
+            return result if condition else restore(value, result)
 
         return run

@@ -20,6 +20,25 @@ from ._executor import RuleContext, RuleExecutor
 MAX_EXPRESSION = 64 * 1024
 
 
+def _re2_engine() -> Any:
+    """Regex literals compiled by RE2 (google-re2), which runs in linear time: a pattern
+    such as ``/(a+)+$/`` would keep Python's ``re`` busy inside one evaluation step, where
+    no time bound can stop it. None when google-re2 is not installed."""
+    try:
+        import re2
+    except ImportError:
+        return None
+
+    def compile_re2(pattern: str, flags: Any) -> Any:
+        inline = ("i" if flags.case_insensitive else "") + ("m" if flags.multiline else "")
+        try:
+            return re2.compile(f"(?{inline}){pattern}" if inline else pattern)
+        except re2.error as exc:
+            raise RuleError(f"JSONata regex not supported by RE2 (no backreferences or lookaround): {exc}") from None
+
+    return compile_re2
+
+
 class JsonataExecutor(RuleExecutor):
     type = "JSONATA"
 
@@ -37,7 +56,7 @@ class JsonataExecutor(RuleExecutor):
             if len(text) > MAX_EXPRESSION:
                 raise RuleError(f"JSONata expression of {len(text)} characters (at most {MAX_EXPRESSION})")
             try:
-                found = jsonata.Jsonata(text)
+                found = jsonata.Jsonata(text, _re2_engine() or jsonata.Jsonata.__init__.__defaults__[0])
             except Exception as exc:  # noqa: BLE001 - jsonata's JException and parser errors
                 raise RuleError(f"invalid JSONata expression: {exc}") from None
             with self._lock:
@@ -74,4 +93,6 @@ class JsonataExecutor(RuleExecutor):
         except RecursionError:
             raise RuleError("JSONata expression recursed too deep") from None
         except Exception as exc:  # noqa: BLE001 - jsonata raises JException for every evaluation error
-            raise RuleError(f"JSONata evaluation failed: {exc}") from None
+            from .cel import scrub  # the record's values the error quotes must not travel on
+
+            raise RuleError(f"JSONata evaluation failed: {scrub(str(exc), str(text))}") from None

@@ -526,6 +526,10 @@ def _side(raw: Any, where: str, base: Path, *, is_target: bool) -> SideSpec | No
                               "contract; a source runs its writer schema's rules by itself")
     rule_set = _contract(raw, "rules", where, base)
     metadata = _contract(raw, "metadata", where, base)
+    if (rule_set or metadata) and schema is None and not derive:
+        raise ConfigError(f"{where}{'rules' if rule_set else 'metadata'}: a contract is registered with a schema the "
+                          "route registers (schema, schema_file or derive = true); a subject's existing version "
+                          "keeps its own rules")
 
     if fmt == "binary":
         if kind is None and schema is None:

@@ -146,11 +146,13 @@ value = { format = "json", schema = "{}" }
     ("target", '{ format = "json", schema = "{}", rules = "missing.json" }', "cannot read"),
     ("target", '{ format = "json", schema = "{}", rules = "bad.json" }', "is not JSON"),
     ("target", '{ format = "json", schema = "{}", rules = 3 }', "expected a table"),
+    ("target", '{ format = "json", subject = "s", rules = "rules.json" }', "keeps its own rules"),
 ])
 def test_bad_route_rules_are_config_errors(tmp_path, side, value, message):
     from serde.gateway import load_config
 
     (tmp_path / "bad.json").write_text("{not json")
+    (tmp_path / "rules.json").write_text('{"domainRules": []}')
     source = value if side == "source" else '"json"'
     target = value if side == "target" else '{ format = "json", schema = "{}" }'
     path = write_config(tmp_path, kafka_toml("127.0.0.1:1", str(tmp_path / "r.db")) + f"""
