@@ -245,6 +245,67 @@ FUNCTIONS: dict[str, Callable[..., Any]] = {
 }
 
 
+def _cel_string(value: Any) -> str:
+    """CEL's string() for every type (the Rust engine has no overload for bools,
+    timestamps or durations; cel-python writes a bool as 'True')."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, bytes):
+        return value.decode("utf-8")
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, datetime.timedelta):
+        seconds = value.total_seconds()
+        return f"{seconds:g}s"
+    return str(value)
+
+
+def _cel_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value)
+    if text in ("1", "t", "true", "TRUE", "True"):
+        return True
+    if text in ("0", "f", "false", "FALSE", "False"):
+        return False
+    raise ValueError("not a boolean text")
+
+
+def _cel_int(value: Any) -> int:
+    if isinstance(value, datetime.datetime):
+        return int(value.timestamp())
+    if isinstance(value, float):
+        if not -(2**63) <= value < 2**63:
+            raise ValueError("double out of the int range")
+        return int(value)
+    if isinstance(value, bool):
+        raise ValueError("no int() of a bool in CEL")
+    return int(value)
+
+
+def _cel_timestamp(value: Any) -> datetime.datetime:
+    if isinstance(value, datetime.datetime):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return datetime.datetime.fromtimestamp(value, tz=datetime.timezone.utc)
+    return datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def _cel_matches(text: Any, pattern: Any) -> bool:
+    try:
+        import re2 as engine
+    except ImportError:  # pragma: no cover - google-re2 comes with the rules extra
+        engine = re
+    return engine.compile(str(pattern)).search(str(text)) is not None
+
+
+# what the Rust engine lacks, or has only for some argument types
+RUST_FUNCTIONS: dict[str, Callable[..., Any]] = {
+    **FUNCTIONS, "string": _cel_string, "bool": _cel_bool, "int": _cel_int, "timestamp": _cel_timestamp,
+    "matches": _cel_matches,
+}
+
+
 # --------------------------------------------------------------------------- engines
 def _plain(value: Any) -> Any:
     """A Python value as the Rust engine takes it: what it has no type for (a date, a
@@ -377,7 +438,7 @@ class _RustEngine(_Engine):
     def _compile(self, text: str) -> Any:
         # the extension functions, only for the programs that call one (a plain dict of
         # variables is the fast way in)
-        return self._cel.compile(text), [n for n in FUNCTIONS if n in text]
+        return self._cel.compile(text), [n for n in RUST_FUNCTIONS if re.search(rf"\b{n}\s*\(", text)]
 
     convert = staticmethod(_plain)
 
@@ -388,7 +449,7 @@ class _RustEngine(_Engine):
         if names:
             context = self._cel.Context()
             for name in names:
-                context.add_function(name, FUNCTIONS[name])
+                context.add_function(name, RUST_FUNCTIONS[name])
             context.update(bindings)
             arguments: Any = context
         else:
@@ -460,7 +521,16 @@ def _celpy_functions() -> dict[str, Callable[..., Any]]:
 
         return call
 
-    return {name: wrap(fn) for name, fn in FUNCTIONS.items()}
+    def string(value: Any) -> Any:  # celpy writes a bool as 'True'
+        return celtypes.StringType(_cel_string(from_cel(value)) if isinstance(value, celtypes.BoolType)
+                                   else celtypes.StringType(value))
+
+    def timestamp(value: Any) -> Any:  # celpy has no timestamp(int)
+        if isinstance(value, celtypes.IntType):
+            return celtypes.TimestampType(_cel_timestamp(int(value)))
+        return celtypes.TimestampType(value)
+
+    return {**{name: wrap(fn) for name, fn in FUNCTIONS.items()}, "string": string, "timestamp": timestamp}
 
 
 def _to_celpy_result(value: Any, celtypes: Any) -> Any:

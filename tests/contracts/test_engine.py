@@ -537,3 +537,20 @@ def test_cel_sees_protobuf_values_by_their_descriptor(registry, monkeypatch, eng
     data = ser(message, ctx(topic=f"pt-{engine}"))
     got = serde.deserializer("protobuf", registry, message=parsed.message_class)(data, ctx(topic=f"pt-{engine}"))
     assert got.ts.seconds == 1_700_000_000 and not got.HasField("sub")  # the Timestamp is a leaf, untouched
+
+
+@pytest.mark.parametrize("engine", ["rust", "celpy"])
+@pytest.mark.parametrize("expr", [
+    "string(message.flag) == 'true'",
+    "bool('true') && !bool('false')",
+    "matches(message.name, '^a') && message.name.matches('n$')",
+    "timestamp(1700000000) > timestamp('2020-01-01T00:00:00Z')",
+    "int(timestamp('2020-01-01T00:00:00Z')) == 1577836800",
+])
+def test_cel_conversions_both_engines_agree_with_cel(registry, monkeypatch, engine, expr):
+    monkeypatch.setenv("SERDE_CEL_ENGINE", engine)
+    schema = {"type": "record", "name": "F", "fields": [{"name": "name", "type": "string"},
+                                                        {"name": "flag", "type": "boolean"}]}
+    topic = f"conv-{engine}-{abs(hash(expr))}"
+    register(registry, [rule("c", "CONDITION", "WRITE", "CEL", expr)], schema=schema, topic=topic)
+    assert write(registry, {"name": "ann", "flag": True}, topic=topic)
