@@ -359,12 +359,17 @@ def test(schema_file: str, rules_file: str, records_file: str, schema_type: str 
     assert rule_set is not None
     records = _sample_records(records_file)
     with _as_usage_errors():
+        from serde import get_format
+        from serde.gateway.pipeline import coercer
+
+        # the samples as `serde produce` reads them: text into the schema's types
+        prepare = coercer(get_format(kind).parse_schema(text))
         trials = try_rules({"avro": "AVRO", "json": "JSON", "protobuf": "PROTOBUF"}[kind], text, rule_set, records,
                            metadata=_json_file(metadata_file, "metadata"), operation=mode.upper(),
                            registry=registry if any(str(r.get("type", "")).upper().startswith("ENCRYPT")
                                                     for phase in rule_set.values() if isinstance(phase, list)
                                                     for r in phase if isinstance(r, dict)) else None,
-                           rule_conf=_rule_conf(rule_conf))
+                           rule_conf=_rule_conf(rule_conf), prepare=prepare)
     refused = 0
     for trial in trials:
         refused += trial.error is not None

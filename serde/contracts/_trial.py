@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from .._errors import SerdeError
 from .._types import RegisteredSchema, SchemaSource
@@ -37,11 +37,13 @@ def try_rules(
     registry: Any = None,
     rule_conf: Mapping[str, Any] | None = None,
     subject: str = "trial-value",
+    prepare: Callable[[Any], Any] | None = None,
 ) -> list[TrialRecord]:
     """Run ``rule_set`` on each record as a serializer (``WRITE``: domain rules, the
     encoding, encoding rules) or a deserializer (``READ``: domain rules) would, with
     ``schema`` as the schema they belong to. ``registry`` is only needed by rules that
-    keep keys there (ENCRYPT)."""
+    keep keys there (ENCRYPT). ``prepare`` turns each sample into the schema's Python
+    types first (``serde produce``'s coercion: ISO text to timestamps, base64 to bytes)."""
     from ..formats import get_format
     from ..registry.client import open_registry
 
@@ -59,6 +61,8 @@ def try_rules(
         trial = TrialRecord(index, copy.deepcopy(record))
         rules.trace = trial.outcomes
         try:
+            if prepare is not None:
+                record = prepare(record)
             value = contract.run(operation, "domainRules", record)
             if encode is not None:
                 payload = encode(value)

@@ -90,3 +90,20 @@ def test_register_needs_readable_json_files(tmp_path):
     result = run("schema", "register", PERSON, "--subject", "s", "--rules", tmp_path / "missing.json",
                  "--registry", tmp_path / "r.db")
     assert result.exit_code == 2 and "missing.json" in result.output
+
+
+def test_rules_test_reads_samples_as_produce_does(tmp_path):
+    """Samples are coerced into the schema's types first: base64 text into bytes, ISO
+    text into a timestamp (what `serde produce` accepts, rules test accepts)."""
+    schema = tmp_path / "p.avsc"
+    schema.write_text(json.dumps({"type": "record", "name": "P", "fields": [
+        {"name": "b", "type": "bytes"}, {"name": "t", "type": {"type": "long", "logicalType": "timestamp-millis"}}]}))
+    rules = tmp_path / "r.json"
+    rules.write_text(json.dumps({"domainRules": [{"name": "c", "kind": "CONDITION", "mode": "WRITE", "type": "CEL",
+                                                   "expr": "message.b == b'\\x01\\x02' && "
+                                                           "message.t == timestamp('2024-01-02T03:04:05Z')"}]}))
+    result = run("schema", "rules", "test", schema, "--rules", rules, "--records", "-",
+                 input='{"b": "AQI=", "t": "2024-01-02T03:04:05Z"}\n{"b": "not base64!", "t": "x"}\n')
+    assert result.exit_code == 1, result.output
+    assert result.stdout.splitlines()[:2] == ["record 1: ok", "  c (CEL CONDITION, WRITE) passed: the condition holds"]
+    assert "record 2: refused" in result.stdout and "$.b" in result.stdout
