@@ -774,7 +774,11 @@ class Deserializer:
 
     def deserialize_many(self, datas: Iterable[bytes | None], ctx: Any = None) -> list[Any]:
         """Deserialize many messages of one topic; an error names the message's position.
-        Records whose id was seen before skip the frame walk."""
+        Records whose id was seen before skip the frame walk; a run of records with one
+        frame shares its lookup, and its decoder's batch form where it has one (JSON:
+        one validation for the run)."""
+        if not self._return_schema and (ctx is None or not getattr(ctx, "headers", None)):
+            return self._deserialize_runs(datas if isinstance(datas, list) else list(datas), ctx)
         out: list[Any] = []
         append = out.append
         by_id = self._by_id
@@ -794,6 +798,47 @@ class Deserializer:
                     append(self(data, ctx))
             except SerdeError as exc:
                 raise _as_serialization_error(exc.at(f"record {position}")) from exc.__cause__
+        return out
+
+    def _deserialize_runs(self, datas: list[Any], ctx: Any) -> list[Any]:
+        """deserialize_many without headers or return_schema: runs of frames read before."""
+        out: list[Any] = []
+        frames, n, by_id = self._frames, self._frame_length, self._by_id
+        # errors are located as before: the record's position, or for Protobuf (which
+        # went through __call__ record by record) the schema id
+        by_position = self._format.schema_type != "PROTOBUF"
+        ids = by_position and self._static is None and not self._use_latest
+        position, end = 0, len(datas)
+        while position < end:
+            data = datas[position]
+            decode = frames.get(data[:n]) if data.__class__ is bytes else None
+            if decode is None and ids and data.__class__ is bytes and len(data) >= 5 and data[0] == 0:
+                found = by_id.get(int.from_bytes(data[1:5], "big"))
+                if found is not None:
+                    decode = frames[data[:5]] = found[1]
+            if decode is None:  # None, another type, or a frame not read yet: one by one
+                try:
+                    out.append(self(data, ctx))
+                except SerdeError as exc:
+                    raise _as_serialization_error(exc.at(f"record {position}")) from exc.__cause__
+                position += 1
+                continue
+            frame, stop = data[:n], position + 1
+            while stop < end and datas[stop].__class__ is bytes and datas[stop].startswith(frame):
+                stop += 1
+            many = getattr(decode, "many", None)
+            values = many([d[n:] for d in datas[position:stop]]) if many is not None and stop - position > 1 else None
+            if values is not None:  # None: some record is not plain; each then on its own
+                out.extend(values)
+                position = stop
+                continue
+            for position in range(position, stop):
+                try:
+                    out.append(decode(datas[position][n:]))
+                except SerdeError as exc:
+                    where = f"record {position}" if by_position else f"schema id {int.from_bytes(frame[1:5], 'big')}"
+                    raise _as_serialization_error(exc.at(where)) from exc.__cause__
+            position = stop
         return out
 
     def __call__(self, data: bytes | None, ctx: Any = None) -> Any:

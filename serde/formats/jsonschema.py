@@ -292,6 +292,25 @@ def _bounded_document(document: Any) -> Any:
         return None
 
 
+_REF = re.compile(r'"\$ref"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _array_of(document: Any) -> Any:
+    """``{"type": "array", "items": document}`` with the same meaning for each item, or
+    None: the document's definitions stay at the root, so only references into them
+    (``#/definitions/...``, ``#/$defs/...``) may appear, and no ``$id``."""
+    if not isinstance(document, dict):
+        return None
+    text = json.dumps(document)
+    if '"$id"' in text or not all(ref.startswith(("#/definitions/", "#/$defs/")) for ref in _REF.findall(text)):
+        return None
+    roots = ("$schema", "definitions", "$defs")
+    wrapper = {key: document[key] for key in roots if key in document}
+    wrapper["type"] = "array"
+    wrapper["items"] = {key: value for key, value in document.items() if key not in roots}
+    return wrapper
+
+
 def _has_non_finite(value: Any) -> bool:
     if isinstance(value, float):
         return not math.isfinite(value)
@@ -362,6 +381,7 @@ class JsonSchema(ParsedSchema):
         self.validator = validator
         self._make_validator = make_validator  # document -> a validator built as this one was
         self._bounded: Any = None
+        self._bounded_batch: Any = None
 
     @property
     def bounded_validator(self) -> Any:
@@ -375,6 +395,21 @@ class JsonSchema(ParsedSchema):
                 except Exception:  # noqa: BLE001 - the plain path then, as before
                     self._bounded = False
         return self._bounded or None
+
+    @property
+    def bounded_batch_validator(self) -> Any:
+        """A validator of arrays whose every item is checked as ``bounded_validator``
+        checks a document, or None (built once)."""
+        if self._bounded_batch is None:
+            self._bounded_batch = False
+            bounded = _bounded_document(self.document) if self.bounded_validator is not None else None
+            wrapper = _array_of(bounded) if bounded is not None else None
+            if wrapper is not None:
+                try:
+                    self._bounded_batch = self._make_validator(wrapper)
+                except Exception:  # noqa: BLE001 - one record at a time then
+                    self._bounded_batch = False
+        return self._bounded_batch or None
 
 
 class JsonFormat(Format):
@@ -577,6 +612,21 @@ class JsonFormat(Format):
                     return value
             return decode_checked(data)
 
+        batch = schema.bounded_batch_validator
+        if batch is not None:
+            batch_valid = batch.is_valid
+
+            def decode_many(datas: list[bytes]) -> list[Any] | None:
+                """The values of many payloads, validated in one call (the same schema
+                for each item); None when one is not plain (the caller then decodes
+                each on its own, so errors and odd records are as above)."""
+                try:
+                    values = [fast_loads(data) for data in datas]
+                except ValueError:
+                    return None
+                return values if batch_valid(values) else None
+
+            decode_record.many = decode_many  # type: ignore[attr-defined]
         return decode_record
 
 
