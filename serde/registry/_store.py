@@ -498,6 +498,18 @@ def merge_rule_sets(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None
     return out or None
 
 
+def _property(metadata: Mapping[str, Any] | None, name: str) -> Any:
+    properties = (metadata or {}).get("properties") if isinstance(metadata, Mapping) else None
+    return properties.get(name) if isinstance(properties, Mapping) else None
+
+
+def _loads(row: Sequence[Any] | None) -> Any:
+    """The metadata of a schema row, parsed (None when it has none)."""
+    if row is None or not row[5]:
+        return None
+    return json.loads(row[5])
+
+
 def _without_version(metadata: Mapping[str, Any] | None) -> dict[str, Any] | None:
     """``Metadata.removeConfluentVersion`` (an emptied metadata stays, as an empty one)."""
     if metadata is None:
@@ -1195,6 +1207,12 @@ class Store:
         only: int | None = None,
     ) -> list[str]:
         rows = self._versions(conn, subject, deleted=False)
+        group = self._effective_config(conn, subject).get("compatibilityGroup")
+        if group:
+            # compatibilityGroup: only versions whose metadata property of that name has the
+            # new schema's value count (how a breaking change with migration rules registers)
+            wanted = _property(req.metadata, str(group))
+            rows = [r for r in rows if _property(_loads(self._schema_row(conn, r[1])), str(group)) == wanted]
         if only is not None:
             rows = [r for r in rows if r[0] == only]
         elif not level.endswith("_TRANSITIVE"):

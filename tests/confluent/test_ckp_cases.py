@@ -1398,6 +1398,25 @@ def test_protobuf_deserializer_type_mismatch(client, pb):
 # to the same value. All with use.latest.version and auto.register.schemas off, as CKP
 # runs WRITE rules only then. ENCRYPT cases are in tests/contracts.
 
+@pytest.fixture(params=["mock", "serde"])
+def rules_client(request):
+    """The one registry both sides use: CKP's mock:// client, or serde's own registry
+    served over HTTP and reached through CKP's SchemaRegistryClient (as the issue asks)."""
+    if request.param == "mock":
+        yield SchemaRegistryClient.new_client({"url": "mock://ckp-rule-cases"})
+        return
+    from serde.registry.client import forget_registry
+
+    server = request.getfixturevalue("serde_registry_server")
+    server.reset()
+    forget_registry(server.url)  # serde's caches by subject and version outlive a reset
+    http_client = SchemaRegistryClient({"url": server.url})
+    try:
+        yield http_client
+    finally:
+        http_client._rest_client.session.close()
+
+
 def _ckp_rules(override=None):
     from confluent_kafka.schema_registry.rule_registry import RuleOverride, RuleRegistry
     from confluent_kafka.schema_registry.rules.cel.cel_executor import CelExecutor
@@ -1492,12 +1511,12 @@ CEL_CASES = [
 
 @pytest.mark.parametrize("case,rule,expected", CEL_CASES, ids=[c[0] for c in CEL_CASES])
 @pytest.mark.parametrize("fmt", ["avro", "json"])
-def test_cel_rules_same_outcome_as_ckp(client, fmt, case, rule, expected, cel_engine):
+def test_cel_rules_same_outcome_as_ckp(rules_client, fmt, case, rule, expected, cel_engine):
     text, value = (json.dumps(AVRO_BASIC), AVRO_BASIC_OBJ) if fmt == "avro" else (json.dumps(JSON_BASIC), JSON_BASIC_OBJ)
     if fmt == "json" and "tags" in case:
         rule = dict(rule, expr="name == 'stringField' && 'PII' in tags ; value + '!'")  # JSON_BASIC tags its strings
-    client.register_schema(SUBJECT, Schema(text, fmt.upper(), [], None, RuleSet.from_dict({"domainRules": [rule]})))
-    ckp_ser, ckp_de, serde_ser, serde_de = _pair(fmt, client)
+    rules_client.register_schema(SUBJECT, Schema(text, fmt.upper(), [], None, RuleSet.from_dict({"domainRules": [rule]})))
+    ckp_ser, ckp_de, serde_ser, serde_de = _pair(fmt, rules_client)
     data = _same_outcome(lambda: ckp_ser(dict(value), ctx()), lambda: serde_ser(dict(value), ctx()))
     if expected is None:
         assert data is None
@@ -1508,17 +1527,17 @@ def test_cel_rules_same_outcome_as_ckp(client, fmt, case, rule, expected, cel_en
         assert got["stringField"] == expected and got["intField"] == 123
 
 
-def test_cel_field_rule_disabled_by_an_override_in_both(client):
+def test_cel_field_rule_disabled_by_an_override_in_both(rules_client):
     """CKP case test_avro_cel_field_transform_disable: RuleOverride(CEL_FIELD, disabled)."""
     rule = _rule("test-cel", "TRANSFORM", "WRITE", "CEL_FIELD", "name == 'stringField' ; value + '-suffix'")
-    client.register_schema(SUBJECT, Schema(json.dumps(AVRO_BASIC), "AVRO", [], None,
+    rules_client.register_schema(SUBJECT, Schema(json.dumps(AVRO_BASIC), "AVRO", [], None,
                                            RuleSet.from_dict({"domainRules": [rule]})))
-    ckp_ser, ckp_de, serde_ser, serde_de = _pair("avro", client, override=("CEL_FIELD", None, None, True))
+    ckp_ser, ckp_de, serde_ser, serde_de = _pair("avro", rules_client, override=("CEL_FIELD", None, None, True))
     data = _same_outcome(lambda: ckp_ser(dict(AVRO_BASIC_OBJ), ctx()), lambda: serde_ser(dict(AVRO_BASIC_OBJ), ctx()))
     assert serde_de(data, ctx())["stringField"] == ckp_de(data, ctx())["stringField"] == "hi"
 
 
-def test_cel_field_rule_on_nested_and_union_fields_as_ckp(client, cel_engine):
+def test_cel_field_rule_on_nested_and_union_fields_as_ckp(rules_client, cel_engine):
     """CKP cases test_avro_cel_field_transform_complex and _complex_with_none (vector 7),
     and the nested tagged record of test_avro_cel_field_transform_complex_nested (8)."""
     schema = {"type": "record", "name": "test", "fields": [
@@ -1528,8 +1547,8 @@ def test_cel_field_rule_on_nested_and_union_fields_as_ckp(client, cel_engine):
         {"name": "emails", "type": ["null", {"type": "array", "items": {"type": "record", "name": "Email", "fields": [
             {"name": "email", "type": ["null", "string"], "confluent:tags": ["PII"]}]}}], "default": None}]}
     rule = _rule("test-cel", "TRANSFORM", "WRITE", "CEL_FIELD", "typeName == 'STRING' ; value + '-suffix'")
-    client.register_schema(SUBJECT, Schema(json.dumps(schema), "AVRO", [], None, RuleSet.from_dict({"domainRules": [rule]})))
-    ckp_ser, ckp_de, serde_ser, serde_de = _pair("avro", client)
+    rules_client.register_schema(SUBJECT, Schema(json.dumps(schema), "AVRO", [], None, RuleSet.from_dict({"domainRules": [rule]})))
+    ckp_ser, ckp_de, serde_ser, serde_de = _pair("avro", rules_client)
     for record in ({"arrayField": ["hello"], "mapField": {"key": "world"}, "unionField": "bye",
                     "emails": [{"email": "john@acme.com"}]},
                    {"arrayField": ["hello"], "mapField": {"key": "world"}, "unionField": None, "emails": None}):
@@ -1545,7 +1564,7 @@ def test_cel_field_rule_on_nested_and_union_fields_as_ckp(client, cel_engine):
 
 
 @pytest.mark.parametrize("combinator", ["allOf", "anyOf", "ref"])
-def test_json_cel_field_rules_through_refs_and_combinators_as_ckp(client, combinator, cel_engine):
+def test_json_cel_field_rules_through_refs_and_combinators_as_ckp(rules_client, combinator, cel_engine):
     """CKP cases test_json_cel_field_transform_with_def (vector 12) and the allOf/anyOf
     pins case (13): tagged fields behind $ref and combinators get the transform."""
     if combinator == "ref":
@@ -1562,8 +1581,8 @@ def test_json_cel_field_rules_through_refs_and_combinators_as_ckp(client, combin
         record = {"pins": {"pin": "P1", "npin": "NP1"}}
         expected = {"pins": {"pin": "P1-suffix", "npin": "NP1-suffix"}}
     rule = _rule("test-cel", "TRANSFORM", "WRITE", "CEL_FIELD", "value + '-suffix'", tags=["PII"])
-    client.register_schema(SUBJECT, Schema(json.dumps(schema), "JSON", [], None, RuleSet.from_dict({"domainRules": [rule]})))
-    ckp_ser, ckp_de, serde_ser, serde_de = _pair("json", client)
+    rules_client.register_schema(SUBJECT, Schema(json.dumps(schema), "JSON", [], None, RuleSet.from_dict({"domainRules": [rule]})))
+    ckp_ser, ckp_de, serde_ser, serde_de = _pair("json", rules_client)
     data = _same_outcome(lambda: ckp_ser(json.loads(json.dumps(record)), ctx()),
                          lambda: serde_ser(json.loads(json.dumps(record)), ctx()))
     assert serde_de(data, ctx()) == ckp_de(data, ctx()) == expected
@@ -1574,12 +1593,12 @@ def test_json_cel_field_rules_through_refs_and_combinators_as_ckp(client, combin
     (_rule("test-cel", "CONDITION", "WRITE", "CEL", "message.name != 'Kafka'"), True),
     (_rule("test-cel", "TRANSFORM", "WRITE", "CEL_FIELD", "typeName == 'STRING' ; value + '-suffix'"), False),
 ])
-def test_protobuf_cel_rules_same_outcome_as_ckp(client, pb, rule, fails, cel_engine):
+def test_protobuf_cel_rules_same_outcome_as_ckp(rules_client, pb, rule, fails, cel_engine):
     """CKP cases test_proto_cel_condition and test_proto_cel_field_transform (vector 11):
     every string suffixed, repeated and oneof included."""
     text = _schema_to_str(pb.example.Author.DESCRIPTOR.file)
-    client.register_schema(SUBJECT, Schema(text, "PROTOBUF", [], None, RuleSet.from_dict({"domainRules": [rule]})))
-    ckp_ser, ckp_de, serde_ser, serde_de = _pair("protobuf", client, pb)
+    rules_client.register_schema(SUBJECT, Schema(text, "PROTOBUF", [], None, RuleSet.from_dict({"domainRules": [rule]})))
+    ckp_ser, ckp_de, serde_ser, serde_de = _pair("protobuf", rules_client, pb)
     data = _same_outcome(lambda: ckp_ser(_author(pb), ctx()), lambda: serde_ser(_author(pb), ctx()))
     if fails:
         assert data is None
@@ -1622,10 +1641,10 @@ def _versions(client, fmt):
 
 
 @pytest.mark.parametrize("fmt", ["avro", "json"])
-def test_jsonata_migrations_both_ways_as_ckp(client, fmt):
+def test_jsonata_migrations_both_ways_as_ckp(rules_client, fmt):
     """CKP cases test_{avro,json}_jsonata_fully_compatible: written as v1, v2 or v3, read
     as each of them, by CKP and by serde, from either side's bytes."""
-    fields = _versions(client, fmt)
+    fields = _versions(rules_client, fmt)
     rules = _ckp_rules()
     ckp_ser_cls, ckp_de_cls = (AvroSerializer, AvroDeserializer) if fmt == "avro" else (JSONSerializer, JSONDeserializer)
     for write in range(1, 4):
@@ -1633,29 +1652,29 @@ def test_jsonata_migrations_both_ways_as_ckp(client, fmt):
         record = {"name": "alice", fields[write - 1]: 123, "version": 1}
         conf = {"auto.register.schemas": False, "use.latest.with.metadata": meta}
         if fmt == "avro":
-            ckp_ser = ckp_ser_cls(client, None, conf=conf, rule_registry=rules)
+            ckp_ser = ckp_ser_cls(rules_client, None, conf=conf, rule_registry=rules)
         else:
-            ckp_ser = ckp_ser_cls(None, client, conf=conf, rule_registry=rules)
-        serde_ser = serde.serializer(fmt, None, client, auto_register=False, use_latest_with_metadata=meta)
+            ckp_ser = ckp_ser_cls(None, rules_client, conf=conf, rule_registry=rules)
+        serde_ser = serde.serializer(fmt, None, rules_client, auto_register=False, use_latest_with_metadata=meta)
         data = _same_outcome(lambda: ckp_ser(dict(record), ctx()), lambda: serde_ser(dict(record), ctx()))
         for read in range(1, 4):
             read_meta = {"application.version": f"v{read}"}
             if fmt == "avro":
-                ckp_de = ckp_de_cls(client, conf={"use.latest.with.metadata": read_meta}, rule_registry=rules)
+                ckp_de = ckp_de_cls(rules_client, conf={"use.latest.with.metadata": read_meta}, rule_registry=rules)
             else:
-                ckp_de = ckp_de_cls(None, conf={"use.latest.with.metadata": read_meta}, schema_registry_client=client,
+                ckp_de = ckp_de_cls(None, conf={"use.latest.with.metadata": read_meta}, schema_registry_client=rules_client,
                                     rule_registry=rules)
-            serde_de = serde.deserializer(fmt, client, use_latest_with_metadata=read_meta)
+            serde_de = serde.deserializer(fmt, rules_client, use_latest_with_metadata=read_meta)
             expected = {"name": "alice", fields[read - 1]: 123, "version": 1}
             assert serde_de(data, ctx()) == ckp_de(data, ctx()) == expected, (write, read)
 
 
-def test_jsonata_migration_then_a_read_rule_as_ckp(client):
+def test_jsonata_migration_then_a_read_rule_as_ckp(rules_client):
     """CKP case test_avro_jsonata_with_cel: v2 also has a READ CEL_FIELD rule, so v1 data
     read as v2 is migrated, then transformed."""
     from confluent_kafka.schema_registry.schema_registry_client import ServerConfig
 
-    client.set_config(SUBJECT, ServerConfig(compatibility_group="application.version"))
+    rules_client.set_config(SUBJECT, ServerConfig(compatibility_group="application.version"))
     for number, field in ((1, "size"), (2, "height")):
         text = json.dumps({"type": "record", "name": "old", "fields": [
             {"name": "name", "type": "string"}, {"name": field, "type": "int"}, {"name": "version", "type": "int"}]})
@@ -1663,12 +1682,12 @@ def test_jsonata_migration_then_a_read_rule_as_ckp(client):
             "migrationRules": [{"name": "up", "kind": "TRANSFORM", "mode": "UPGRADE", "type": "JSONATA",
                                 "expr": _UP % ("size", "height", "size")}],
             "domainRules": [_rule("test-cel", "TRANSFORM", "READ", "CEL_FIELD", "name == 'name' ; value + '-suffix'")]})
-        client.register_schema(SUBJECT, Schema(text, "AVRO", [], Metadata(None, MetadataProperties(
+        rules_client.register_schema(SUBJECT, Schema(text, "AVRO", [], Metadata(None, MetadataProperties(
             {"application.version": f"v{number}"}), None), rules))
-    data = serde.serializer("avro", None, client, auto_register=False,
+    data = serde.serializer("avro", None, rules_client, auto_register=False,
                             use_latest_with_metadata={"application.version": "v1"})(
         {"name": "alice", "size": 123, "version": 1}, ctx())
     read_meta = {"application.version": "v2"}
-    ckp = AvroDeserializer(client, conf={"use.latest.with.metadata": read_meta}, rule_registry=_ckp_rules())(data, ctx())
-    ours = serde.deserializer("avro", client, use_latest_with_metadata=read_meta)(data, ctx())
+    ckp = AvroDeserializer(rules_client, conf={"use.latest.with.metadata": read_meta}, rule_registry=_ckp_rules())(data, ctx())
+    ours = serde.deserializer("avro", rules_client, use_latest_with_metadata=read_meta)(data, ctx())
     assert ours == ckp == {"name": "alice-suffix", "height": 123, "version": 1}

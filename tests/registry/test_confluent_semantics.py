@@ -359,3 +359,17 @@ def test_latest_with_metadata(registry):
     expect(lambda: c.get_latest_with_metadata("nope", {"app": "v1"}), 40401)
     body = registry.http.get("/subjects/s/metadata", params={"key": "app", "value": "v1"}).json()
     assert body["version"] == 1 and body["metadata"] == {"properties": {"app": "v1"}}
+
+
+def test_compatibility_group_checks_only_versions_with_the_same_property(registry):
+    """config.compatibilityGroup: a breaking change registers under a new value of the
+    property (how migration rules are introduced), and is still checked within its group."""
+    c = registry.client
+    c.set_config("g", ServerConfig(compatibility_group="application.version"))
+    size = json.dumps({**RECORD, "fields": [{"name": "size", "type": "int"}]})
+    height = json.dumps({**RECORD, "fields": [{"name": "height", "type": "int"}]})
+    width = json.dumps({**RECORD, "fields": [{"name": "width", "type": "int"}]})
+    c.register_schema("g", Schema(size, "AVRO", [], props(**{"application.version": "v1"})))
+    c.register_schema("g", Schema(height, "AVRO", [], props(**{"application.version": "v2"})))  # another group
+    expect(lambda: c.register_schema("g", Schema(width, "AVRO", [], props(**{"application.version": "v2"}))), 409)
+    expect(lambda: c.register_schema("h", Schema(size, "AVRO")) and c.register_schema("h", Schema(height, "AVRO")), 409)
