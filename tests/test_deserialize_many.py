@@ -53,6 +53,22 @@ def outcome(call):
         return (type(exc).__name__, str(exc), exc.location, exc.path)
 
 
+def batches_agree(format, client, good, odd, rng, rounds, longest):
+    """Random batches (mostly good frames, some odd ones) read by deserialize_many and by
+    the code of before, on fresh deserializers (half of them warmed by one read first);
+    returns the kinds of outcome seen."""
+    kinds = set()
+    for _ in range(rounds):
+        batch = [rng.choice(good) if rng.random() < 0.85 else rng.choice(odd) for _ in range(rng.randint(1, longest))]
+        new, old = serde.deserializer(format, registry=client), serde.deserializer(format, registry=client)
+        if rng.random() < 0.5:  # warmed: frames known before the batch
+            new(good[0], CTX), old(good[0], CTX)
+        got, want = outcome(lambda: new.deserialize_many(batch, CTX)), outcome(lambda: before(old, batch, CTX))
+        assert got == want, batch
+        kinds.add(got[0])
+    return kinds
+
+
 @pytest.fixture()
 def frames():
     client = SchemaRegistryClient.new_client({"url": "mock://many"})
@@ -72,16 +88,7 @@ def frames():
 
 def test_json_batches_agree_with_before(frames):
     client, good, odd = frames
-    rng = random.Random(19)
-    kinds = set()
-    for _ in range(300):
-        batch = [rng.choice(good) if rng.random() < 0.85 else rng.choice(odd) for _ in range(rng.randint(1, 30))]
-        new, old = serde.deserializer("json", registry=client), serde.deserializer("json", registry=client)
-        if rng.random() < 0.5:  # warmed: frames known before the batch
-            new(good[0], CTX), old(good[0], CTX)
-        got, want = outcome(lambda: new.deserialize_many(batch, CTX)), outcome(lambda: before(old, batch, CTX))
-        assert got == want, batch
-        kinds.add(got[0])
+    kinds = batches_agree("json", client, good, odd, random.Random(19), 300, 30)
     assert {"ok", "ValidationError", "DecodeError"} <= kinds
 
 
@@ -116,13 +123,7 @@ def test_avro_batches_agree_with_before():
                             items=[dict(item, price=decimal.Decimal(item["price"])) for item in e["items"]]))
     good = ser.serialize_many(records, CTX)
     odd = [None, good[0][:9], good[0][:5], b"\x00\x00\x00\x7f\x7f\x02", b"\x01\x02"]
-    rng = random.Random(7)
-    for _ in range(200):
-        batch = [rng.choice(good) if rng.random() < 0.85 else rng.choice(odd) for _ in range(rng.randint(1, 20))]
-        new, old = serde.deserializer("avro", registry=client), serde.deserializer("avro", registry=client)
-        if rng.random() < 0.5:
-            new(good[0], CTX), old(good[0], CTX)
-        assert outcome(lambda: new.deserialize_many(batch, CTX)) == outcome(lambda: before(old, batch, CTX)), batch
+    batches_agree("avro", client, good, odd, random.Random(7), 200, 20)
     de = serde.deserializer("avro", registry=client)
     assert de.deserialize_many(good, CTX) == records
 
@@ -133,10 +134,4 @@ def test_protobuf_batches_agree_with_before():
     ser = serde.serializer("protobuf", text, registry=client)
     good = [ser({"id": i, "name": f"n{i}", "xs": [i, i + 1]}, CTX) for i in range(10)]
     odd = [None, good[0][:6] + b"\xff\xff", good[0][:5], b"\x00\x00\x00\x7f\x7f\x00", b"\x01\x02"]
-    rng = random.Random(3)
-    for _ in range(200):
-        batch = [rng.choice(good) if rng.random() < 0.85 else rng.choice(odd) for _ in range(rng.randint(1, 20))]
-        new, old = serde.deserializer("protobuf", registry=client), serde.deserializer("protobuf", registry=client)
-        if rng.random() < 0.5:
-            new(good[0], CTX), old(good[0], CTX)
-        assert outcome(lambda: new.deserialize_many(batch, CTX)) == outcome(lambda: before(old, batch, CTX)), batch
+    batches_agree("protobuf", client, good, odd, random.Random(3), 200, 20)
