@@ -42,6 +42,8 @@ def json_loads(data: bytes | str) -> Any:
     import orjson
 
     raw = data.encode("utf-8") if isinstance(data, str) else data
+    if type(raw) is not bytes:  # a memoryview or bytearray (as consumers may hand over)
+        raw = bytes(raw)
     if _NINETEEN_DIGITS in raw.translate(_DIGITS_TO_ZERO):
         return json.loads(raw)
     return orjson.loads(raw)
