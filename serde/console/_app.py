@@ -114,6 +114,12 @@ class Resources:
             return self._browser
 
     @property
+    def admin(self) -> Any:
+        from ._admin import Admin
+
+        return Admin(self.browser.admin())
+
+    @property
     def decoder(self) -> Any:
         registry = self.registry
         with self._lock:
@@ -172,11 +178,15 @@ def console_of(request: Request) -> Console:
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     console = console_of(request)
     cluster = console.resources(request).cluster if "cluster" not in context else context["cluster"]
+    section = request.url.path[len(base(request)):].split("/")[1:2]
+    section_path = "/" + section[0] if section and section[0] not in ("", "clusters", "static") else "/subjects"
     page = console.templates.get_template(template).render(
         request=request,
         base=base(request),
         cluster=cluster,
         clusters=[c.name for c in console.config.clusters],
+        cluster_links=[(c.name, ("" if i == 0 else f"/clusters/{quote(c.name, safe='')}") + section_path)
+                       for i, c in enumerate(console.config.clusters)],
         read_only=console.config.read_only,
         csrf_token=request.scope.get("serde.csrf", ""),
         **{k: v for k, v in context.items() if k != "cluster"},
@@ -206,6 +216,22 @@ async def form(request: Request) -> dict[str, str]:
             raise HttpError(400, "expected a JSON object")
         return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
     return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True, max_num_fields=200).items()}
+
+
+async def form_lists(request: Request) -> dict[str, list[str]]:
+    """The request's urlencoded form, every value of each field (checkboxes)."""
+    try:
+        text = (await request.body()).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HttpError(400, "the form is not UTF-8") from exc
+    return parse_qs(text, keep_blank_values=True, max_num_fields=2000)
+
+
+def redirect(request: Request, path: str, **query: str) -> Response:
+    """303 to ``path`` under the request's cluster (after a change: a reload does not repeat it)."""
+    from urllib.parse import urlencode
+
+    return RedirectResponse(f"{base(request)}{path}" + (f"?{urlencode(query)}" if query else ""), status_code=303)
 
 
 def int_param(value: str | None, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int | None:
@@ -399,10 +425,12 @@ def _clusters(request: Request) -> Response:
 def create_app(config: ConsoleConfig, users: dict[str, str] | None = None) -> Any:
     """The console as an ASGI application (Starlette inside the security middleware);
     ``.console`` holds its state (``close()`` it when done)."""
-    from . import messages, produce, schemas
+    from . import acls, connect, gateway, groups, messages, operations, produce, schemas
 
     console = Console(config, users)
-    views = [Route("/", _index), Route("/clusters", _clusters), *schemas.routes(), *messages.routes(), *produce.routes()]
+    views = [Route("/", _index), Route("/clusters", _clusters), *schemas.routes(), *operations.routes(),
+             *messages.routes(), *produce.routes(), *groups.routes(), *acls.routes(), *connect.routes(),
+             *gateway.routes()]
     app = Starlette(
         routes=[
             Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),

@@ -12,6 +12,9 @@
     "sasl.password" = "..."
     [clusters.registry_config]                        # any SchemaRegistryClient setting
     "basic.auth.user.info" = "user:secret"
+    connect = "http://connect:8083"                   # optional: a Kafka Connect worker's REST API
+    gateway = "gateway.toml"                          # optional: a serde gateway's config file
+    gateway_metrics = "http://127.0.0.1:9100"        # optional: its metrics endpoint
 
 Without a file the one cluster is the ``serde local up`` stack when it runs, else
 ``$SERDE_BOOTSTRAP`` (or ``localhost:9092``) and ``$SERDE_REGISTRY`` (or the embedded
@@ -62,6 +65,9 @@ class Cluster:
     registry: str | None = None  # URL or SQLite path; None: $SERDE_REGISTRY or the embedded default
     kafka: dict[str, Any] = field(default_factory=dict)
     registry_config: dict[str, Any] = field(default_factory=dict)
+    connect: str | None = None  # a Kafka Connect worker's REST URL
+    gateway: str | None = None  # a serde gateway's config file
+    gateway_metrics: str | None = None  # that gateway's metrics endpoint (http://host:port)
 
     def kafka_settings(self) -> dict[str, Any]:
         return {"bootstrap.servers": self.bootstrap, **self.kafka}
@@ -74,6 +80,9 @@ class Cluster:
             "registry": redact_url(self.registry or "(default)"),
             "kafka": mask_settings(self.kafka),
             "registry_config": mask_settings(self.registry_config),
+            "connect": redact_url(self.connect) if self.connect else None,
+            "gateway": self.gateway,
+            "gateway_metrics": redact_url(self.gateway_metrics) if self.gateway_metrics else None,
         }
 
 
@@ -127,7 +136,8 @@ def load_config(path: str | os.PathLike[str] | None = None, *, read_only: bool =
     for index, entry in enumerate(raw, 1):
         if not isinstance(entry, dict):
             raise ConfigError(f"{path}: clusters entry {index} is not a table")
-        unknown = set(entry) - {"name", "bootstrap", "registry", "kafka", "registry_config"}
+        unknown = set(entry) - {"name", "bootstrap", "registry", "kafka", "registry_config", "connect", "gateway",
+                                "gateway_metrics"}
         if unknown:
             raise ConfigError(f"{path}: cluster {index}: unknown keys {', '.join(sorted(unknown))}")
         name = str(entry.get("name") or f"cluster{index}")
@@ -141,9 +151,21 @@ def load_config(path: str | os.PathLike[str] | None = None, *, read_only: bool =
         registry = entry.get("registry")
         if registry is not None and not isinstance(registry, str):
             raise ConfigError(f"{path}: cluster {name!r}: registry must be a URL or a path")
+        urls: dict[str, str | None] = {}
+        for key in ("connect", "gateway_metrics"):
+            value = entry.get(key)
+            if value is not None and (not isinstance(value, str) or not value.startswith(("http://", "https://"))):
+                raise ConfigError(f"{path}: cluster {name!r}: {key} must be an http:// or https:// URL")
+            urls[key] = value.rstrip("/") if value else None
+        gateway = entry.get("gateway")
+        if gateway is not None:
+            if not isinstance(gateway, str) or not gateway.strip():
+                raise ConfigError(f"{path}: cluster {name!r}: gateway must be the path of a gateway config file")
+            gateway = str((Path(path).parent / gateway).resolve())
         clusters.append(Cluster(name, bootstrap.strip(), registry,
                                 _settings(entry.get("kafka"), f"cluster {name!r} kafka"),
-                                _settings(entry.get("registry_config"), f"cluster {name!r} registry_config")))
+                                _settings(entry.get("registry_config"), f"cluster {name!r} registry_config"),
+                                urls["connect"], gateway, urls["gateway_metrics"]))
     options = data.get("console", {})
     page_size = options.get("page_size", 50) if isinstance(options, dict) else 50
     if not isinstance(page_size, int) or not 1 <= page_size <= 500:

@@ -42,7 +42,8 @@ def topics(request: Request) -> Response:
     shown = {name: count for name, count in found.items() if search.lower() in name.lower()}
     records = browser.counts(dict(list(shown.items())[:MAX_COUNTED])) if shown else {}
     rows = [{"name": name, "partitions": count, "records": records.get(name)} for name, count in shown.items()]
-    return render(request, "topics.html", title="Topics", rows=rows, search=search, total=len(found))
+    return render(request, "topics.html", title="Topics", rows=rows, search=search, total=len(found),
+                  done=request.query_params.get("done", "")[:200])
 
 
 def _time(text: str | None, name: str) -> int | None:
