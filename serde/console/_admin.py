@@ -20,6 +20,10 @@ __all__ = ["Admin", "NoAuthorizer", "GroupView", "ResetPlan"]
 _SET_HERE = {"DYNAMIC_TOPIC_CONFIG", "DYNAMIC_BROKER_CONFIG", "GROUP_CONFIG"}
 
 
+NO_AUTHORIZER = ("this cluster has no authorizer (authorizer.class.name is not set on its brokers): "
+                 "there are no ACLs to list or change")
+
+
 class NoAuthorizer(KafkaError):
     """The cluster runs without an authorizer (``authorizer.class.name`` unset)."""
 
@@ -37,8 +41,7 @@ def _wait(future: Any, what: str) -> Any:
         return future.result(timeout=TIMEOUT * 2)
     except Exception as exc:  # noqa: BLE001 - KafkaException, TimeoutError
         if _code(exc) == CK.SECURITY_DISABLED:
-            raise NoAuthorizer("this cluster has no authorizer (authorizer.class.name is not set on its brokers): "
-                               "there are no ACLs to list or change") from exc
+            raise NoAuthorizer(NO_AUTHORIZER) from exc
         raise KafkaError(f"{what}: {_text(exc) or type(exc).__name__}") from exc
 
 
@@ -317,11 +320,26 @@ class Admin:
     def acls(self) -> list[dict[str, str]]:
         from confluent_kafka.admin import AclBindingFilter, AclOperation, AclPermissionType, ResourcePatternType, ResourceType
 
+        if self.authorizer() == "":  # None: we may not know; DescribeAcls may still answer
+            raise NoAuthorizer(NO_AUTHORIZER)
         everything = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
                                       AclOperation.ANY, AclPermissionType.ANY)
         found = _wait(self.client.describe_acls(everything, request_timeout=TIMEOUT), "cannot list ACLs")
         rows = [_acl_row(b) for b in found]
         return sorted(rows, key=lambda r: tuple(r.values()))
+
+    def authorizer(self) -> str | None:
+        """The brokers' ``authorizer.class.name`` ("" when unset; None when this principal
+        may not read broker configs). A cluster without one answers DescribeAcls with no
+        ACLs rather than an error, so the console asks this first."""
+        brokers = self.cluster()["brokers"]
+        if not brokers:
+            return None
+        try:
+            configs = {c.name: c.value for c in self.configs("broker", str(brokers[0]["id"]))}
+        except KafkaError:
+            return None
+        return configs.get("authorizer.class.name") or ""
 
     def create_acl(self, acl: dict[str, str]) -> None:
         from confluent_kafka.admin import AclBinding
