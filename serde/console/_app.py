@@ -51,6 +51,7 @@ __all__ = ["Console", "create_app"]
 
 HERE = Path(__file__).parent
 MAX_BODY = 2 * 1024 * 1024  # a pasted or uploaded draft schema, a record to produce
+MAX_FIELDS = 2000  # form fields (a page of dead letters selected, up to 500, and the rest)
 SESSION_COOKIE = "serde_console_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
@@ -215,7 +216,7 @@ async def form(request: Request) -> dict[str, str]:
         if not isinstance(data, dict):
             raise HttpError(400, "expected a JSON object")
         return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in data.items()}
-    return {k: v[0] for k, v in parse_qs(text, keep_blank_values=True, max_num_fields=200).items()}
+    return {k: v[0] for k, v in _parse_form(text).items()}
 
 
 async def form_lists(request: Request) -> dict[str, list[str]]:
@@ -224,7 +225,14 @@ async def form_lists(request: Request) -> dict[str, list[str]]:
         text = (await request.body()).decode("utf-8")
     except UnicodeDecodeError as exc:
         raise HttpError(400, "the form is not UTF-8") from exc
-    return parse_qs(text, keep_blank_values=True, max_num_fields=2000)
+    return _parse_form(text)
+
+
+def _parse_form(text: str) -> dict[str, list[str]]:
+    try:
+        return parse_qs(text, keep_blank_values=True, max_num_fields=MAX_FIELDS)
+    except ValueError as exc:  # too many fields
+        raise HttpError(400, f"a form has at most {MAX_FIELDS} fields") from exc
 
 
 def redirect(request: Request, path: str, **query: str) -> Response:
@@ -400,7 +408,7 @@ def _form_field(body: bytes, content_type: str, name: str) -> str | None:
     if not content_type.startswith("application/x-www-form-urlencoded"):
         return None
     try:
-        values = parse_qs(body.decode("utf-8"), max_num_fields=200).get(name)
+        values = parse_qs(body.decode("utf-8"), max_num_fields=MAX_FIELDS).get(name)
     except (UnicodeDecodeError, ValueError):
         return None
     return values[0] if values else None
