@@ -6,9 +6,13 @@ Producer, and the one place where their errors become serde errors (:class:`Kafk
 * the consumer never auto-commits; for each partition a :class:`PartitionTracker` keeps
   the offsets in flight, and offset N+1 is committed only once every record ≤ N of that
   partition has been acknowledged by the broker, on the target or the dead-letter topic.
-  Records are acknowledged per consumed batch (:class:`_Batch`, one delivery callback for
-  the batch): a batch's last offset in each partition becomes committable once all its
-  records are acknowledged, and never if the broker refused one of them;
+  The producer sends delivery reports only for records the broker refused
+  (``delivery.report.only.error``): records are acknowledged per *window*
+  (:class:`_Window`), everything produced since the last time the producer was empty.
+  When the producer's queue is empty (``len(producer) == 0``: every record acknowledged
+  or refused, and every report served) the window's last offset in each partition becomes
+  committable, and never if the broker refused one of its records. Under load the queue
+  rarely empties by itself, so before each commit the producer is flushed;
 * records are processed one after another in consumption order and produced by one
   idempotent producer (``enable.idempotence``, ``acks=all``), so order within a source
   partition is kept on each target partition;
@@ -56,7 +60,7 @@ import signal
 import socket
 import threading
 import time
-from typing import Any, Callable
+from typing import Any
 
 from .._errors import ConfigError, KafkaError, SerdeError
 from .config import GatewayConfig, redact, redact_url, scrub, secret_values
@@ -268,69 +272,68 @@ class _Scrub(logging.Filter):
         return True
 
 
-class _Batch:
-    """The records of one ``consume()`` call, produced at-least-once and acknowledged
-    together: one delivery callback (a bound method) for all of them instead of a closure
-    per record. When the last one is acknowledged (and every record was), each source
-    partition's tracker gets the batch's last offset in that partition, so a commit never
-    passes a record that is not acknowledged; the batch's records are counted as
-    delivered and their end-to-end latencies recorded."""
+class _Window:
+    """The records produced at-least-once since the producer was last empty, acknowledged
+    together without a delivery callback per record: the producer reports only refused
+    records (:meth:`refused`), so once its queue is empty (:meth:`settle`, called when
+    ``len(producer) == 0`` after its reports were served) every record of the window that
+    was not refused has been acknowledged. Then each source partition's tracker gets the
+    window's last offset in that partition (so a commit never passes a record that is not
+    acknowledged), and the window's records are counted as delivered and their end-to-end
+    latencies recorded. A refused record stops the gateway; nothing of its window, nor of
+    any later one, becomes committable."""
 
-    __slots__ = ("gateway", "left", "sealed", "ends", "out", "stamps", "failed")
+    __slots__ = ("gateway", "ends", "out", "stamps", "failed", "count")
 
     def __init__(self, gateway: "Gateway") -> None:
         self.gateway = gateway
-        self.left = 0  # produced and not yet reported (may dip below 0 before sealing)
-        self.sealed = False  # every record of the batch has been produced
-        self.ends: list[tuple[tuple[str, int], PartitionTracker, int]] = []  # (partition, tracker, last offset produced)
+        self.ends: dict[tuple[str, int], int] = {}  # source partition -> last offset produced
         self.out: dict[tuple[str, bool], int] = {}  # (topic, dead letter) -> records produced
         self.stamps: list[int] = []  # source timestamps (ms) of the records produced
         self.failed: list[str] | None = None  # topics of records the broker refused
+        self.count = 0  # records produced into the window
 
-    def on_delivery(self, err: Any, msg: Any) -> None:
-        self.left -= 1
-        self.gateway._in_flight -= 1
-        if err is not None:
-            self._failure(err, msg)
-        if self.left == 0 and self.sealed:
-            self._complete()
-
-    def seal(self, produced: int) -> None:
-        self.left += produced
-        self.sealed = True
-        if self.left == 0:
-            self._complete()
-
-    def _failure(self, err: Any, msg: Any) -> None:
+    def refused(self, err: Any, msg: Any) -> None:
+        """A delivery report with an error: the broker refused a record of this window."""
         topic = msg.topic()
         if self.failed is None:
             self.failed = []
         self.failed.append(topic)
         gateway = self.gateway
         if gateway._fatal is None:
-            where = ", ".join(f"{t}[{p}]@{o}" for (t, p), _, o in self.ends) or "the source"
+            where = ", ".join(f"{t}[{p}]@{o}" for (t, p), o in self.ends.items()) or "the source"
             gateway._fatal = KafkaError(
                 f"could not deliver a record of the batch ending at {where} to {topic}: {err.str()}"
                 " (its offsets are not committed; they are read again on restart)"
             )
 
-    def _complete(self) -> None:
-        metrics = self.gateway.metrics
+    def settle(self) -> None:
+        """Every record of the window was acknowledged or refused (the producer is empty)."""
+        gateway = self.gateway
+        metrics = gateway.metrics
         out = self.out
         if self.failed is None:
-            for _, tracker, offset in self.ends:
+            trackers = gateway._trackers
+            for key, offset in self.ends.items():
+                tracker = trackers.get(key)
+                if tracker is None:
+                    tracker = trackers[key] = PartitionTracker()
+                tracker.add(offset)
                 tracker.ack(offset)
-        else:  # nothing of this batch becomes committable; count what did arrive
+        else:  # nothing of this window becomes committable (nor of later ones); count what did arrive
             for topic in self.failed:
                 k = (topic, False) if out.get((topic, False)) else (topic, True)
                 out[k] = out.get(k, 0) - 1
+            self.failed = []  # counted; the window stays failed
         for (topic, dead_letter), n in out.items():
             if n > 0:
                 metrics.delivered(topic, dead_letter, n)
         if self.stamps:
             metrics.latencies(time.time(), self.stamps)
-        self.ends = []
+        self.ends = {}
+        self.out = {}
         self.stamps = []
+        self.count = 0
 
 
 class Gateway:
@@ -351,7 +354,7 @@ class Gateway:
         self._trackers: dict[tuple[str, int], PartitionTracker] = {}
         self._assigned: set[tuple[str, int]] = set()
         self._txn = _Transaction()
-        self._in_flight = 0
+        self._window = _Window(self)  # at-least-once: produced, not yet known to be acknowledged
         self._fatal: BaseException | None = None
         self._consumer: Any = None
         self._producer: Any = None
@@ -379,6 +382,10 @@ class Gateway:
         consumer.update(_FORCED_CONSUMER)
         producer.setdefault("linger.ms", 5)
         producer.update(_FORCED_PRODUCER)
+        # no delivery report (a Message object and a Python call) per acknowledged record:
+        # only refused records are reported; see _Window
+        producer.setdefault("delivery.report.only.error", True)
+        producer["on_delivery"] = self._on_delivery_report
         if self.exactly_once:
             _check_forced(consumer, _FORCED_EOS_CONSUMER, "kafka.consumer", why)
             consumer.update(_FORCED_EOS_CONSUMER)
@@ -453,8 +460,7 @@ class Gateway:
                 self._commit_transaction()
         else:
             # deliver what is in flight and commit, so the next owner starts right after it
-            if self._in_flight:
-                self._producer.flush(self.settings.shutdown_timeout)
+            self._drain(self.settings.shutdown_timeout)
             self._commit(gone)
         self._forget(gone)
         log.info("revoked %s", ", ".join(f"{t}[{p}]" for t, p in gone) or "nothing")
@@ -467,14 +473,35 @@ class Gateway:
         log.warning("lost %s", ", ".join(f"{t}[{p}]" for t, p in gone))
 
     def _forget(self, gone: list[tuple[str, int]]) -> None:
+        ends = self._window.ends
         for key in gone:
+            ends.pop(key, None)
             self._trackers.pop(key, None)
             self._assigned.discard(key)
             self.metrics.lag.pop(key, None)
 
-    def _txn_delivered(self, err: Any, msg: Any) -> None:
-        if err is not None and self._txn.failed is None:
-            self._txn.failed = f"could not deliver a record to {msg.topic()}: {err.str()}"
+    def _on_delivery_report(self, err: Any, msg: Any) -> None:
+        if err is None:  # only with delivery.report.only.error = false in the config
+            return
+        if self.exactly_once:
+            if self._txn.failed is None:
+                self._txn.failed = f"could not deliver a record to {msg.topic()}: {err.str()}"
+        else:
+            self._window.refused(err, msg)
+
+    def _drain(self, timeout: float) -> bool:
+        """At-least-once: wait up to ``timeout`` s for every record produced to be
+        acknowledged (or refused), then settle the window. True if the producer is empty."""
+        producer = self._producer
+        if len(producer):
+            producer.flush(timeout)
+        else:
+            producer.poll(0)  # serve any report still queued
+        if len(producer):
+            return False
+        if self._window.count or self._window.failed is not None:
+            self._window.settle()
+        return True
 
     # -- at-least-once commits ---------------------------------------------------------
     def _commit(self, only: list[tuple[str, int]] | None = None) -> None:
@@ -699,13 +726,16 @@ class Gateway:
         next_lag = time.monotonic() + 1.0
         status_snapshot = None
         stop = self._stop
+        window = self._window
+        # before a commit, wait this long for the records in flight to be acknowledged
+        drain_timeout = min(settings.shutdown_timeout, max(1.0, settings.commit_interval))
         while not stop.is_set():
             if self._fatal is not None:
                 raise self._fatal
             if eos:
                 room = 500
             else:
-                room = max_in_flight - self._in_flight
+                room = max_in_flight - len(producer)  # records not yet acknowledged
                 if room <= 0:
                     producer.poll(0.05)
                     continue
@@ -713,13 +743,16 @@ class Gateway:
             if messages:
                 self._handle(messages)
             producer.poll(0)
+            if not eos and window.count and not len(producer):
+                window.settle()  # all acknowledged (a refused record was reported by the poll)
             now = time.monotonic()
             if now >= next_commit:
                 if eos:
                     self._commit_transaction()
                 else:
+                    self._drain(drain_timeout)
                     self._commit()
-                next_commit = now + settings.commit_interval
+                next_commit = time.monotonic() + settings.commit_interval
             if now >= next_lag:
                 self._update_lag()
                 next_lag = now + 1.0
@@ -744,16 +777,13 @@ class Gateway:
         eos = self.exactly_once
         txn = self._txn
         produce = producer.produce
-        batch: _Batch | None = None
+        window = self._window
         if eos:
-            on_delivery: Callable[[Any, Any], None] = self._txn_delivered
             out = txn.out
             stamps = txn.latencies
         else:
-            batch = _Batch(self)
-            on_delivery = batch.on_delivery
-            out = batch.out
-            stamps = batch.stamps
+            out = window.out
+            stamps = window.stamps
         consumed: dict[str, int] = {}
         ends: dict[tuple[str, int], int] = {}  # next offset to read, per partition produced from
         firsts: dict[tuple[str, int], int] = {}  # first offset produced, per partition
@@ -802,11 +832,9 @@ class Gateway:
                         pass
                 if converted:
                     try:
-                        produce(target, v, k, partition=partition if preserve else -1, on_delivery=on_delivery,
-                                timestamp=ts if ts_type else 0)
+                        produce(target, v, k, partition=partition if preserve else -1, timestamp=ts if ts_type else 0)
                     except (BufferError, KafkaException) as exc:
-                        self._produce_retry(exc, target, v, k, partition if preserve else -1, on_delivery,
-                                            ts if ts_type else 0, None)
+                        self._produce_retry(exc, target, v, k, partition if preserve else -1, ts if ts_type else 0, None)
                     out[fast_out] = out.get(fast_out, 0) + 1
                 else:
                     record = SourceRecord(topic, partition, offset, msg.key(), msg.value(), headers,
@@ -814,7 +842,7 @@ class Gateway:
                     result = self._process(pipeline, record)
                     if result is None:  # stopping while the registry is away: not delivered, not committed
                         break
-                    self._produce(result, on_delivery, offset)
+                    self._produce(result, offset)
                     kind = (result.topic, result.dead_letter)
                     out[kind] = out.get(kind, 0) + 1
                 produced += 1
@@ -835,16 +863,10 @@ class Gateway:
                 txn.offsets.update(ends)
                 txn.count += produced
             else:
-                assert batch is not None
-                trackers = self._trackers
+                window_ends = window.ends
                 for key, end in ends.items():
-                    tracker = trackers.get(key)
-                    if tracker is None:
-                        tracker = trackers[key] = PartitionTracker()
-                    tracker.add(end - 1)
-                    batch.ends.append((key, tracker, end - 1))
-                self._in_flight += produced
-                batch.seal(produced)
+                    window_ends[key] = end - 1
+                window.count += produced
 
     def _translate(self, exc: BaseException) -> BaseException:
         """confluent_kafka's KafkaException (raised by poll/consume on a fatal error) as a KafkaError."""
@@ -925,7 +947,7 @@ class Gateway:
                 return None
             delay = min(delay * 2, 30.0)
 
-    def _produce(self, out: OutputRecord, on_delivery: Callable[[Any, Any], None], offset: int) -> None:
+    def _produce(self, out: OutputRecord, offset: int) -> None:
         from confluent_kafka import KafkaException
 
         if out.dead_letter:
@@ -933,14 +955,13 @@ class Gateway:
         partition = out.partition if out.partition is not None else -1
         timestamp = out.timestamp if out.timestamp is not None else 0
         try:
-            self._producer.produce(out.topic, out.value, out.key, partition=partition, on_delivery=on_delivery,
-                                   timestamp=timestamp, headers=out.headers or None)
+            self._producer.produce(out.topic, out.value, out.key, partition=partition, timestamp=timestamp,
+                                   headers=out.headers or None)
         except (BufferError, KafkaException) as exc:
-            self._produce_retry(exc, out.topic, out.value, out.key, partition, on_delivery, timestamp,
-                                out.headers or None)
+            self._produce_retry(exc, out.topic, out.value, out.key, partition, timestamp, out.headers or None)
 
     def _produce_retry(self, exc: BaseException, topic: str, value: Any, key: Any, partition: int,
-                       on_delivery: Callable[[Any, Any], None], timestamp: int, headers: Any) -> None:
+                       timestamp: int, headers: Any) -> None:
         """After produce() raised: wait out a full local queue (serving delivery reports) and
         retry; a Kafka error becomes a KafkaError (fatal ones stop the gateway)."""
         from confluent_kafka import KafkaException
@@ -955,8 +976,7 @@ class Gateway:
                 raise KafkaError(f"cannot produce to {topic}: {_kafka_text(exc)}") from None
             producer.poll(0.1)  # the local queue is full: serve delivery reports, then retry
             try:
-                producer.produce(topic, value, key, partition=partition, on_delivery=on_delivery,
-                                 timestamp=timestamp, headers=headers)
+                producer.produce(topic, value, key, partition=partition, timestamp=timestamp, headers=headers)
                 return
             except (BufferError, KafkaException) as again:
                 exc = again
@@ -967,11 +987,9 @@ class Gateway:
                 if self.exactly_once:
                     if self._txn.open:
                         self._commit_transaction()
-                else:
-                    remaining = self._producer.flush(self.settings.shutdown_timeout)
-                    if remaining:
-                        log.warning("%d records were not acknowledged within %.0fs; their offsets are not committed",
-                                    remaining, self.settings.shutdown_timeout)
+                elif not self._drain(self.settings.shutdown_timeout):
+                    log.warning("%d records were not acknowledged within %.0fs; their offsets are not committed",
+                                len(self._producer), self.settings.shutdown_timeout)
             elif self._producer is not None and self.exactly_once and self._txn.open and self._fatal is None:
                 try:
                     self._abort_transaction("stopping after an error")

@@ -304,10 +304,10 @@ def test_metrics_latencies_match_one_by_one():
     assert many.latency_sum == pytest.approx(one.latency_sum) and many.latency_max == one.latency_max
 
 
-def test_batch_acknowledges_its_offsets_only_when_every_record_is_delivered():
+def test_window_acknowledges_its_offsets_only_when_every_record_is_delivered():
     from types import SimpleNamespace
 
-    from serde.gateway.kafka import _Batch
+    from serde.gateway.kafka import _Window
     from serde.gateway.metrics import Metrics
 
     class Err:
@@ -315,27 +315,26 @@ def test_batch_acknowledges_its_offsets_only_when_every_record_is_delivered():
             return "refused"
 
     msg = SimpleNamespace(topic=lambda: "out")
-    gateway = SimpleNamespace(metrics=Metrics(), _in_flight=3, _fatal=None)
-    tracker = PartitionTracker()
-    tracker.add(7)
-    batch = _Batch(gateway)
-    batch.ends.append((("in", 0), tracker, 7))
-    batch.out[("out", False)] = 3
-    batch.on_delivery(None, msg)  # acks may come before the batch is sealed
-    batch.seal(3)
-    batch.on_delivery(None, msg)
-    assert tracker.committable is None
-    batch.on_delivery(None, msg)
-    assert tracker.committable == 8 and gateway.metrics.records_out == {"out": 3} and gateway._in_flight == 0
+    gateway = SimpleNamespace(metrics=Metrics(), _fatal=None, _trackers={})
+    window = _Window(gateway)
+    window.ends[("in", 0)] = 7
+    window.out[("out", False)] = 3
+    window.count = 3
+    assert gateway._trackers == {}  # nothing is committable until the producer is empty
+    window.settle()  # the producer is empty and reported no refusal: all three acknowledged
+    tracker = gateway._trackers[("in", 0)]
+    assert tracker.committable == 8 and gateway.metrics.records_out == {"out": 3}
 
-    failed_tracker = PartitionTracker()
-    failed_tracker.add(9)
-    failing = _Batch(gateway)
-    failing.ends.append((("in", 1), failed_tracker, 9))
-    failing.out[("out", False)] = 2
-    failing.seal(2)
-    failing.on_delivery(Err(), msg)
-    failing.on_delivery(None, msg)
-    assert failed_tracker.committable is None  # never committed past a record the broker refused
+    window.ends[("in", 1)] = 9
+    window.out[("out", False)] = 2
+    window.count = 2
+    window.refused(Err(), msg)
+    window.settle()
+    assert ("in", 1) not in gateway._trackers  # never committed past a record the broker refused
     assert gateway.metrics.records_out == {"out": 4}
     assert isinstance(gateway._fatal, serde.KafkaError) and "in[1]@9 to out: refused" in str(gateway._fatal)
+    window.ends[("in", 1)] = 12  # nor past it with a later window
+    window.ends[("in", 0)] = 9
+    window.count = 2
+    window.settle()
+    assert ("in", 1) not in gateway._trackers and tracker.committable == 8
