@@ -106,3 +106,9 @@ def test_acl_failures_and_no_authorizer(acl_console: ConsoleServer) -> None:
         assert page.status_code == 200 and "has no authorizer" in page.text and 'id="acl-form"' not in page.text
         refused = client.post("/clusters/open/acls/create", data={**good, "confirmed": "1"})
         assert refused.status_code == 502 and "no authorizer" in refused.text
+        # both clusters side by side in the navigation, each link to the same view; the page names its cluster
+        assert ('<a href="/acls">secured</a><a href="/clusters/open/acls" class="current" aria-current="page">open</a>'
+                in page.text)
+        assert "cluster <b>open</b>" in page.text
+        groups = client.get("/clusters/open/groups").text
+        assert '<a href="/groups">secured</a>' in groups and "cluster <b>open</b>" in groups

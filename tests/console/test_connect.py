@@ -192,3 +192,19 @@ def test_mask_connector_config() -> None:
     assert all(masked[k] == "********" for k in ("connection.password", "aws.secret.access.key", "sasl.jaas.config",
                                                  "api.key", "ssl.key", "token"))
     assert "pw" not in masked["connection.url"]
+
+
+def test_config_keys_for_connect_and_the_gateway(tmp_path: Path) -> None:
+    from serde import ConfigError
+    from serde.console import load_config
+
+    path = tmp_path / "console.toml"
+    path.write_text('[[clusters]]\nname = "a"\nbootstrap = "h:1"\nconnect = "http://u:p@w:8083/"\n'
+                    'gateway = "gw/gateway.toml"\ngateway_metrics = "http://127.0.0.1:9100"\n')
+    cluster = load_config(path).clusters[0]
+    assert cluster.connect == "http://u:p@w:8083" and cluster.gateway == str(tmp_path / "gw" / "gateway.toml")
+    assert cluster.public()["connect"] == "http://w:8083"
+    for bad in ('connect = "ftp://w"', "connect = 3", 'gateway_metrics = "127.0.0.1:9100"', 'gateway = ""'):
+        path.write_text(f'[[clusters]]\nname = "a"\nbootstrap = "h:1"\n{bad}\n')
+        with pytest.raises(ConfigError):
+            load_config(path)

@@ -70,7 +70,6 @@ def test_replay_a_dead_letter_through_a_fixed_route(tmp_path: Path, kafka_bootst
             routes = _wait(browser, "routes").text
             assert "readings" in routes and src in routes and dst in routes and "binary string → binary string" in routes
             assert "ready" in browser.find_element(By.ID, "figures-summary").text
-            screenshot(browser, "gateway")
             follow(browser, browser.find_element(By.CSS_SELECTOR, "a.dlq"))
             rows = _wait(browser, "dead-letters").find_elements(By.CSS_SELECTOR, "tbody tr")
             assert len(rows) == 1
@@ -92,6 +91,9 @@ def test_replay_a_dead_letter_through_a_fixed_route(tmp_path: Path, kafka_bootst
             assert headers.get("trace") == b"t-1" and not any(h.startswith("__connect.errors.") for h in headers)
             # the replayed record was read and converted: it is not dead-lettered again
             assert len(read_topic(kafka_bootstrap, dlq, 1)) == 1
+            browser.get(f"{console.url}/gateway")
+            WebDriverWait(browser, 30).until(lambda d: src in d.find_element(By.ID, "figures").text)
+            screenshot(browser, "gateway")
 
             with httpx.Client(base_url=console.url, timeout=30) as client:
                 token = csrf(client, "/gateway")
@@ -134,6 +136,7 @@ def test_gateway_failures(unconfigured: ConsoleServer, make_topic: Any, kafka_bo
         assert client.post(f"/gateway/dead-letters/{plain}/replay", content=many,
                            headers={"content-type": "application/x-www-form-urlencoded"}).status_code == 400
         assert replay(selected="0:99").status_code == 404
+        assert replay(selected="7:0").status_code == 502  # no partition 7
         no_origin = replay(selected="0:0", confirmed="1")
         assert no_origin.status_code == 400 and "__connect.errors.topic" in no_origin.text
         assert client.post(f"/gateway/dead-letters/{plain}/replay", data={"selected": "0:0"}).status_code == 403

@@ -35,6 +35,11 @@ def _topics(bootstrap: str) -> set[str]:
     return set(AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10).topics)
 
 
+def test_brokers_failures(console: ConsoleServer) -> None:
+    assert httpx.get(f"{console.url}/brokers", params={"broker": "99"}, timeout=30).status_code == 404
+    assert httpx.get(f"{console.url}/brokers", params={"broker": "one"}, timeout=30).status_code == 400
+
+
 def test_brokers_page(console: ConsoleServer, browser: Any) -> None:
     browser.get(f"{console.url}/brokers")
     rows = _wait(browser, "brokers").find_elements(By.CSS_SELECTOR, "tbody tr")
@@ -110,6 +115,12 @@ def test_topic_operation_failures(console: ConsoleServer, make_topic: Any) -> No
         assert post(f"/topics/{topic}/partitions", total="2").status_code == 400  # only more
         assert post(f"/topics/{topic}/partitions", total="").status_code == 400
         assert post(f"/topics/{topic}/config", name="no.such.config", value="1").status_code == 400
+        assert post(f"/topics/{topic}/config", name="Not A Name", value="1").status_code == 400
+        assert post(f"/topics/{topic}/config", name="retention.ms", value="1" * 10_001).status_code == 400
+        assert post("/topics/create", name="x", replication="0").status_code == 400
+        too_many = "&".join(f"f{n}=1" for n in range(2001))
+        assert client.post("/topics/create", content=too_many, headers={
+            "x-csrf-token": token, "content-type": "application/x-www-form-urlencoded"}).status_code == 400
         assert post(f"/topics/{topic}/config", name="retention.ms", value="").status_code == 400
         refused = post(f"/topics/{topic}/config", name="retention.ms", value="soon", confirmed="1")
         assert refused.status_code == 502 and "retention.ms" in refused.text
@@ -253,3 +264,11 @@ def test_group_reset_modes_and_failures(console: ConsoleServer, make_topic: Any,
         assert post(to="offset", value="7", confirmed="1").status_code == 303
         assert client.get(f"/groups/{group}/lag").json()["lag"] == 3
         assert client.get("/groups/no-such-group-at-all").status_code == 502
+        missing = client.get("/groups/no-such-group-at-all/lag", headers={"accept": "application/json"})
+        assert missing.status_code == 502 and "does not exist" in missing.json()["error"]
+    hostile = f"<img src=x onerror=alert(1)>-{uuid.uuid4().hex[:6]}"
+    committer = Consumer({"bootstrap.servers": kafka_bootstrap, "group.id": hostile, "enable.auto.commit": False})
+    committer.commit(offsets=[TopicPartition(topic, 0, 1)], asynchronous=False)
+    committer.close()
+    listed = httpx.get(f"{console.url}/groups", timeout=30).text
+    assert "&lt;img src=x onerror=alert(1)&gt;" in listed and "<img src=x" not in listed
