@@ -344,13 +344,13 @@ class Admin:
     def create_acl(self, acl: dict[str, str]) -> None:
         from confluent_kafka.admin import AclBinding
 
-        binding = AclBinding(*_acl_args(acl))
+        binding = AclBinding(*acl_args(acl))
         _wait(self.client.create_acls([binding], request_timeout=TIMEOUT)[binding], "cannot create the ACL")
 
     def delete_acl(self, acl: dict[str, str]) -> int:
         from confluent_kafka.admin import AclBindingFilter
 
-        matcher = AclBindingFilter(*_acl_args(acl))
+        matcher = AclBindingFilter(*acl_args(acl))
         deleted = _wait(self.client.delete_acls([matcher], request_timeout=TIMEOUT)[matcher], "cannot delete the ACL")
         return len(deleted)
 
@@ -364,7 +364,7 @@ def _acl_row(binding: Any) -> dict[str, str]:
             "permission": binding.permission_type.name}
 
 
-def _acl_args(acl: dict[str, str]) -> tuple[Any, ...]:
+def acl_args(acl: dict[str, str]) -> tuple[Any, ...]:
     """AclBinding arguments from the form's fields (ValueError names a bad one)."""
     from confluent_kafka.admin import AclOperation, AclPermissionType, ResourcePatternType, ResourceType
 

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ._admin import ACL_FIELDS, NoAuthorizer, _acl_args
+from ._admin import ACL_FIELDS, NoAuthorizer, acl_args
 from ._app import HttpError, console_of, form, redirect, refuse_if_read_only, render
 from .operations import confirm
 
@@ -46,7 +46,7 @@ async def _binding(request: Request) -> tuple[dict[str, str], dict[str, str]]:
     acl = {k: data.get(k, "").strip() for k in ACL_FIELDS}
     acl["host"] = acl["host"] or "*"
     try:
-        _acl_args(acl)
+        acl_args(acl)
     except ValueError as exc:
         raise HttpError(400, str(exc)) from exc
     return data, acl

@@ -19,27 +19,11 @@ from selenium.webdriver.support.ui import WebDriverWait
 
 from serde.console import Cluster, ConsoleConfig, ConsoleServer
 from serde.console.gateway import parse_metrics
-from tests.gateway.helpers import gateway_thread, kafka_toml, produce, read_topic, write_config
+from tests.gateway.helpers import gateway_thread, kafka_toml, numbers_route, produce, read_topic, write_config
 
 from .conftest import csrf, follow, screenshot
 
 pytestmark = [pytest.mark.kafka]
-
-
-def _route(src: str, dst: str, dlq: str, target_type: str) -> str:
-    return f"""
-[[routes]]
-name = "readings"
-dead_letter_topic = "{dlq}"
-[routes.source]
-topic = "{src}"
-key = {{ format = "binary", type = "string" }}
-value = {{ format = "binary", type = "string" }}
-[routes.target]
-topic = "{dst}"
-key = {{ format = "binary", type = "string" }}
-value = {{ format = "binary", type = "{target_type}" }}
-"""
 
 
 def _wait(driver: Any, what: str) -> Any:
@@ -56,8 +40,9 @@ def test_replay_a_dead_letter_through_a_fixed_route(tmp_path: Path, kafka_bootst
     src, dst, dlq = topics
     group = f"gw-{uuid.uuid4().hex[:8]}"
     base = kafka_toml(kafka_bootstrap, str(tmp_path / "r.db"), group=group, extra="metrics_port = 0")
-    broken = write_config(tmp_path, base + _route(src, dst, dlq, "long"), "broken.toml")
-    fixed = write_config(tmp_path, base + _route(src, dst, dlq, "string"), "fixed.toml")
+    route = numbers_route(src, dst, dlq, name="readings")  # text in, 8-byte longs out
+    broken = write_config(tmp_path, base + route, "broken.toml")
+    fixed = write_config(tmp_path, base + route.replace('type = "long"', 'type = "string"'), "fixed.toml")
     produce(kafka_bootstrap, src, [(b"k1", b"17"), (b"k2", b"<b>seventeen</b>", [("trace", b"t-1")]), (b"k3", b"18")])
     with gateway_thread(broken):
         assert len(read_topic(kafka_bootstrap, dlq, 1)) == 1  # "<b>seventeen</b>" is no long
