@@ -13,7 +13,8 @@ __all__ = ["console"]
               help="TOML file listing clusters (bootstrap, librdkafka settings, registry URL and its settings).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535), help="Port (0: any free port).")
-@click.option("--read-only", is_flag=True, help="Refuse every change: no deletes, no producing.")
+@click.option("--read-only", is_flag=True,
+              help="Refuse every change: no deletes, no producing, no topic, group, ACL, Connect or replay changes.")
 @click.option("--users", "users_file", type=click.Path(exists=True, dir_okay=False),
               help="Require HTTP basic auth; the registry's users file: 'user:password' or 'user:sha256:<hex>' per line.")
 @click.option("--allow-insecure-public", is_flag=True,
@@ -21,8 +22,9 @@ __all__ = ["console"]
 @click.option("--quiet", is_flag=True, help="Do not log requests.")
 def console(config_path: str | None, host: str, port: int, read_only: bool, users_file: str | None,
             allow_insecure_public: bool, quiet: bool) -> None:
-    """A web UI for schemas and messages: subjects, versions, diffs, compatibility checks,
-    browsing decoded messages, producing with a schema.
+    """A web UI for schemas, messages and cluster operations: subjects, versions, diffs,
+    compatibility checks, decoded messages, producing with a schema; brokers, topics,
+    consumer groups and offset resets, ACLs, Kafka Connect, the gateway's dead letters.
 
     \b
         serde console                      # the `serde local up` stack, or $SERDE_REGISTRY and localhost:9092
