@@ -19,6 +19,7 @@ is from process start until a read_committed consumer saw every record.
     python benchmarks/bench_gateway.py --quick    # 8,000 (naive: 1,500)
     python benchmarks/bench_gateway.py --json
     python benchmarks/bench_gateway.py --repeat 3 # the median of 3 runs per contender (shared cores are noisy)
+    python benchmarks/bench_gateway.py --baseline /tmp/before   # each gateway contender also on older code
 """
 from __future__ import annotations
 
@@ -223,6 +224,8 @@ def run_contender(spec: dict, ctx: dict) -> dict:
     n = spec["count"]
     procs: list[subprocess.Popen] = []
     env = dict(os.environ, PYTHONUNBUFFERED="1")
+    if spec.get("pythonpath"):  # --baseline: the gateway processes import serde from that tree
+        env["PYTHONPATH"] = spec["pythonpath"]
     started = time.monotonic()
     logs = []
     try:
@@ -269,6 +272,19 @@ def in_flight_variants(specs: list[dict], values: list[int]) -> list[dict]:
             continue
         for value in values:
             out.append(dict(spec, name=f"{spec['name']} mif={value}", max_in_flight=value))
+    return out
+
+
+def baseline_variants(specs: list[dict], tree: str) -> list[dict]:
+    """Each gateway contender twice, right after each other: on this tree and on ``tree``
+    (another checkout of serde, e.g. ``git worktree add /tmp/before <rev>``, whose
+    ``serde`` package the gateway processes import instead), so that code before and after
+    a change are compared in one run on one broker."""
+    out = []
+    for spec in specs:
+        if spec["kind"] == "gateway":
+            out.append(dict(spec, name=f"{spec['name']} before", pythonpath=tree))
+        out.append(spec)
     return out
 
 
@@ -406,6 +422,9 @@ def main() -> None:
     parser.add_argument("--only", help="run only contenders whose name contains this text (plus raw and naive)")
     parser.add_argument("--max-in-flight", metavar="N[,N...]",
                         help="run each gateway contender with these gateway.max_in_flight values (default: the gateway's)")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="also run each gateway contender on the serde package of this source tree "
+                             "(labelled 'before'), right before the same contender on this tree")
     parser.add_argument("--converters", action="store_true",
                         help="only time each route's per-record converter, C transcoder vs Python path (no broker)")
     # worker mode (internal)
@@ -453,6 +472,11 @@ def main() -> None:
             specs = contenders(n, naive_n)
             if args.max_in_flight:
                 specs = in_flight_variants(specs, [int(v) for v in args.max_in_flight.split(",")])
+            if args.baseline:
+                tree = str(Path(args.baseline).resolve())
+                if not (Path(tree) / "serde" / "__init__.py").is_file():
+                    sys.exit(f"--baseline {args.baseline}: no serde package there")
+                specs = baseline_variants(specs, tree)
             for spec in specs:
                 if args.only and spec["kind"] == "gateway" and args.only not in spec["name"]:
                     continue
