@@ -517,7 +517,7 @@ def _celpy_functions() -> dict[str, Callable[..., Any]]:
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         def call(*args: Any) -> Any:
-            return _to_celpy_result(fn(*args), celtypes)
+            return to_cel(fn(*args))
 
         return call
 
@@ -531,18 +531,6 @@ def _celpy_functions() -> dict[str, Callable[..., Any]]:
         return celtypes.TimestampType(value)
 
     return {**{name: wrap(fn) for name, fn in FUNCTIONS.items()}, "string": string, "timestamp": timestamp}
-
-
-def _to_celpy_result(value: Any, celtypes: Any) -> Any:
-    if isinstance(value, bool):
-        return celtypes.BoolType(value)
-    if isinstance(value, int):
-        return celtypes.IntType(value)
-    if isinstance(value, str):
-        return celtypes.StringType(value)
-    if isinstance(value, list):
-        return celtypes.ListType(_to_celpy_result(v, celtypes) for v in value)
-    return value
 
 
 def new_engine() -> Any:
