@@ -85,10 +85,25 @@ def follow(driver: Any, element: Any, *, submit: bool = False) -> None:
     """Click (or submit) ``element`` and wait until the page it leads to has replaced this
     one: pages share element ids (#messages, #level), so waiting for an id could find the
     old page's."""
+    from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import WebDriverWait
 
     old = driver.find_element(By.TAG_NAME, "html")
     element.submit() if submit else element.click()
-    WebDriverWait(driver, 30).until(EC.staleness_of(old))
+
+    def replaced(_: Any) -> bool:
+        # Chromium reports an element of a page it is tearing down either as stale or,
+        # mid-navigation, as "Node with given id does not belong to the document": both
+        # mean the old page is gone (EC.staleness_of knows only the first)
+        try:
+            old.is_enabled()
+        except StaleElementReferenceException:
+            return True
+        except WebDriverException as exc:
+            if "does not belong to the document" in str(exc) or "No node with given id" in str(exc):
+                return True
+            raise
+        return False
+
+    WebDriverWait(driver, 30).until(replaced)
