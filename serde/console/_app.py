@@ -149,7 +149,7 @@ class Console:
         self._resources: dict[str, Resources] = {c.name: Resources(c) for c in config.clusters}
         self.templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(default=True),
                                      trim_blocks=True, lstrip_blocks=True)
-        self.templates.filters["q"] = lambda text: quote(str(text), safe="")
+        self.templates.filters["q"] = lambda text: path_segment(str(text))
 
     def resources(self, request: Request) -> Resources:
         name = request.path_params.get("cluster")
@@ -164,6 +164,14 @@ class Console:
     def close(self) -> None:
         for resources in self._resources.values():
             resources.close()
+
+
+def path_segment(text: str) -> str:
+    """``text`` as one URL path segment: every reserved character escaped, and '.' and
+    '..' written as %2E (HTTP clients resolve dot segments: a subject named '.' would
+    reach /config, the global level, instead of /config/%2E)."""
+    quoted = quote(text, safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
 
 
 def base(request: Request) -> str:
@@ -211,7 +219,7 @@ async def form(request: Request) -> dict[str, str]:
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             data = json.loads(text or "{}")
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             raise HttpError(400, f"not JSON: {exc}") from exc
         if not isinstance(data, dict):
             raise HttpError(400, "expected a JSON object")

@@ -35,7 +35,8 @@ from .._errors import ConfigError
 __all__ = ["Cluster", "ConsoleConfig", "load_config", "mask_settings"]
 
 # setting names whose values are secrets (librdkafka's and the registry client's)
-_SECRET = re.compile(r"(password|secret|user\.info|jaas|token|credential|private|key\.pem|keystore|\.key$|api\.key)", re.I)
+_SECRET = re.compile(r"(password|secret|user\.info|jaas|token|credential|private|key\.pem|keystore|\.key$|api\.key|"
+                     r"oauthbearer\.config)", re.I)
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MASK = "********"
 
@@ -52,8 +53,11 @@ def mask_settings(settings: Mapping[str, Any]) -> dict[str, str]:
 
 
 def redact_url(text: str) -> str:
-    """``scheme://user:pass@host`` → ``scheme://host`` (anywhere in the text)."""
-    return re.sub(r"(?i)([a-z][a-z0-9_+.-]*://)[^/@\s]*@", r"\1", text)
+    """``scheme://user:pass@host`` → ``scheme://host`` (anywhere in the text; a password
+    may itself hold '@', so the credentials run to the last '@' before the host), and
+    ``password=...`` / ``pwd=...`` in a query string → ``password=***``."""
+    text = re.sub(r"(?i)([a-z][a-z0-9_+.-]*://)[^/\s]*@", r"\1", text)
+    return re.sub(r"(?i)([?&;](?:password|pwd|passwd|secret|token|apikey|api_key)=)[^&;#\s]*", r"\1***", text)
 
 
 @dataclass

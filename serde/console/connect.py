@@ -15,21 +15,20 @@ from __future__ import annotations
 import json
 import re
 from typing import Any
-from urllib.parse import quote
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ._app import HttpError, console_of, form, redirect, refuse_if_read_only, render
+from ._app import HttpError, console_of, path_segment, form, redirect, refuse_if_read_only, render
 from ._config import MASK, redact_url
 from .operations import confirm
 
 __all__ = ["mask_connector_config", "routes"]
 
 TIMEOUT = 10.0
-_SECRET = re.compile(r"(password|secret|token|credential|jaas|keystore|truststore\.password|private|(^|[._-])key$|apikey$)",
-                     re.I)
+_SECRET = re.compile(r"(password|passwd|pwd|passphrase|secret|token|credential|user\.info|jaas|keystore|"
+                     r"truststore\.password|private|(^|[._-])key$|apikey$|access\.key|(^|[._-])headers?$)", re.I)
 
 
 def mask_connector_config(config: dict[str, Any]) -> dict[str, str]:
@@ -73,7 +72,7 @@ def _client(request: Request) -> ConnectClient:
 
 
 def _name(request: Request) -> str:
-    return quote(request.path_params["name"], safe="")
+    return path_segment(request.path_params["name"])
 
 
 def connectors(request: Request) -> Response:
@@ -99,6 +98,12 @@ def connector(request: Request) -> Response:
     name = _name(request)
     info = client.call("GET", f"/connectors/{name}")
     status = client.call("GET", f"/connectors/{name}/status")
+    if isinstance(status, dict):  # a failure's trace may quote a connection URL with its password
+        if isinstance(status.get("connector"), dict) and isinstance(status["connector"].get("trace"), str):
+            status["connector"]["trace"] = redact_url(status["connector"]["trace"])
+        for task in status.get("tasks") or []:
+            if isinstance(task, dict) and isinstance(task.get("trace"), str):
+                task["trace"] = redact_url(task["trace"])
     return render(request, "connector.html", title=request.path_params["name"], name=request.path_params["name"],
                   info=info, status=status, config=mask_connector_config((info or {}).get("config") or {}),
                   done=request.query_params.get("done", "")[:200])
@@ -110,14 +115,14 @@ async def create(request: Request) -> Response:
     text = data.get("definition", "").strip()
     try:
         definition = json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise HttpError(400, f"the connector definition is not JSON: {exc}") from exc
     if (not isinstance(definition, dict) or not isinstance(definition.get("name"), str) or not definition["name"]
             or not isinstance(definition.get("config"), dict)):
         raise HttpError(400, 'a connector definition is {"name": "…", "config": {"connector.class": "…", …}}')
     definition["config"] = {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in definition["config"].items()}
     _client(request).call("POST", "/connectors", {"name": definition["name"], "config": definition["config"]})
-    return redirect(request, f"/connect/{quote(definition['name'], safe='')}", done="created")
+    return redirect(request, f"/connect/{path_segment(definition['name'])}", done="created")
 
 
 def _action(verb: str) -> Any:

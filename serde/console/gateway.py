@@ -15,7 +15,6 @@ again: after its schema or route was fixed, it converts this time.
 from __future__ import annotations
 
 import base64
-import datetime as dt
 import json
 import re
 from typing import Any
@@ -30,6 +29,7 @@ from ._app import HttpError, console_of, form_lists, int_param, redirect, refuse
 from ._config import redact_url
 from ._decode import shown
 from ._kafka import Raw, cursor_text, iter_cursor
+from .messages import record_time
 from .operations import confirm
 
 __all__ = ["ERROR_PREFIXES", "parse_metrics", "routes"]
@@ -146,7 +146,7 @@ def _letter(request: Request, raw: Raw) -> dict[str, Any]:
     source = errors.get("__connect.errors.topic", "")
     key = decoder.decode(raw.key, source, headers, True)
     value = decoder.decode(raw.value, source, headers, False)
-    when = dt.datetime.fromtimestamp(raw.timestamp / 1000, dt.timezone.utc) if raw.timestamp and raw.timestamp > 0 else None
+    when = record_time(raw.timestamp)
     return {"raw": raw, "id": f"{raw.partition}:{raw.offset}", "source": source, "errors": errors,
             "headers": [(n, (v or b"").decode("utf-8", "replace")) for n, v in headers],
             "key": key, "value": value, "key_text": shown(key), "value_text": shown(value),
@@ -172,7 +172,7 @@ def _selected(values: list[str]) -> list[tuple[int, int]]:
     out: list[tuple[int, int]] = []
     for text in values:
         p, sep, o = text.partition(":")
-        if not sep or not p.isdigit() or not o.isdigit():
+        if not sep or not (p.isascii() and p.isdigit()) or not (o.isascii() and o.isdigit()):
             raise HttpError(400, f"a dead letter is partition:offset, not {text[:40]!r}")
         out.append((int(p), int(o)))
     if not out:

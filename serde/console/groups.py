@@ -72,7 +72,7 @@ async def reset(request: Request) -> Response:
             raise HttpError(400, "a timestamp is needed (epoch milliseconds or ISO-8601)")
         value = str(when)
     elif to == "offset":
-        if not value.isdigit():
+        if not (value.isascii() and value.isdigit()):
             raise HttpError(400, "an offset is a whole number, 0 or more")
     topics = [t for t in data.get("topic", []) if t][:1000]
     if not topics:

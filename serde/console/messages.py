@@ -46,12 +46,23 @@ def topics(request: Request) -> Response:
                   done=request.query_params.get("done", "")[:200])
 
 
+def record_time(millis: int | None) -> dt.datetime | None:
+    """A record's timestamp, or None: a producer may set any CreateTime (year 10000 or
+    2**63 - 1 ms), which must not take the page down; the raw milliseconds stay shown."""
+    if not millis or millis <= 0:
+        return None
+    try:
+        return dt.datetime.fromtimestamp(millis / 1000, dt.timezone.utc)
+    except (ValueError, OverflowError, OSError):
+        return None
+
+
 def _time(text: str | None, name: str) -> int | None:
     """Epoch milliseconds from digits, or from an ISO-8601 date-time (UTC unless it says)."""
     if not text:
         return None
     text = text.strip()[:64]
-    if text.isdigit():
+    if text.isascii() and text.isdigit():  # str.isdigit() also takes '²', which int() refuses
         return int(text)
     try:
         when = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -133,7 +144,7 @@ def _row(item: dict[str, Any]) -> dict[str, Any]:
     raw: Raw = item["raw"]
     value: Decoded = item["value"]
     key: Decoded = item["key"]
-    when = dt.datetime.fromtimestamp(raw.timestamp / 1000, dt.timezone.utc) if raw.timestamp and raw.timestamp > 0 else None
+    when = record_time(raw.timestamp)
     return {
         "partition": raw.partition, "offset": raw.offset,
         "timestamp": when.isoformat(timespec="milliseconds").replace("+00:00", "Z") if when else "",

@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ._app import HttpError, base, console_of, form, int_param, redirect, refuse_if_read_only, render
+from ._app import HttpError, base, path_segment, console_of, form, int_param, redirect, refuse_if_read_only, render
 
 __all__ = ["confirm", "routes"]
 
@@ -160,9 +160,7 @@ async def alter_config(request: Request) -> Response:
 
 
 def _q(text: str) -> str:
-    from urllib.parse import quote
-
-    return quote(text, safe="")
+    return path_segment(text)
 
 
 def routes() -> list[Any]:

@@ -140,7 +140,7 @@ class Target:
 def _parse_value(text: str) -> Any:
     try:
         return json.loads(text)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise HttpError(400, f"the record is not JSON: {exc}") from exc
 
 
@@ -224,7 +224,7 @@ async def validate(request: Request) -> Response:
             return {"ok": False, "errors": [f"schema: {exc}"]}
         try:
             value = json.loads(data.get("record", ""))
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             return {"ok": False, "errors": [f"not JSON: {exc}"]}
         errors = target.validate(value)
         try:
@@ -234,7 +234,7 @@ async def validate(request: Request) -> Response:
         if key_target is not None:
             try:
                 errors += [f"key: {e}" for e in key_target.validate(json.loads(data.get("key", "")))]
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 errors.append(f"key: not JSON: {exc}")
         return {"ok": not errors, "errors": errors}
 
@@ -258,7 +258,7 @@ async def produce(request: Request) -> Response:
         if key_target is not None:
             try:
                 key_value = json.loads(data.get("key", ""))
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 raise HttpError(400, f"the key is not JSON: {exc}") from exc
             key_errors = key_target.validate(key_value)
             if key_errors:

@@ -19,7 +19,6 @@ import difflib
 import json
 import uuid
 from typing import Any
-from urllib.parse import quote
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -28,7 +27,7 @@ from starlette.routing import Route
 
 from .._errors import RegistryError, SerdeError, SubjectNotFound
 from .._types import RegisteredSchema, SchemaReference
-from ._app import HttpError, base, console_of, form, int_param, refuse_if_read_only, render
+from ._app import HttpError, base, console_of, path_segment, form, int_param, refuse_if_read_only, render
 
 __all__ = ["routes"]
 
@@ -44,7 +43,16 @@ def _rest(registry: Any, what: str, path: str, query: dict[str, Any] | None = No
 
 
 def _q(text: str) -> str:
-    return quote(text, safe="")
+    return path_segment(text)
+
+
+def _subject(request: Request) -> str:
+    """The subject of the URL. '.' and '..' are refused: registry clients resolve them
+    as dot segments (a POST to config/. would set the global level)."""
+    name = request.path_params["subject"]
+    if name in (".", ".."):
+        raise HttpError(400, f"no subject can be named {name!r} here: HTTP clients read it as a path step")
+    return name
 
 
 def fetch_version(registry: Any, subject: str, number: int | str) -> RegisteredSchema:
@@ -118,7 +126,7 @@ def subjects(request: Request) -> Response:
 # -- /subjects/{subject} ------------------------------------------------------------------
 def subject(request: Request) -> Response:
     registry = console_of(request).resources(request).registry
-    name = request.path_params["subject"]
+    name = _subject(request)
     versions = registry.call(f"the versions of {name!r}", registry.client.get_versions, name)
     try:
         deleted = registry.call(f"the deleted versions of {name!r}", registry.client.get_versions, name, deleted_only=True)
@@ -143,7 +151,7 @@ def subject(request: Request) -> Response:
 # -- /subjects/{subject}/versions/{version} -------------------------------------------------
 def version(request: Request) -> Response:
     registry = console_of(request).resources(request).registry
-    name = request.path_params["subject"]
+    name = _subject(request)
     text = request.path_params["version"]
     if text != "latest":
         int_param(text, "version", minimum=1, maximum=2**31 - 1)
@@ -210,7 +218,7 @@ def side_by_side(old: str, new: str) -> list[dict[str, Any]]:
 
 def diff(request: Request) -> Response:
     registry = console_of(request).resources(request).registry
-    name = request.path_params["subject"]
+    name = _subject(request)
     versions = registry.call(f"the versions of {name!r}", registry.client.get_versions, name)
     if not versions:
         raise SubjectNotFound(f"subject {name!r} has no versions")
@@ -240,7 +248,7 @@ def _with_refs(registry: Any, found: Any) -> Any:
 # -- /subjects/{subject}/check ----------------------------------------------------------------
 async def check_page(request: Request) -> Response:
     registry = await run_in_threadpool(lambda: console_of(request).resources(request).registry)
-    name = request.path_params["subject"]
+    name = _subject(request)
     from ..compat import LEVELS
 
     result = None
@@ -285,7 +293,7 @@ def _check(registry: Any, name: str, draft: str, level: str) -> dict[str, Any]:
 async def register(request: Request) -> Response:
     """Register the draft as the subject's next version (the registry checks compatibility)."""
     refuse_if_read_only(request)
-    name = request.path_params["subject"]
+    name = _subject(request)
     data = await form(request)
     draft = data.get("draft", "")
     if not draft.strip() or len(draft) > MAX_DRAFT:
@@ -304,7 +312,7 @@ async def register(request: Request) -> Response:
 async def set_level(request: Request) -> Response:
     """Set the subject's compatibility level (or, with "default", fall back to the global one)."""
     refuse_if_read_only(request)
-    name = request.path_params["subject"]
+    name = _subject(request)
     data = await form(request)
     from ..compat import LEVELS
 
@@ -322,7 +330,7 @@ async def set_level(request: Request) -> Response:
 
 # -- /subjects/{subject}/delete ---------------------------------------------------------------
 async def delete_page(request: Request) -> Response:
-    name = request.path_params["subject"]
+    name = _subject(request)
     if request.method == "GET":
         which = request.query_params.get("version", "all")
         if which != "all":

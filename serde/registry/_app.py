@@ -100,7 +100,11 @@ def password_ok(stored: str, password: str) -> bool:
     if kind == "sha256":
         given = hashlib.sha256(password.encode()).hexdigest()
         return hmac.compare_digest(given, secret)
-    return hmac.compare_digest(password.encode(), secret.encode())
+    if kind == "plain":
+        return hmac.compare_digest(password.encode(), secret.encode())
+    # anything else (a bare password handed over as {"user": "pw"}, not load_users'
+    # "plain:pw") must not match: reading it as kind:secret let "" or a suffix in
+    return False
 
 
 _EMPTYABLE = (dict, list, str)

@@ -49,7 +49,13 @@ def is_loopback(host: str) -> bool:
 
 def refuse_public_without_auth(host: str, users: Mapping[str, str] | None, allow_insecure_public: bool, what: str) -> None:
     """Raise ConfigError when ``host`` is not loopback and there are no users (unless the
-    caller accepted the risk): the one check of ``serde registry serve`` and ``serde console``."""
+    caller accepted the risk), or when a user's entry is not a stored one: the one check of
+    ``serde registry serve`` and ``serde console``."""
+    for user, stored in (users or {}).items():
+        # users handed over in code are stored entries, as read_users_file gives them; a
+        # bare password would match nothing (password_ok refuses unknown kinds)
+        if not isinstance(stored, str) or not stored.startswith(("plain:", "sha256:")):
+            raise ConfigError(f"user {user!r}: a stored entry is 'plain:<password>' or 'sha256:<hex digest>'")
     if not is_loopback(host) and not users and not allow_insecure_public:
         raise ConfigError(
             f"refusing to serve {what} on non-loopback address {host!r} without "

@@ -274,3 +274,59 @@ def test_default_cluster_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_p
     monkeypatch.delenv("SERDE_REGISTRY")
     cluster = load_config(None).clusters[0]
     assert (cluster.bootstrap, cluster.registry) == ("localhost:9092", None)
+
+
+# -- found by an adversarial review ---------------------------------------------------------------
+def test_credentials_are_cut_from_urls_even_with_at_signs_and_query_passwords() -> None:
+    from serde.console._config import redact_url
+
+    assert redact_url("https://svc:Tr0ub@dor&Secret@registry.example:8081/x") == "https://registry.example:8081/x"
+    assert redact_url("jdbc:postgresql://db/orders?user=app&password=PgPw1&ssl=1") == \
+        "jdbc:postgresql://db/orders?user=app&password=***&ssl=1"
+    assert "TraceSecret" not in redact_url("failed: jdbc:mysql://admin:TraceSecret8@db:3306/x refused")
+
+
+def test_connector_secrets_are_masked() -> None:
+    from serde.console.connect import mask_connector_config
+
+    shown = mask_connector_config({
+        "value.converter.basic.auth.user.info": "sr:S1", "connection.pwd": "S2", "ssl.key.passphrase": "S3",
+        "aws.access.key.id": "S4", "http.headers": "Authorization: Bearer S5",
+        "connection.url": "jdbc:postgresql://db/o?password=S6", "topics": "orders"})
+    assert not any(f"S{i}" in value for value in shown.values() for i in range(1, 7)), shown
+    assert shown["topics"] == "orders"
+
+
+def test_record_times_out_of_range_do_not_break_pages() -> None:
+    from serde.console.messages import record_time
+
+    assert record_time(253402300800000) is None and record_time(2**63 - 1) is None  # year 10000, the max
+    assert record_time(0) is None and record_time(1_700_000_000_000).year == 2023
+
+
+def test_hostile_input_is_a_400_not_a_500(plain: ConsoleServer) -> None:
+    with httpx.Client(base_url=plain.url) as client:
+        assert client.get("/topics/t/messages", params={"since": "²"}).status_code == 400  # isdigit(), not int()
+        token = csrf(client, "/subjects")
+        deep = '{"draft": ' + "[" * 100_000 + "]" * 100_000 + "}"
+        answer = client.post("/subjects/sec-value/check", content=deep,
+                             headers={"Content-Type": "application/json", "X-CSRF-Token": token})
+        assert answer.status_code == 400, answer.text[:200]  # json.loads' RecursionError was a 500
+
+
+def test_a_subject_named_dot_cannot_reach_the_global_config(plain: ConsoleServer, registry_url: str) -> None:
+    before = httpx.get(f"{registry_url}/config").json()
+    with httpx.Client(base_url=plain.url) as client:
+        token = csrf(client, "/subjects")
+        answer = client.post("/subjects/%2E/config", data={"csrf_token": token, "level": "NONE"})
+        assert answer.status_code == 400
+    assert httpx.get(f"{registry_url}/config").json() == before
+
+
+def test_users_handed_over_in_code_must_be_stored_entries() -> None:
+    from serde.registry._app import password_ok
+
+    with pytest.raises(serde.ConfigError, match="plain:<password>"):
+        ConsoleServer(ConsoleConfig([Cluster("c", "127.0.0.1:1", None)]), port=0, users={"alice": "s3cret"})
+    assert not password_ok("s3cret", "") and not password_ok("pass:word", "word")
+    assert password_ok("plain:s3cret", "s3cret") and password_ok("sha256:" + hashlib.sha256(b"pw").hexdigest(), "pw")
