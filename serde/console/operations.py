@@ -95,7 +95,7 @@ async def create_topic(request: Request) -> Response:
                        cancel="/topics", fields={"name": name, "partitions": partitions, "replication": replication,
                                                  "configs": data.get("configs", "")})
     console_of(request).resources(request).admin.create_topic(name, partitions, replication, configs)
-    return redirect(request, f"/topics/{_q(name)}", done=f"created {name}")
+    return redirect(request, f"/topics/{path_segment(name)}", done=f"created {name}")
 
 
 async def delete_topic(request: Request) -> Response:
@@ -105,7 +105,7 @@ async def delete_topic(request: Request) -> Response:
     if data.get("confirmed") != "1":
         return confirm(request, heading=f"Delete topic {name}?", danger=True, typed=name, button="Delete",
                        lines=["Deleting a topic removes all its records for good; producers and consumers of it will fail."],
-                       action=f"/topics/{_q(name)}/delete", fields={}, cancel=f"/topics/{_q(name)}")
+                       action=f"/topics/{path_segment(name)}/delete", fields={}, cancel=f"/topics/{path_segment(name)}")
     if data.get("confirm", "") != name:
         raise HttpError(400, "type the topic's name to confirm the delete")
     console_of(request).resources(request).admin.delete_topic(name)
@@ -127,9 +127,9 @@ async def add_partitions(request: Request) -> Response:
         return confirm(request, heading=f"Add partitions to {name}?", button="Add partitions",
                        lines=[f"{name} goes from {len(partitions)} to {total} partitions. This cannot be undone, and "
                               "keyed records will map to other partitions from now on."],
-                       action=f"/topics/{_q(name)}/partitions", fields={"total": total}, cancel=f"/topics/{_q(name)}")
+                       action=f"/topics/{path_segment(name)}/partitions", fields={"total": total}, cancel=f"/topics/{path_segment(name)}")
     admin.add_partitions(name, total)
-    return redirect(request, f"/topics/{_q(name)}", done=f"{name} has {total} partitions")
+    return redirect(request, f"/topics/{path_segment(name)}", done=f"{name} has {total} partitions")
 
 
 async def alter_config(request: Request) -> Response:
@@ -153,14 +153,10 @@ async def alter_config(request: Request) -> Response:
         return confirm(request, heading=f"Change {key} of {name}?", button="Apply",
                        lines=[f"On topic {name}: {what}.",
                               f"Now: {now.value if now.value is not None else '(sensitive)'}{' (default)' if now.default else ''}"],
-                       action=f"/topics/{_q(name)}/config", cancel=f"/topics/{_q(name)}",
+                       action=f"/topics/{path_segment(name)}/config", cancel=f"/topics/{path_segment(name)}",
                        fields={"name": key, "value": value or "", "reset": "1" if reset else "0"})
     admin.alter_topic_config(name, key, value)
-    return redirect(request, f"/topics/{_q(name)}", done=f"{key} reset to its default" if reset else f"{key} = {value}")
-
-
-def _q(text: str) -> str:
-    return path_segment(text)
+    return redirect(request, f"/topics/{path_segment(name)}", done=f"{key} reset to its default" if reset else f"{key} = {value}")
 
 
 def routes() -> list[Any]:

@@ -42,10 +42,6 @@ def _rest(registry: Any, what: str, path: str, query: dict[str, Any] | None = No
     return registry.call(what, registry.client._rest_client.get, path, query)
 
 
-def _q(text: str) -> str:
-    return path_segment(text)
-
-
 def _subject(request: Request) -> str:
     """The subject of the URL. '.' and '..' are refused: registry clients resolve them
     as dot segments (a POST to config/. would set the global level)."""
@@ -58,7 +54,7 @@ def _subject(request: Request) -> str:
 def fetch_version(registry: Any, subject: str, number: int | str) -> RegisteredSchema:
     """A version as the registry has it now (serde's Registry caches versions for
     serializers, which never see one deleted; pages must)."""
-    answer = _rest(registry, f"fetching version {number} of subject {subject!r}", f"subjects/{_q(subject)}/versions/{number}")
+    answer = _rest(registry, f"fetching version {number} of subject {subject!r}", f"subjects/{path_segment(subject)}/versions/{number}")
     guid = answer.get("guid")
     return RegisteredSchema(
         id=int(answer["id"]), schema_type=str(answer.get("schemaType") or "AVRO").upper(), text=answer["schema"],
@@ -81,7 +77,7 @@ def pretty(schema_type: str, text: str) -> str:
 
 def _level(registry: Any, subject: str) -> str:
     try:
-        answer = _rest(registry, f"the compatibility level of {subject!r}", f"config/{_q(subject)}", {"defaultToGlobal": "true"})
+        answer = _rest(registry, f"the compatibility level of {subject!r}", f"config/{path_segment(subject)}", {"defaultToGlobal": "true"})
         return str(answer.get("compatibilityLevel") or answer.get("compatibility") or "BACKWARD")
     except RegistryError:
         return "BACKWARD"
@@ -89,7 +85,7 @@ def _level(registry: Any, subject: str) -> str:
 
 def _mode(registry: Any, subject: str) -> str:
     try:
-        answer = _rest(registry, f"the mode of {subject!r}", f"mode/{_q(subject)}", {"defaultToGlobal": "true"})
+        answer = _rest(registry, f"the mode of {subject!r}", f"mode/{path_segment(subject)}", {"defaultToGlobal": "true"})
         return str(answer.get("mode") or "READWRITE")
     except RegistryError:
         return "READWRITE"
@@ -306,7 +302,7 @@ async def register(request: Request) -> Response:
         return fetch_version(registry, name, "latest").version or 1
 
     number = await run_in_threadpool(run)
-    return RedirectResponse(f"{base(request)}/subjects/{_q(name)}/versions/{number}", status_code=303)
+    return RedirectResponse(f"{base(request)}/subjects/{path_segment(name)}/versions/{number}", status_code=303)
 
 
 async def set_level(request: Request) -> Response:
@@ -325,7 +321,7 @@ async def set_level(request: Request) -> Response:
         await run_in_threadpool(registry.call, f"removing the level of {name!r}", client.delete_config, name)
     else:
         await run_in_threadpool(registry.call, f"setting the level of {name!r}", client.set_compatibility, name, level)
-    return RedirectResponse(f"{base(request)}/subjects/{_q(name)}", status_code=303)
+    return RedirectResponse(f"{base(request)}/subjects/{path_segment(name)}", status_code=303)
 
 
 # -- /subjects/{subject}/delete ---------------------------------------------------------------
@@ -367,7 +363,7 @@ async def delete_page(request: Request) -> Response:
         client.clear_caches() if hasattr(client, "clear_caches") else None
 
     await run_in_threadpool(run)
-    target = f"{base(request)}/subjects" if which == "all" else f"{base(request)}/subjects/{_q(name)}"
+    target = f"{base(request)}/subjects" if which == "all" else f"{base(request)}/subjects/{path_segment(name)}"
     try:
         await run_in_threadpool(registry.call, "", registry.client.get_versions, name)
     except SerdeError:
