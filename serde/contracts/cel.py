@@ -552,11 +552,17 @@ def new_engine() -> Any:
                         "pip install 'serde-kafka[rules]'") from None
 
 
-def _split_guard(expr: str) -> tuple[str | None, str]:
-    guard, sep, body = expr.partition(";")
+def _expression(ctx: RuleContext) -> tuple[str | None, str, bool]:
+    """(guard or None, body, whether the rule is a CONDITION) of a CEL or CEL_FIELD rule:
+    ``guard ; body`` splits at the first ';'."""
+    expr = ctx.rule.get("expr")
+    if not expr:
+        raise RuleError(f"a {ctx.rule_type} rule needs an expr")
+    guard, sep, body = str(expr).partition(";")
+    condition = str(ctx.rule.get("kind") or "TRANSFORM").upper() == "CONDITION"
     if not sep:
-        return None, expr
-    return (guard if guard.strip() else None), body
+        return None, str(expr), condition
+    return (guard if guard.strip() else None), body, condition
 
 
 # --------------------------------------------------------------------------- executors
@@ -569,11 +575,7 @@ class CelExecutor(RuleExecutor):
         self._engine = new_engine()
 
     def transform(self, ctx: RuleContext, message: Any) -> Any:
-        expr = ctx.rule.get("expr")
-        if not expr:
-            raise RuleError("a CEL rule needs an expr")
-        guard, body = _split_guard(str(expr))
-        condition = str(ctx.rule.get("kind") or "TRANSFORM").upper() == "CONDITION"
+        guard, body, condition = _expression(ctx)
         engine = self._engine
         bindings = {"message": engine.convert(message)}
         if guard is not None and not engine.evaluate(guard, dict(bindings)):
@@ -599,17 +601,13 @@ class CelFieldExecutor(FieldRuleExecutor):
         self._engine = new_engine()
 
     def new_transform(self, ctx: RuleContext) -> Callable[[FieldContext, Any], Any]:
-        expr = ctx.rule.get("expr")
-        if not expr:
-            raise RuleError("a CEL_FIELD rule needs an expr")
-        guard, body = _split_guard(str(expr))
-        condition = str(ctx.rule.get("kind") or "TRANSFORM").upper() == "CONDITION"
+        guard, body, condition = _expression(ctx)
         engine = self._engine
         convert = engine.convert
         # the holder only when the expression reads it (converting a record per field is
         # most of a field rule's cost); converted for each field, as it is then: an
         # earlier field's transform shows, as in confluent-kafka
-        wants_message = "message" in str(expr)
+        wants_message = "message" in str(ctx.rule.get("expr"))
 
         def run(field: FieldContext, value: Any) -> Any:
             if field.type_name not in PRIMITIVE_TYPES:
