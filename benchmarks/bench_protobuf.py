@@ -103,8 +103,8 @@ def register_imports(client) -> list:
     return [serde.SchemaReference("common/money.proto", "common/money.proto", versions["common/money.proto"])]
 
 
-def best_us(fn, arg, number: int, repeats: int) -> float:
-    """Best of ``repeats`` runs of ``number`` calls, in µs per call."""
+def best_us(fn, arg, ctx, number: int, repeats: int) -> float:
+    """Best of ``repeats`` runs of ``number`` calls ``fn(arg, ctx)``, in µs per call."""
     best = float("inf")
     gc_was_enabled = gc.isenabled()
     gc.disable()
@@ -112,7 +112,7 @@ def best_us(fn, arg, number: int, repeats: int) -> float:
         for _ in range(repeats):
             start = time.perf_counter()
             for _ in range(number):
-                fn(arg)
+                fn(arg, ctx)
             best = min(best, (time.perf_counter() - start) / number)
     finally:
         if gc_was_enabled:
@@ -151,17 +151,14 @@ def main(argv: list[str] | None = None) -> int:
         generated = Order.FromString(ours_ser(record, ctx)[6:])
         peer_dict = json_format.MessageToDict(generated, preserving_proto_field_name=True)
 
-        def ck_dict_to_bytes(d):
+        def ck_dict_to_bytes(d, ctx):
             return ck_ser(json_format.ParseDict(d, Order()), ctx)
 
-        def ck_bytes_to_dict(b):
+        def ck_bytes_to_dict(b, ctx):
             return json_format.MessageToDict(ck_de(b, ctx), preserving_proto_field_name=True)
 
-        def ck_message_to_bytes(m):
+        def ck_message_to_bytes(m, ctx):
             return ck_ser(m, ctx)
-
-        def ours(fn):
-            return lambda value: fn(value, ctx)
 
         # the codec floor: upb alone, the frame serde writes, and a hand-written to_dict
         frame = ours_ser(record, ctx)[:6]
@@ -172,7 +169,7 @@ def main(argv: list[str] | None = None) -> int:
         currency = {v.number: v.name for v in Order.Item.DESCRIPTOR.fields_by_name["price"].message_type.fields_by_name["currency"].enum_type.values}
         from_string = Order.FromString
 
-        def floor_dict_to_bytes(d):
+        def floor_dict_to_bytes(d, ctx):
             return frame + Order(**d).SerializeToString()
 
         def floor_to_dict(m):
@@ -192,44 +189,44 @@ def main(argv: list[str] | None = None) -> int:
                 "notes": [{"author": n.author, "text": n.text} for n in m.notes],
             }
 
-        def floor_bytes_to_dict(b):
+        def floor_bytes_to_dict(b, ctx):
             return floor_to_dict(from_string(b[6:]))
 
-        def floor_message_to_bytes(m):
+        def floor_message_to_bytes(m, ctx):
             return frame + m.SerializeToString()
 
         # same payloads, same values, before any timing
-        theirs = ck_dict_to_bytes(peer_dict)
+        theirs = ck_dict_to_bytes(peer_dict, ctx)
         mine = ours_ser(record, ctx)
         assert mine[5:] == theirs[5:], "payloads differ"
         assert ours_ser(generated, ctx) == mine
-        assert ck_message_to_bytes(generated)[5:] == mine[5:]
+        assert ck_message_to_bytes(generated, ctx)[5:] == mine[5:]
         assert ours_de(theirs, ctx) == record
-        assert ck_bytes_to_dict(mine) == peer_dict
+        assert ck_bytes_to_dict(mine, ctx) == peer_dict
         assert message is not Order
-        assert floor_dict_to_bytes(record) == mine, "the floor's bytes differ from serde's"
-        assert floor_bytes_to_dict(mine) == record, "the floor's dict differs from serde's"
-        assert floor_message_to_bytes(generated) == mine
+        assert floor_dict_to_bytes(record, ctx) == mine, "the floor's bytes differ from serde's"
+        assert floor_bytes_to_dict(mine, ctx) == record, "the floor's dict differs from serde's"
+        assert floor_message_to_bytes(generated, ctx) == mine
 
         cases = [
-            ("dict_to_bytes", ours(ours_ser), record, ck_dict_to_bytes, peer_dict, floor_dict_to_bytes,
+            ("dict_to_bytes", ours_ser, record, ck_dict_to_bytes, peer_dict, floor_dict_to_bytes,
              "serde dict", "ParseDict + ProtobufSerializer"),
-            ("bytes_to_dict", ours(ours_de), theirs, ck_bytes_to_dict, theirs, floor_bytes_to_dict,
+            ("bytes_to_dict", ours_de, theirs, ck_bytes_to_dict, theirs, floor_bytes_to_dict,
              "serde dict", "ProtobufDeserializer + MessageToDict"),
-            ("message_to_bytes", ours(ours_ser), generated, ck_message_to_bytes, generated, floor_message_to_bytes,
+            ("message_to_bytes", ours_ser, generated, ck_message_to_bytes, generated, floor_message_to_bytes,
              "serde message", "ProtobufSerializer"),
         ]
         results = []
         for name, mine_fn, mine_arg, peer_fn, peer_arg, floor_fn, mine_label, peer_label in cases:
             for fn, arg in ((mine_fn, mine_arg), (peer_fn, peer_arg), (floor_fn, mine_arg)):  # warm caches
                 for _ in range(200):
-                    fn(arg)
+                    fn(arg, ctx)
             # serde and the floor interleaved, repeat by repeat: load from neighbours hits both
             serde_us = floor_us = float("inf")
             for _ in range(args.repeats):
-                serde_us = min(serde_us, best_us(mine_fn, mine_arg, args.number, 1))
-                floor_us = min(floor_us, best_us(floor_fn, mine_arg, args.number, 1))
-            peer_us = best_us(peer_fn, peer_arg, args.number, args.repeats)
+                serde_us = min(serde_us, best_us(mine_fn, mine_arg, ctx, args.number, 1))
+                floor_us = min(floor_us, best_us(floor_fn, mine_arg, ctx, args.number, 1))
+            peer_us = best_us(peer_fn, peer_arg, ctx, args.number, args.repeats)
             ratio = peer_us / serde_us
             results.append({
                 "operation": name, "serde": mine_label, "peer": peer_label,

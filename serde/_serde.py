@@ -316,7 +316,7 @@ class Serializer:
         elif schema is not None:
             self._parsed = self._parse(schema, self._references)
         self._by_target: dict[tuple[str, bool], tuple[bytes, Any]] = {}
-        self._values: dict[Any, tuple[bytes, Any]] = {}  # topic -> its value's _by_target entry, prefix mode
+        self._values: dict[Any, tuple[bytes, Any, Any]] = {}  # topic -> its value's _by_target entry, prefix mode
         self._ids: dict[tuple[str, bool], Any] = {}  # confluent-kafka SchemaIds, header/callable modes
         self._lock = threading.Lock()
 
@@ -447,22 +447,29 @@ class Serializer:
         return payload
 
     def __call__(self, obj: Any, ctx: Any = None) -> bytes | None:
-        if obj is None:  # a tombstone stays a Kafka null, as in confluent-kafka and Java
-            return None
         # the commonest case first: the value of a topic written before, its id in front
-        if getattr(ctx, "field", None) == "value":
-            found = self._values.get(getattr(ctx, "topic", None))
-            if found is not None:
+        try:
+            found = self._values.get(ctx.topic) if ctx.field == "value" else None
+        except AttributeError:  # no context, or one without a topic or field
+            found = None
+        if found is not None:
+            if obj.__class__ in found[2]:  # a message its codec writes as it is (Protobuf)
+                return found[0] + obj.SerializeToString()  # type: ignore[no-any-return]
+            if obj is not None:
                 try:
                     return found[0] + found[1](obj)  # type: ignore[no-any-return]
                 except SerdeError as exc:
                     raise _as_serialization_error(exc) from exc.__cause__
+        if obj is None:  # a tombstone stays a Kafka null, as in confluent-kafka and Java
+            return None
+        topic = getattr(ctx, "topic", None)
         try:
-            found = self._by_target.get((getattr(ctx, "topic", None), _is_key(ctx)))
+            found = self._by_target.get((topic, _is_key(ctx)))
             prefix, encode = found if found is not None else self._resolve(ctx)
             if self._id_mode == "prefix":
                 if getattr(ctx, "field", None) == "value":
-                    self._values[getattr(ctx, "topic", None)] = (prefix, encode)
+                    # the encoder's message types (a set it grows) let the line above skip it
+                    self._values[topic] = (prefix, encode, getattr(encode, "message_types", frozenset()))
                 return prefix + encode(obj)  # type: ignore[no-any-return]
             return self._write_id(encode(obj), ctx)
         except SerdeError as exc:

@@ -922,7 +922,8 @@ class _Gen:
             limit = self.const(10**precision, "L", precision)
             n = self.var("n")
             e(indent, f"if {src}.__class__ is _Decimal and {src}.same_quantum({quantum}):")
-            e(indent + 1, f"{n} = int({src}.scaleb({scale}, _EXACT))")
+            shift = self.const(_decimal.Decimal(scale), "DP", scale)  # a Decimal: no int converted per call
+            e(indent + 1, f"{n} = int({src}.scaleb({shift}, _EXACT))")
             e(indent + 1, f"{dst} = {n}.to_bytes(({n}.bit_length() + 8) // 8, 'big', signed=True) if -{limit} < {n} < {limit} else _encode_decimal({src}, {precision}, {scale})")
             e(indent, "else:")
             e(indent + 1, f"{dst} = _encode_decimal({src}, {precision}, {scale})")
@@ -984,7 +985,8 @@ class _Gen:
             if kind == "decimal":
                 _, precision, scale = plan
                 ctx = self.const(_decimal.Context(prec=precision), "C", precision)
-                e(indent, f"{target} = _Decimal(_from_bytes({var}, 'big', signed=True)).scaleb({-scale}, {ctx})")
+                shift = self.const(_decimal.Decimal(-scale), "DN", scale)  # a Decimal: no int converted per call
+                e(indent, f"{target} = _Decimal(_from_bytes({var}, 'big', signed=True)).scaleb({shift}, {ctx})")
             elif kind == "uuid":
                 h, u = self.var("h"), self.var("u")
                 # uuid.UUID(text) without its keyword checks: when the text is 32

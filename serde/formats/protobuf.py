@@ -1098,6 +1098,9 @@ class ProtobufFormat(Format):
                 return encode_record(dict(record))
             raise RecordInvalid(f"expected a dict or a {full_name} message, got {type(record).__name__}", path="$")
 
+        # the message classes whose encoding is their own SerializeToString(): a caller
+        # may call that itself (the set grows as classes of this message are met)
+        encode_record.message_types = good_types  # type: ignore[attr-defined]
         if not _is_recursive_message(descriptor):
             return encode_record
 
@@ -1112,6 +1115,7 @@ class ProtobufFormat(Format):
                                         "(upb, serde) read no deeper", path=deep)
             return encode_record(record)
 
+        encode_bounded.message_types = good_types  # type: ignore[attr-defined]
         return encode_bounded
 
     def to_message(self, schema: ProtobufSchema, record: Any, *, well_known_types: bool = True) -> Any:

@@ -454,6 +454,32 @@ def test_interop_both_directions(pb, client, path, message, build, expected):
     assert serde.deserializer("protobuf", registry=client)(data, ctx(f"{topic}-text")) == expected
 
 
+def test_serializer_writes_a_message_as_before_on_every_later_call(pb, client):
+    """The serializer's shortcut for a message class it has written (its bytes, its frame)
+    keeps the checks of the first call: another message type, a key and a dict each go the
+    long way and are written (or refused) as then."""
+    from confluent_kafka.serialization import MessageField, SerializationContext
+
+    generated = order_message(pb)
+    writer = serde.serializer("protobuf", ORDER_TEXT, client, references=[SchemaReference(
+        "common/money.proto", "common/money.proto", register_imports(client)["common/money.proto"])], message="Order")
+    first = writer(generated, ctx("fast"))
+    assert first[6:] == generated.SerializeToString() and first[:1] == b"\x00" and first[5:6] == b"\x00"
+    assert writer(generated, ctx("fast")) == first  # now from the shortcut
+    assert writer(order_dict(), ctx("fast")) == first
+    from confluent_kafka.serialization import SerializationError
+
+    with pytest.raises(serde.RecordInvalid, match="expected a serde.example.Order message") as info:
+        writer(pb[1].Money(currency="EUR", units=1), ctx("fast"))
+    assert isinstance(info.value, SerializationError)  # as confluent-kafka's serializers raise
+    key = writer(generated, SerializationContext("fast", MessageField.KEY))
+    assert key[6:] == first[6:] and key[1:5] != first[1:5]  # the key subject: its own id
+    assert client.get_latest_version("fast-key").schema_id == int.from_bytes(key[1:5], "big")
+    assert writer(None, ctx("fast")) is None  # a tombstone stays null
+    from types import SimpleNamespace
+
+    assert writer(generated, SimpleNamespace(topic="fast")) == first  # a context without a field: the value
+
 def test_index_shortcut_and_full_form_both_read(pb, client):
     generated = order_message(pb)
     theirs = confluent_serializer(pb[0].Order, client)(generated, ctx())
