@@ -1,4 +1,4 @@
-"""Builds serde's optional C transcoders (serde/_speedups.c) and lists the packages; everything
+"""Builds serde's optional C transcoders (serde/gateway/_speedups.c) and lists the packages; everything
 else is in pyproject.toml.
 
 The extension is optional: without a C compiler serde installs and works the same, its
@@ -9,5 +9,5 @@ from setuptools import Extension, find_packages, setup
 # The command line lives in cli/ in the repository but installs as serde_cli: a top-level
 # "cli" package would collide with any other distribution's "cli" in the same environment.
 setup(packages=[*find_packages(include=["serde", "serde.*"]), "serde_cli"], package_dir={"serde_cli": "cli"},
-      ext_modules=[Extension("serde._speedups", ["serde/_speedups.c"], optional=True,
+      ext_modules=[Extension("serde.gateway._speedups", ["serde/gateway/_speedups.c"], optional=True,
                              extra_compile_args=["-O2", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-parameter"])])

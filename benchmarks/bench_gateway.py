@@ -342,7 +342,7 @@ def converter_costs(n: int) -> list[dict]:
     from confluent_kafka.serialization import MessageField, SerializationContext
 
     import serde
-    from serde import _transcode
+    from serde.gateway import _transcode
     from serde.gateway.config import load_config
     from serde.gateway.pipeline import Pipeline
     from serde.registry import EmbeddedRegistry
@@ -439,10 +439,10 @@ def main() -> None:
         return
 
     if args.converters:
-        from serde import _transcode
+        from serde.gateway import _transcode
 
         if not _transcode.available():
-            sys.exit("serde._speedups is not built (no C compiler at install time)")
+            sys.exit("serde.gateway._speedups is not built (no C compiler at install time)")
         rows = converter_costs(args.records or 20_000)
         if args.json:
             print(json.dumps({"versions": versions(), "converters": rows}, indent=2))

@@ -1,4 +1,4 @@
-"""``serde convert``: a thin adapter over :func:`serde._convert.convert`."""
+"""``serde convert``: a thin adapter over :func:`serde.conversion._api.convert`."""
 from __future__ import annotations
 
 import sys
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from serde._convert import FILE_FORMATS, FRAMINGS, ConversionReport, convert as run_conversion
+from serde.conversion._api import FILE_FORMATS, FRAMINGS, ConversionReport, convert as run_conversion
 from serde._ocf import CODECS
 
 from .options import read_schema, registry_option

@@ -122,7 +122,7 @@ def _encoder(part: str, topic: str, fmt: str, schema: str | None, schema_type: s
 
         return binary
     if fmt == "csv":
-        from serde._convert import detect_schema_type
+        from serde.conversion._api import detect_schema_type
 
         if schema is None:
             raise click.UsageError(f"--{'key-' if part == 'key' else ''}schema is needed for csv: the record schema of the columns")
@@ -178,10 +178,10 @@ def _records(stream: BinaryIO, input_format: str) -> Iterator[tuple[int, Any]]:
     parent.child columns `serde convert` writes); a byte that is not UTF-8 names its line."""
     import orjson
 
-    from serde._chunked import utf8_problem
+    from serde.conversion._chunked import utf8_problem
 
     if input_format == "csv":
-        from serde._convert import _text_lines
+        from serde.conversion._api import _text_lines
         from serde.formats.csv import nest_columns
 
         def lines() -> Iterator[str]:
@@ -409,7 +409,7 @@ class _Decoder:
             f = get_format("binary")
             self._fixed = f.decoder(f.parse_schema(binary_type or schema or "string"))
         elif fmt == "csv":
-            from serde._convert import detect_schema_type
+            from serde.conversion._api import detect_schema_type
 
             if schema is None:
                 raise click.UsageError("--schema is needed for csv: the record schema of the columns")

@@ -154,7 +154,7 @@ def derive(
 
 def _read_data(path: str) -> str:
     """A data file's text; a byte that is not UTF-8 is reported with its line."""
-    from serde._chunked import utf8_problem
+    from serde.conversion._chunked import utf8_problem
 
     if path == "-":
         data = sys.stdin.buffer.read()

@@ -21,9 +21,18 @@ from ._errors import (
     ValidationError,
     VersionNotFound,
 )
-from ._async import AsyncDeserializer, AsyncSerializer, async_deserializer, async_serializer
-from ._convert import ConversionReport, convert
-from ._serde import Decoded, Deserializer, Serializer, deserializer, serializer
+from .conversion import ConversionReport, convert
+from .serializers import (
+    AsyncDeserializer,
+    AsyncSerializer,
+    Decoded,
+    Deserializer,
+    Serializer,
+    async_deserializer,
+    async_serializer,
+    deserializer,
+    serializer,
+)
 from ._types import RegisteredSchema, SchemaReference, SchemaSource
 from .formats import Format, ParsedSchema, available_formats, get_format, register_format
 

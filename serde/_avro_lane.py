@@ -117,7 +117,7 @@ def typed_to_physical(t: m.Type) -> Callable[[Any], Any] | None:
         return None
     if isinstance(t, m.Ref):
         # a recursive record would need a converter that calls itself; the lane is only
-        # a shortcut, so such schemas take the general way (serde._convert checks this)
+        # a shortcut, so such schemas take the general way (serde.conversion checks this)
         raise ValueError("the Avro lane does not take recursive types")
     return None
 

@@ -13,7 +13,7 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 import serde
 from serde._errors import SerdeError
-from serde._serde import Decoded, _as_serialization_error
+from serde.serializers._core import Decoded, _as_serialization_error
 
 ROOT = Path(__file__).resolve().parent.parent
 ORDER_JSON = (ROOT / "schemas" / "json" / "order.schema.json").read_text().strip()

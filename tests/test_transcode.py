@@ -1,4 +1,4 @@
-"""The C transcoders (serde._speedups, programs from serde._transcode) against the
+"""The C transcoders (serde.gateway._speedups, programs from serde.gateway._transcode) against the
 Python path they stand in for: the same bytes, or None (then the Python path runs).
 
 The C extension is optional for users; CI builds it (.ci/run checks that it imported),
@@ -18,12 +18,12 @@ import pytest
 
 import serde
 
-from serde import _transcode
+from serde.gateway import _transcode
 from serde._ocf import _long as _zigzag  # Avro's zigzag varint
 from serde.formats import get_format
 from serde.translate import derive
 
-needs_speedups = pytest.mark.skipif(not _transcode.available(), reason="serde._speedups was not built (no C compiler)")
+needs_speedups = pytest.mark.skipif(not _transcode.available(), reason="serde.gateway._speedups was not built (no C compiler)")
 
 
 def test_the_transcoders_are_built_where_there_is_a_c_compiler() -> None:
@@ -33,7 +33,7 @@ def test_the_transcoders_are_built_where_there_is_a_c_compiler() -> None:
 
     headers = Path(sysconfig.get_paths()["include"], "Python.h").is_file()
     if (shutil.which("cc") or shutil.which("gcc")) and headers:
-        assert _transcode.available(), "a C compiler and Python's headers are here, but serde._speedups did not build (pip install -v -e . says why)"
+        assert _transcode.available(), "a C compiler and Python's headers are here, but serde.gateway._speedups did not build (pip install -v -e . says why)"
     else:
         pytest.skip("no C compiler or no Python headers here: serde runs on its pure-Python path")
 

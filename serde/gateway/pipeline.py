@@ -122,7 +122,7 @@ def coercer(target: ParsedSchema) -> Callable[[Any], Any]:
     if public_coercer is not None:
         return public_coercer(target)  # type: ignore[no-any-return]
     from .. import _coerce
-    from .._convert import model_of
+    from ..conversion._api import model_of
 
     model = model_of(target)
     if model is None:  # schemaless: the encoder takes what it gets
@@ -178,7 +178,7 @@ class _Source:
         self._decode: Callable[[bytes], Any] | None = None
         self._registry = registry
         if spec.registry_type is not None:
-            from .._serde import Deserializer
+            from ..serializers import Deserializer
 
             # the writer schema's rules run on read (decrypting tagged fields, READ conditions)
             self._deserializer = Deserializer(self.format, registry, return_schema=True, rule_conf=rule_conf)
@@ -238,8 +238,8 @@ class _Source:
 
 def _avro_json_transcoder(writer: tuple[str, str, dict[str, str]], prefix: bytes) -> Callable[[bytes], bytes | None] | None:
     """The C transcoder from a framed Avro record to the framed JSON derived from its
-    writer schema, when it was built and takes this schema (serde._transcode)."""
-    from .. import _transcode
+    writer schema, when it was built and takes this schema (gateway._transcode)."""
+    from . import _transcode
 
     if not _transcode.available():
         return None
@@ -249,8 +249,8 @@ def _avro_json_transcoder(writer: tuple[str, str, dict[str, str]], prefix: bytes
 
 def _csv_avro_transcoder(csv_side: tuple[str, str], target: ParsedSchema, prefix: bytes) -> Callable[[bytes], bytes | None] | None:
     """The C transcoder from a CSV row to the framed Avro record of the same record
-    schema, when it was built and takes this schema (serde._transcode)."""
-    from .. import _transcode
+    schema, when it was built and takes this schema (gateway._transcode)."""
+    from . import _transcode
 
     if not _transcode.available() or csv_side[0] != "AVRO":
         return None
@@ -273,7 +273,7 @@ def _record_schema(spec: SideSpec, registry: Any) -> tuple[str, str]:
 class _Encoding:
     """One target schema: coerce then encode (framed, for registry formats). ``native``,
     when set, goes from the framed source bytes straight to the framed target bytes
-    (serde._transcode), or answers None for a record it leaves to coerce + encode."""
+    (gateway._transcode), or answers None for a record it leaves to coerce + encode."""
 
     __slots__ = ("coerce", "encode", "schema", "native")
 
@@ -348,7 +348,7 @@ class _Target:
             parsed = fmt.parse_schema(SchemaSource(text), **options)
             return _Encoding(coercer(parsed), fmt.encoder(parsed), parsed)
         # a registry format: frame with the registered id
-        from .._serde import Serializer
+        from ..serializers import Serializer
 
         assert spec.registry_type is not None
         extra: dict[str, Any] = {"message": spec.message} if spec.message else {}

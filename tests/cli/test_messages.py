@@ -51,7 +51,7 @@ def test_every_hint_names_an_option_that_exists(tmp_path):
     from cli.convert import convert
 
     flags = {opt for p in convert.params for opt in p.opts}
-    text = (ROOT / "serde" / "_convert.py").read_text() + (ROOT / "cli" / "convert.py").read_text()
+    text = (ROOT / "serde" / "conversion" / "_api.py").read_text() + (ROOT / "cli" / "convert.py").read_text()
     named = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", text))
     named.discard("--to-")  # "--to-{type|schema}" built in an f-string
     assert named <= flags, named - flags
@@ -139,7 +139,7 @@ def test_help_lists_whole_command_descriptions(args):
 def test_help_and_messages_read_as_english(tmp_path):
     consume = " ".join(run("consume", "--help").output.split())
     assert "topic, partition, offset, timestamp" in consume and "of fset" not in consume
-    from serde._convert import _a
+    from serde.conversion._api import _a
 
     assert (_a("avro"), _a("csv"), _a("json"), _a("protobuf")) == ("an", "a", "a", "a")
     binary = run("convert", "-", tmp_path / "o.bin", "--from", "json", input="{}\n")

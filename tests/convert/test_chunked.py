@@ -7,7 +7,7 @@ import fastavro
 import pytest
 
 import serde
-from serde import _chunked
+from serde.conversion import _chunked
 
 SCHEMA = json.dumps({"type": "record", "name": "Row", "fields": [
     {"name": "id", "type": "long"},

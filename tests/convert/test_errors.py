@@ -181,7 +181,7 @@ def test_framed_input_with_an_unknown_schema_id_is_named(tmp_path):
 
 
 def test_progress_is_reported_with_records_and_bytes(tmp_path, monkeypatch):
-    import serde._convert as convert_module
+    import serde.conversion._api as convert_module
 
     monkeypatch.setattr(convert_module, "PROGRESS_SECONDS", 0.0)
     source = ndjson(tmp_path, *([GOOD] * 3000))

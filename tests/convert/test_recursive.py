@@ -15,7 +15,7 @@ from click.testing import CliRunner
 import serde
 from cli.main import cli
 from serde import _model as m
-from serde import _transcode
+from serde.gateway import _transcode
 from serde.formats import get_format
 from serde.translate import derive
 

@@ -189,9 +189,9 @@ def test_fast_converters_match_process_and_raise_for_the_full_path(tmp_path):
         convert(b"x")
 
 
-@pytest.mark.skipif(not __import__("serde._transcode", fromlist=["x"]).available(), reason="serde._speedups not built")
+@pytest.mark.skipif(not __import__("serde.gateway._transcode", fromlist=["x"]).available(), reason="serde.gateway._speedups not built")
 class _CountingSpeedups:
-    """serde._speedups with a count of the records each transcoder answered."""
+    """serde.gateway._speedups with a count of the records each transcoder answered."""
 
     def __init__(self, real):
         self.answered = {"avro_to_json": 0, "csv_to_avro": 0}
@@ -209,7 +209,7 @@ class _CountingSpeedups:
 
 @pytest.fixture()
 def counting_speedups(monkeypatch):
-    from serde import _transcode
+    from serde.gateway import _transcode
 
     counting = _CountingSpeedups(_transcode._speedups)
     monkeypatch.setattr(_transcode, "_speedups", counting)
@@ -272,7 +272,7 @@ def test_c_transcoders_give_what_process_gives_on_both_hot_routes(tmp_path, coun
     assert pipeline.process(SourceRecord("in", 0, 9, None, b"5,not a time,x,1,2,")).dead_letter
 
 
-@pytest.mark.skipif(not __import__("serde._transcode", fromlist=["x"]).available(), reason="serde._speedups not built")
+@pytest.mark.skipif(not __import__("serde.gateway._transcode", fromlist=["x"]).available(), reason="serde.gateway._speedups not built")
 def test_a_csv_source_with_a_derived_json_target_is_not_read_as_avro(tmp_path, counting_speedups):
     """A CSV source typed by an Avro schema derives its JSON target from "AVRO" text, but
     its records are CSV rows: the Avro -> JSON transcoder must not touch them (it read the

@@ -21,7 +21,7 @@ from confluent_kafka.schema_registry.common.schema_registry_client import (
 from confluent_kafka.serialization import MessageField, SerializationContext
 
 from serde._errors import ConfigError, EncodeError, RegistryError
-from serde._strategies import AssociatedStrategy, resolve_strategy, topic_name
+from serde.serializers._strategies import AssociatedStrategy, resolve_strategy, topic_name
 from serde.registry import RegistryServer
 from serde.registry._store import Store
 from serde.registry.client import Registry, open_registry

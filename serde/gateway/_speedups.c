@@ -1,4 +1,4 @@
-/* serde._speedups: byte-level transcoders for the gateway's hot routes.
+/* serde.gateway._speedups: byte-level transcoders for the gateway's hot routes.
  *
  * The Python path of a route decodes a record into Python objects (dicts, datetime,
  * Decimal, UUID) and encodes them again; on a 12-field record that costs 15-30 us, most
@@ -800,6 +800,6 @@ static PyMethodDef methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
-static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "serde._speedups", NULL, -1, methods, NULL, NULL, NULL, NULL};
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "serde.gateway._speedups", NULL, -1, methods, NULL, NULL, NULL, NULL};
 
 PyMODINIT_FUNC PyInit__speedups(void) { return PyModule_Create(&module); }

@@ -11,7 +11,7 @@ import threading
 from collections import OrderedDict
 from typing import TYPE_CHECKING, Any, Callable
 
-from ._errors import ConfigError, EncodeError
+from .._errors import ConfigError, EncodeError
 
 if TYPE_CHECKING:
     import serde.registry.client
@@ -80,7 +80,7 @@ class AssociatedStrategy:
         fallback: str = "TOPIC",
         cache_size: int = 1000,
     ) -> None:
-        from .registry.client import open_registry
+        from ..registry.client import open_registry
 
         self.registry = open_registry(registry)
         if kafka_cluster_id is not None and not isinstance(kafka_cluster_id, str):

@@ -1,5 +1,5 @@
-"""Programs for the C transcoders in ``serde._speedups`` (optional, built from
-``serde/_speedups.c`` when a C compiler is there).
+"""Programs for the C transcoders in ``serde.gateway._speedups`` (optional, built from
+``serde/gateway/_speedups.c`` when a C compiler is there).
 
 A program is the schema as nested tuples of opcodes the C walker follows. It is built
 only for schemas whose every part the transcoder writes exactly as the Python path
@@ -19,7 +19,7 @@ except ImportError:  # built without a C compiler: the pure-Python path everywhe
 
 __all__ = ["available", "avro_json_program", "avro_to_json", "csv_avro_program", "csv_to_avro"]
 
-# opcodes, as in serde/_speedups.c
+# opcodes, as in serde/gateway/_speedups.c
 (A_NULL, A_BOOLEAN, A_INT, A_LONG, A_FLOAT, A_DOUBLE, A_BYTES, A_STRING, A_FIXED, A_ENUM,
  A_RECORD, A_ARRAY, A_MAP, A_UNION, A_UUID, A_DATE, A_TIMESTAMP_MILLIS, A_TIMESTAMP_MICROS,
  A_DECIMAL) = range(19)
@@ -53,7 +53,7 @@ def _json_text(text: str) -> bytes:
 def avro_json_program(schema: Any) -> tuple | None:
     """The Avro -> JSON program of an AvroSchema, or None when the transcoder does not
     write every part of it as the JSON encoder writes the decoded values."""
-    from .formats.avro import _fullname
+    from ..formats.avro import _fullname
 
     has_logical = [False]
     named: dict[str, tuple] = {}
@@ -145,7 +145,7 @@ def _has_logical(program: tuple) -> bool:
     return False
 
 
-# CSV -> Avro column opcodes, as in serde/_speedups.c
+# CSV -> Avro column opcodes, as in serde/gateway/_speedups.c
 (C_STRING, C_LONG, C_INT, C_DOUBLE, C_FLOAT, C_BOOLEAN, C_ENUM, C_UUID, C_DATE, C_TIMESTAMP_MILLIS,
  C_DECIMAL) = range(11)
 _CSV_PRIMITIVES = {"string": C_STRING, "long": C_LONG, "int": C_INT, "double": C_DOUBLE, "float": C_FLOAT,
@@ -158,7 +158,7 @@ def csv_avro_program(csv_schema: Any, avro_schema: Any) -> tuple | None:
     ``avro_schema``, the same record schema: one entry per column. None unless the record
     is flat, every column a scalar (or a nullable one) the transcoder parses, and the
     CSV dialect the default one (comma, double quote, empty cell = null)."""
-    from .formats.avro import _fullname
+    from ..formats.avro import _fullname
 
     if (csv_schema.delimiter, csv_schema.quotechar, csv_schema.null_marker) != (",", '"', ""):
         return None

@@ -28,13 +28,13 @@ import time
 from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO, Callable, Generator, Iterator, NamedTuple
 
-from . import _coerce
-from . import _model as m
-from ._errors import ConfigError, DecodeError, SchemaParseError, SerdeError
-from ._types import SchemaSource
-from ._wire import varint
-from .formats import ParsedSchema, get_format
-from .formats.binary import VALUE_FIELD
+from .. import _coerce
+from .. import _model as m
+from .._errors import ConfigError, DecodeError, SchemaParseError, SerdeError
+from .._types import SchemaSource
+from .._wire import varint
+from ..formats import ParsedSchema, get_format
+from ..formats.binary import VALUE_FIELD
 
 FILE_FORMATS = ("avro", "binary", "csv", "json", "protobuf")
 FRAMINGS = ("none", "base64", "delimited")
@@ -105,7 +105,7 @@ def model_of(schema: ParsedSchema) -> m.Type | None:
         return model  # type: ignore[no-any-return]
     if schema.schema_type is None:
         return None
-    from .translate import to_model
+    from ..translate import to_model
 
     options = {"message": _message_of(schema)} if _message_of(schema) else {}
     return to_model(schema.schema_type, schema.text, schema.references, **options)
@@ -142,7 +142,7 @@ def _named_message_hint(parse: Callable[[], ParsedSchema], parameter: str) -> Pa
     try:
         parsed = parse()
         if getattr(parsed, "schema_type", None) == "PROTOBUF" and hasattr(parsed, "descriptor"):
-            from .formats.protobuf import _need_message
+            from ..formats.protobuf import _need_message
 
             _need_message(parsed)  # several top-level messages and none chosen: say so now
         return parsed
@@ -161,7 +161,7 @@ def _a(word: str) -> str:
 
 def derive_schema(model: m.Type, target_format: str, *, name: str | None = None) -> str:
     """Target schema text for ``model`` in ``target_format``'s schema language."""
-    from .translate import from_model
+    from ..translate import from_model
 
     target_type = {"avro": "AVRO", "json": "JSON", "protobuf": "PROTOBUF", "csv": "AVRO"}.get(target_format)
     if target_type is None:
@@ -245,7 +245,7 @@ class Reader:
     def _framed(self) -> Iterator[Item]:
         from confluent_kafka.serialization import MessageField, SerializationContext
 
-        from ._serde import Deserializer
+        from ..serializers import Deserializer
 
         deserializer = Deserializer(self.format_name if self.format_name != "csv" else "csv", self._registry)
         ctx = SerializationContext(self._topic, MessageField.VALUE)
@@ -261,7 +261,7 @@ class Reader:
                 yield Item(location, raw, None, _coerce.too_deep(DecodeError).at(location))
 
     def _json(self) -> Iterator[Item]:
-        from .formats.jsonschema import json_loads
+        from ..formats.jsonschema import json_loads
 
         decode = get_format("json").decoder(self.schema) if self.schema is not None else None
         for number, line in enumerate(self.stream, 1):
@@ -293,7 +293,7 @@ class Reader:
         import csv as _csv
 
         from ._chunked import utf8_problem
-        from .formats.csv import CsvSchema
+        from ..formats.csv import CsvSchema
 
         delimiter = self._csv_options.get("delimiter", getattr(self.schema, "delimiter", ","))
         consumed: list[str] = []
@@ -335,7 +335,7 @@ class Reader:
         order = _column_order(header, schema)
         lane = schema.avro_lane_parser() if self.avro_lane and order is None else None
         if self.avro_lane:
-            from ._avro_lane import typed_to_physical
+            from .._avro_lane import typed_to_physical
 
             to_physical = typed_to_physical(schema.model) or (lambda record: record)
         out = io.StringIO()
@@ -382,7 +382,7 @@ class Reader:
                     pass  # the general way below parses it, or says what is wrong
             try:
                 if order is not None:
-                    from .formats.csv import reordered
+                    from ..formats.csv import reordered
 
                     in_order, quoted = reordered(schema, row, raw_text, order)
                     record = schema.row_to_record(in_order, None, quoted)
@@ -403,7 +403,7 @@ class Reader:
         # Read the header now, so the writer schema is known before the first record.
         import orjson
 
-        from ._ocf import OcfRecords
+        from .._ocf import OcfRecords
 
         records = OcfRecords(self.stream, getattr(self.schema, "expanded", None))
         if self.schema is None:
@@ -493,7 +493,7 @@ def _clean_header(header: list[str]) -> list[str]:
 
 
 def _column_order(header: list[str], schema: Any) -> list[int | None] | None:
-    from .formats.csv import column_order
+    from ..formats.csv import column_order
 
     return column_order(schema, header)
 
@@ -537,7 +537,7 @@ class Writer:
     def _framed_writer(self, registry: Any, topic: str | None, subject: str | None) -> Callable[[Any], None]:
         from confluent_kafka.serialization import MessageField, SerializationContext
 
-        from ._serde import Serializer
+        from ..serializers import Serializer
 
         if self.schema is None:
             raise ConfigError("framed output needs a target schema")
@@ -561,7 +561,7 @@ class Writer:
     def _json_writer(self) -> Callable[[Any], None]:
         import orjson
 
-        from .formats.jsonschema import json_dumps
+        from ..formats.jsonschema import json_dumps
 
         stream = self.stream
         if self.schema is not None:
@@ -576,7 +576,7 @@ class Writer:
             try:
                 stream.write(json_dumps(record, orjson.OPT_APPEND_NEWLINE))
             except (TypeError, ValueError) as exc:
-                from ._errors import RecordInvalid
+                from .._errors import RecordInvalid
 
                 raise RecordInvalid(f"not JSON serializable: {exc}", path="$") from None
 
@@ -585,7 +585,7 @@ class Writer:
     def _csv_writer(self) -> Callable[[Any], None]:
         import csv as _csv
 
-        from .formats.csv import CsvSchema
+        from ..formats.csv import CsvSchema
 
         schema = self.schema
         if not isinstance(schema, CsvSchema):
@@ -595,7 +595,7 @@ class Writer:
         if self.container:
             writer.writerow(schema.header)
         to_row = schema.record_to_row
-        from .formats.csv import format_row, needs_custom_quoting
+        from ..formats.csv import format_row, needs_custom_quoting
 
         single_column = len(schema.header) == 1
 
@@ -616,8 +616,8 @@ class Writer:
         return write
 
     def _avro_writer(self, codec: str) -> Callable[[Any], None]:
-        from ._ocf import OcfWriter, _compressor
-        from .formats.avro import AvroSchema, _encode_error
+        from .._ocf import OcfWriter, _compressor
+        from ..formats.avro import AvroSchema, _encode_error
 
         schema = self.schema
         if not isinstance(schema, AvroSchema):
@@ -674,7 +674,7 @@ def _single_value(value: Any) -> Any:
     """A binary value from a record: the record's only field (binary holds one value)."""
     if isinstance(value, dict):
         if len(value) != 1:
-            from ._errors import RecordInvalid
+            from .._errors import RecordInvalid
 
             raise RecordInvalid(f"binary holds one value per record; this record has {len(value)} fields "
                                 f"({', '.join(map(str, value))})", path="$")
@@ -744,7 +744,7 @@ def convert(
     if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
         raise ConfigError(f"workers must be a positive integer, not {workers!r}")
     if (input_framing != "none" or output_framing != "none") and registry is None:
-        from .registry.client import default_registry_location
+        from ..registry.client import default_registry_location
 
         registry = default_registry_location()
 
@@ -869,7 +869,7 @@ def _default_workers(input: Any) -> int:
 
 def _chunkable(reader: Reader, sample: list[Item], output_framing: str) -> bool:
     """Line-oriented text with a known schema (or none needed) converts in chunks."""
-    from .formats.csv import CsvSchema
+    from ..formats.csv import CsvSchema
 
     if sample or reader.framing != "none" or output_framing != "none":
         return False
@@ -886,7 +886,7 @@ def _convert_chunked(in_stream: BinaryIO, reader: Reader, report: ConversionRepo
     import orjson
 
     from . import _chunked
-    from ._ocf import OcfWriter
+    from .._ocf import OcfWriter
 
     codec = "zstandard" if codec == "zstd" else codec
     job = _chunked.Job(
@@ -919,7 +919,7 @@ def _convert_chunked(in_stream: BinaryIO, reader: Reader, report: ConversionRepo
         job.csv_width = len(header) if header else None
         first_line = 1 + header_bytes.count(b"\n")
         if avro_lane:
-            from ._avro_lane import typed_to_physical
+            from .._avro_lane import typed_to_physical
 
             job.avro_lane = schema.avro_lane_parser()  # type: ignore[union-attr]
             job.to_physical = typed_to_physical(schema.model)  # type: ignore[union-attr]
@@ -963,8 +963,8 @@ def _convert_chunked(in_stream: BinaryIO, reader: Reader, report: ConversionRepo
 def _avro_lane_applies(reader: Reader, target: ParsedSchema | None, coerce: Any, sample: list[Item],
                        output_framing: str) -> bool:
     """CSV -> Avro file with the same model and nothing to coerce: take the direct lane."""
-    from .formats.avro import AvroSchema, _cavro
-    from .formats.csv import CsvSchema
+    from ..formats.avro import AvroSchema, _cavro
+    from ..formats.csv import CsvSchema
 
     if not (reader.format_name == "csv" and reader.framing == "none" and output_framing == "none" and coerce is None):
         return False
@@ -972,7 +972,7 @@ def _avro_lane_applies(reader: Reader, target: ParsedSchema | None, coerce: Any,
         return False
     if not isinstance(target, AvroSchema) or getattr(target, "_use_reference_codec", False):
         return False
-    from ._avro_lane import fits_lane, typed_to_physical
+    from .._avro_lane import fits_lane, typed_to_physical
 
     # the lane writes primitives for the codec schema the Avro format strips; other
     # logical types (time-micros, decimals on fixed...) would be written in the wrong unit
@@ -995,13 +995,13 @@ def _source_model(schema: ParsedSchema | None, sample: list[Item], framing: str)
     typed = schema is not None and framing == "none" and getattr(schema, "record_schema", True) is not None
     if typed:
         return model_of(schema)  # type: ignore[arg-type]
-    from .translate import infer
+    from ..translate import infer
 
     records = [item.record for item in sample if item.error is None and isinstance(item.record, dict)]
     if not records:
         return None
     # CSV cells are text to be read (numbers, timestamps...), even inside nested columns
-    from .formats.csv import CsvSchema
+    from ..formats.csv import CsvSchema
 
     return infer(records, text=True) if isinstance(schema, CsvSchema) else infer(records)
 
@@ -1010,7 +1010,7 @@ def _make_coercer(source: ParsedSchema | None, target: ParsedSchema | None, fram
                   source_format: str) -> Callable[[Any, str], Any] | None:
     if target is None:
         return None
-    from .formats.binary import BinarySchema
+    from ..formats.binary import BinarySchema
 
     if isinstance(target, BinarySchema):
         value_coercer = _coerce.build(target.model.fields[0].type)
@@ -1395,7 +1395,7 @@ def _write_dead_letter(stream: BinaryIO, item: Item, error: SerdeError) -> None:
         except UnicodeDecodeError:
             entry["input_base64"] = base64.b64encode(item.raw).decode("ascii")
     elif item.record is not None:
-        from .formats.jsonschema import _default
+        from ..formats.jsonschema import _default
 
         entry["record"] = orjson.loads(orjson.dumps(item.record, default=_default))
     stream.write(orjson.dumps(entry, option=orjson.OPT_APPEND_NEWLINE))

@@ -1,7 +1,7 @@
 """asyncio twins of the Kafka serializer and deserializer: :class:`AsyncSerializer`
 and :class:`AsyncDeserializer`, named in pairs as httpx names ``Client``/``AsyncClient``.
 
-An async twin owns a sync :class:`~serde._serde.Serializer` (or ``Deserializer``) and
+An async twin owns a sync :class:`~serde.serializers._core.Serializer` (or ``Deserializer``) and
 shares all of its logic and caches. A call first runs the sync object *inline*, on the
 event loop, with registry I/O forbidden: every registry call goes through
 ``Registry.call``, which the twin's registry view refuses (:class:`_WouldBlock`) while a
@@ -16,7 +16,7 @@ fills the caches; the next records are inline again.
 Why a worker thread rather than confluent-kafka's ``AsyncSchemaRegistryClient``: the
 cache-miss resolution (subject strategies, associations, Protobuf imports and
 references, data-contract checks, ``use_latest_version``, header ids) is ~300 lines of
-``_serde.py`` written against the sync client; an ``await``-based path would need a
+``_core.py`` written against the sync client; an ``await``-based path would need a
 second copy of all of it (confluent-kafka generates its sync code from its async code to
 the same end), and serde's embedded registry is a sync client. A miss happens once per
 topic or schema id, so a thread hop there costs nothing measurable, and every registry
@@ -32,8 +32,8 @@ import inspect
 import threading
 from typing import Any, Callable, Iterable
 
-from ._serde import Decoded, Deserializer, Serializer, deserializer, serializer
-from .registry.client import Registry, open_registry
+from ._core import Decoded, Deserializer, Serializer, deserializer, serializer
+from ..registry.client import Registry, open_registry
 
 # True while a twin runs its sync object inline on the event loop. asyncio.to_thread
 # copies the context into the worker, so it is set only around the inline call itself.

@@ -17,7 +17,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO, Callable, Iterator
 
-from ._errors import DecodeError, SerdeError
+from .._errors import DecodeError, SerdeError
 
 CHUNK_BYTES = 1 << 20
 
@@ -251,7 +251,7 @@ def _csv_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], N
             if len(row) != expected:
                 raise DecodeError(f"expected {expected} columns, got {len(row)}")
             if order is not None:
-                from .formats.csv import reordered
+                from ..formats.csv import reordered
 
                 in_order, quoted = reordered(schema, row, raw_text, order)
                 record = row_to_record(in_order, None, quoted)
@@ -283,7 +283,7 @@ def _not_utf8(bad: dict[int, str], chunk: bytes, start: int, stop: int,
 def _json_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], None], result: ChunkResult) -> None:
     import json
 
-    from .formats.jsonschema import json_loads
+    from ..formats.jsonschema import json_loads
 
     decode = job.json_decode or json_loads
     coerce = job.coerce
@@ -314,7 +314,7 @@ def _json_chunk(job: Job, chunk: bytes, first_line: int, write: Callable[[Any], 
 
 
 def _too_deep() -> SerdeError:
-    from ._coerce import too_deep
+    from .._coerce import too_deep
 
     return too_deep()
 
@@ -361,7 +361,7 @@ def default_workers(path: Any) -> int:
 def deflater(codec: str) -> Callable[[bytes], bytes] | None:
     if codec == "null":
         return None
-    from ._ocf import _compressor
+    from .._ocf import _compressor
 
     return _compressor(codec)
 

@@ -12,14 +12,14 @@ import os
 import threading
 from typing import Any, Iterable, Mapping, NamedTuple, Sequence
 
-from . import _wire
-from ._errors import ConfigError, DecodeError, RecordInvalid, SerdeError, _rebuild
+from .. import _wire
+from .._errors import ConfigError, DecodeError, RecordInvalid, SerdeError, _rebuild
 from ._strategies import resolve_strategy
-from ._types import RegisteredSchema, SchemaReference, SchemaSource
-from .contracts import RuleOverride, Rules
-from .contracts._wrap import has_read_rules, has_write_rules, migrations, reading, writing
-from .formats import Format, ParsedSchema, get_format
-from .registry.client import DEFAULT_REGISTRY_ENV, Registry, as_reference, open_registry
+from .._types import RegisteredSchema, SchemaReference, SchemaSource
+from ..contracts import RuleOverride, Rules
+from ..contracts._wrap import has_read_rules, has_write_rules, migrations, reading, writing
+from ..formats import Format, ParsedSchema, get_format
+from ..registry.client import DEFAULT_REGISTRY_ENV, Registry, as_reference, open_registry
 
 
 class Decoded(NamedTuple):
@@ -243,7 +243,7 @@ class Serializer:
     ) -> None:
         self._format = get_format(format) if isinstance(format, str) else format
         if model is not None:  # a dataclass / pydantic model: its schema, and instances in
-            from .models._api import bind
+            from ..models._api import bind
 
             self._format, derived = bind(self._format, model)
             schema = derived if schema is None else schema
@@ -303,7 +303,7 @@ class Serializer:
         # each under its import path, as Confluent's reference subject strategy does)
         self._import_refs: list[Any] = []
         if self._format.name == "protobuf" and schema is not None and (imports or not isinstance(schema, str)):
-            from .formats.protobuf import references_for
+            from ..formats.protobuf import references_for
 
             self._import_refs = references_for(schema, imports)
             texts = {ref.name: ref.text for ref in self._import_refs}
@@ -525,7 +525,7 @@ class Deserializer:
                               "actions": rule_actions}
         self._rules_obj: Rules | None = None
         if model is not None:  # instances out, read with the model's schema as the reader schema
-            from .models._api import bind
+            from ..models._api import bind
 
             self._format, derived = bind(self._format, model)
             if reader_schema is None and not use_latest_version and use_latest_with_metadata is None:
