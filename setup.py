@@ -1,13 +1,18 @@
-"""Builds serde's optional C transcoders (serde/gateway/_speedups.c) and lists the packages; everything
-else is in pyproject.toml.
+"""Builds serde's optional C extensions (the gateway's transcoders, serde/gateway/_speedups.c, and the
+serializer's common call, serde/serializers/_call.c) and lists the packages; everything else is in
+pyproject.toml.
 
 The extension is optional: without a C compiler serde installs and works the same, its
 gateway routes just take the pure-Python path (benchmarks/README.md has the difference).
 """
 from setuptools import Extension, find_packages, setup
 
+FLAGS = ["-O2", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-parameter"]
+
 # The command line lives in cli/ in the repository but installs as serde_cli: a top-level
 # "cli" package would collide with any other distribution's "cli" in the same environment.
 setup(packages=[*find_packages(include=["serde", "serde.*"]), "serde_cli"], package_dir={"serde_cli": "cli"},
       ext_modules=[Extension("serde.gateway._speedups", ["serde/gateway/_speedups.c"], optional=True,
-                             extra_compile_args=["-O2", "-std=c99", "-Wall", "-Wextra", "-Wno-unused-parameter"])])
+                             extra_compile_args=FLAGS),
+                   Extension("serde.serializers._call", ["serde/serializers/_call.c"], optional=True,
+                             extra_compile_args=FLAGS)])

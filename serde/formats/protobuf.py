@@ -753,6 +753,22 @@ def _check_scalar(fd: Any, value: Any, path: str) -> Any:
     return value
 
 
+def _serialized(message: Any) -> bytes:
+    """``message.SerializeToString()``; a proto2 message without a required field (which
+    upb refuses to write) is a RecordInvalid naming the first one missing."""
+    try:
+        return message.SerializeToString()  # type: ignore[no-any-return]
+    except Exception as exc:
+        from google.protobuf.message import EncodeError
+
+        if not isinstance(exc, EncodeError):
+            raise
+        missing = list(message.FindInitializationErrors())
+        fields = ", ".join(missing)
+        raise RecordInvalid(f"required field{'s' if len(missing) != 1 else ''} not set: {fields}",
+                            path=f"$.{missing[0]}" if missing else "$") from None
+
+
 def _build_slow(fileset: _FileSet, descriptor: Any, record: Any, path: str, well_known: bool) -> Any:
     """Build a message from ``record`` field by field, checking each value; raises
     RecordInvalid naming the field. Slow, so only used once the fast path refused."""
@@ -1076,24 +1092,24 @@ class ProtobufFormat(Format):
         good_types = {cls}
 
         def slow(record: Any) -> bytes:
-            built = _build_slow(fileset, descriptor, record, "$", well_known_types)
-            return built.SerializeToString()  # type: ignore[no-any-return]
+            return _serialized(_build_slow(fileset, descriptor, record, "$", well_known_types))
 
         def encode_record(record: Any) -> bytes:
             if type(record) is dict:
                 try:
                     if convert:
                         record = _prepare(plan, record)
-                    return cls(**record).SerializeToString()  # type: ignore[no-any-return]
+                    built = cls(**record)
                 except (TypeError, ValueError, AttributeError, KeyError):
                     return slow(record)
+                return _serialized(built)
             if type(record) in good_types:
-                return record.SerializeToString()  # type: ignore[no-any-return]
+                return _serialized(record)
             if isinstance(record, Message):
                 if record.DESCRIPTOR.full_name != full_name:
                     raise RecordInvalid(f"expected a {full_name} message, got a {record.DESCRIPTOR.full_name}", path="$")
                 good_types.add(type(record))
-                return record.SerializeToString()  # type: ignore[no-any-return]
+                return _serialized(record)
             if isinstance(record, Mapping):
                 return encode_record(dict(record))
             raise RecordInvalid(f"expected a dict or a {full_name} message, got {type(record).__name__}", path="$")

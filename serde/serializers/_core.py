@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Iterable, Mapping, NamedTuple, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, NoReturn, Sequence
 
 from .. import _wire
 from .._errors import ConfigError, DecodeError, RecordInvalid, SerdeError, _rebuild
@@ -454,7 +454,10 @@ class Serializer:
             found = None
         if found is not None:
             if obj.__class__ in found[2]:  # a message its codec writes as it is (Protobuf)
-                return found[0] + obj.SerializeToString()  # type: ignore[no-any-return]
+                try:
+                    return found[0] + obj.SerializeToString()  # type: ignore[no-any-return]
+                except Exception:  # noqa: BLE001, S110 - the encoder below says what is wrong, in serde's words
+                    pass
             if obj is not None:
                 try:
                     return found[0] + found[1](obj)  # type: ignore[no-any-return]
@@ -492,6 +495,21 @@ class Serializer:
             except SerdeError as exc:
                 raise _as_serialization_error(exc.at(f"record {position}")) from exc.__cause__
         return out
+
+
+def _encoder_failed(exc: BaseException) -> NoReturn:
+    """What Serializer.__call__ raises for an error of its encoder (the C call's way out)."""
+    if isinstance(exc, SerdeError):
+        raise _as_serialization_error(exc) from exc.__cause__
+    raise exc
+
+
+try:  # the commonest call in C where it was built (serde/serializers/_call.c); same results
+    from ._call import ValueCall
+except ImportError:  # built without a C compiler: the Python __call__ alone
+    pass
+else:
+    Serializer.__call__ = ValueCall(Serializer.__call__, _encoder_failed)  # type: ignore[method-assign]
 
 
 class Deserializer:
