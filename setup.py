@@ -1,9 +1,9 @@
-"""Builds serde's optional C extensions (the gateway's transcoders, serde/gateway/_speedups.c, and the
-serializer's common call, serde/serializers/_call.c) and lists the packages; everything else is in
-pyproject.toml.
+"""Builds serde's optional C extensions (the gateway's transcoders, serde/gateway/_speedups.c; the
+serializer's common call, serde/serializers/_call.c; the Avro writer for plain records,
+serde/formats/_avro_writer.c) and lists the packages; everything else is in pyproject.toml.
 
-The extension is optional: without a C compiler serde installs and works the same, its
-gateway routes just take the pure-Python path (benchmarks/README.md has the difference).
+The extensions are optional: without a C compiler serde installs and works the same, on its
+pure-Python paths (benchmarks/README.md has the difference).
 """
 from setuptools import Extension, find_packages, setup
 
@@ -15,4 +15,6 @@ setup(packages=[*find_packages(include=["serde", "serde.*"]), "serde_cli"], pack
       ext_modules=[Extension("serde.gateway._speedups", ["serde/gateway/_speedups.c"], optional=True,
                              extra_compile_args=FLAGS),
                    Extension("serde.serializers._call", ["serde/serializers/_call.c"], optional=True,
+                             extra_compile_args=FLAGS),
+                   Extension("serde.formats._avro_writer", ["serde/formats/_avro_writer.c"], optional=True,
                              extra_compile_args=FLAGS)])

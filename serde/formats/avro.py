@@ -359,7 +359,12 @@ class AvroFormat(Format):
         # cavro has no local-timestamp logical types: the Python pass adds them, and where
         # it cannot (a recursive schema, an ambiguous union, reader-schema resolution,
         # records that are not plain dicts) fastavro does the work
-        schema._local_ts = "local-timestamp-m" in json.dumps(expanded)  # type: ignore[attr-defined]
+        dumped = json.dumps(expanded)
+        schema._local_ts = "local-timestamp-m" in dumped  # type: ignore[attr-defined]
+        # cavro writes a pre-1970 timestamp-millis with a sub-millisecond part rounded
+        # toward zero (1969-12-31T23:59:59.9995Z as 0), fastavro and Java floor it (-1):
+        # records the Python pass does not convert itself go to fastavro
+        schema._cavro_ts_millis = '"timestamp-millis"' in dumped  # type: ignore[attr-defined]
         if schema._local_ts and not schema._use_reference_codec and not schema.logical:  # type: ignore[attr-defined]
             schema._use_reference_codec = True  # type: ignore[attr-defined]
         return schema
@@ -399,7 +404,13 @@ class AvroFormat(Format):
                 return encode(record)  # type: ignore[no-any-return]
 
             return encode_bounded
-        return self._union_faithful_encoder(schema, **options)
+        encode = self._union_faithful_encoder(schema, **options)
+        if options.get("reference_codec") or schema._use_reference_codec or schema._local_ts:  # type: ignore[attr-defined]
+            return encode
+        # plain records in C where it was built; the path above for every other record
+        from ._avro_fast import writer
+
+        return writer(schema.expanded, encode)
 
     def _union_faithful_encoder(self, schema: AvroSchema, **options: Any) -> Encoder:
         """Where a union lets a value fit two branches (3 in ``["double", "long"]``, a dict
@@ -424,8 +435,8 @@ class AvroFormat(Format):
             return self._fastavro_encoder(schema)
         encode = schema.cavro.binary_encode
         fallback = self._fastavro_encoder(schema)
-        if schema._local_ts:  # type: ignore[attr-defined]
-            encode = fallback  # the whole-record path below: cavro cannot write local timestamps
+        if schema._local_ts or schema._cavro_ts_millis:  # type: ignore[attr-defined]
+            encode = fallback  # the whole-record path below: cavro cannot write these as fastavro does
 
         def encode_full(record: Any) -> bytes:
             try:

@@ -1,0 +1,125 @@
+"""Programs for the C Avro writer in ``serde.formats._avro_writer`` (optional, built from
+``serde/formats/_avro_writer.c`` when a C compiler is there).
+
+A program is the schema as nested tuples the C code walks: ``(opcode, ...)`` per type.
+Schemas it does not take whole (recursive ones, local timestamps) get no program; types
+inside a schema it does not take (unions other than ``[null, X]``, time-of-day types)
+become FALLBACK, which sends a record that reaches them to the Python path.
+"""
+from __future__ import annotations
+
+import decimal
+import uuid
+from typing import Any, Callable
+
+try:
+    from . import _avro_writer
+except ImportError:  # no C compiler at install time: the Python path alone
+    _avro_writer = None  # type: ignore[assignment]
+
+# opcodes, as in serde/formats/_avro_writer.c
+NULL, BOOLEAN, INT, LONG, FLOAT, DOUBLE, STRING, BYTES, ENUM, FIXED, RECORD, ARRAY, MAP, NULLABLE = range(14)
+DECIMAL, UUID, DATE, TIMESTAMP_MILLIS, TIMESTAMP_MICROS, FALLBACK = range(14, 20)
+
+_PRIMITIVES = {"null": NULL, "boolean": BOOLEAN, "int": INT, "long": LONG, "float": FLOAT, "double": DOUBLE,
+               "string": STRING, "bytes": BYTES}
+_LOGICAL = {("string", "uuid"): UUID, ("int", "date"): DATE, ("long", "timestamp-millis"): TIMESTAMP_MILLIS,
+            ("long", "timestamp-micros"): TIMESTAMP_MICROS}
+_TIME_OF_DAY = {"time-millis", "time-micros", "local-timestamp-millis", "local-timestamp-micros"}
+
+
+def available() -> bool:
+    return _avro_writer is not None
+
+
+class _NoProgram(Exception):
+    """The schema is not one for the C writer (it recurses)."""
+
+
+def program(expanded: Any) -> tuple | None:
+    """The C writer's program for an expanded schema (named types inlined at first use),
+    or None for a schema it does not take."""
+    from .avro import _fullname, _named_types
+
+    named = _named_types(expanded)
+    for full, definition in list(named.items()):  # a use may also say the short name
+        named.setdefault(full.rpartition(".")[2], definition)
+    building: set[str] = set()
+    built: dict[str, tuple] = {}
+
+    def walk(node: Any, namespace: str | None) -> tuple:
+        if isinstance(node, str):
+            if node in _PRIMITIVES:
+                return (_PRIMITIVES[node],)
+            full = _fullname(node, namespace)
+            definition = named.get(full) or named.get(node)
+            if definition is None:
+                raise _NoProgram(f"unknown type {node}")
+            return walk(definition, namespace)
+        if isinstance(node, list):
+            branches = [walk(branch, namespace) for branch in node]
+            nulls = [i for i, branch in enumerate(branches) if branch[0] == NULL]
+            if len(node) == 2 and len(nulls) == 1:
+                other = 1 - nulls[0]
+                return (NULLABLE, nulls[0], other, branches[other])
+            return (FALLBACK,)
+        if not isinstance(node, dict):
+            raise _NoProgram(f"not a schema: {node!r}")
+        kind = node.get("type")
+        logical = node.get("logicalType")
+        if isinstance(kind, (dict, list)):
+            return walk(kind, namespace)
+        if logical in _TIME_OF_DAY:
+            return (FALLBACK,)
+        if kind == "bytes" and logical == "decimal":
+            precision, scale = node.get("precision"), node.get("scale", 0)
+            if type(precision) is not int or type(scale) is not int or not 0 <= scale <= precision or precision <= 0:
+                return (FALLBACK,)  # an odd decimal: the codecs judge it as before
+            return (DECIMAL, precision, scale, decimal.Decimal, 10**precision if precision <= 18 else -1)
+        if (kind, logical) in _LOGICAL:
+            return (_LOGICAL[(kind, logical)],)
+        if kind in _PRIMITIVES:
+            if kind == "bytes" and logical is not None:
+                return (FALLBACK,)
+            return (_PRIMITIVES[kind],)
+        if kind in ("record", "error", "enum", "fixed"):
+            full = _fullname(node["name"], node.get("namespace", namespace))
+            if full in built:
+                return built[full]
+            if full in building:
+                raise _NoProgram(f"{full} contains itself")
+            inner = full.rpartition(".")[0] or None
+            building.add(full)
+            if kind == "enum":
+                result: tuple = (ENUM, {symbol: index for index, symbol in enumerate(node["symbols"])})
+            elif kind == "fixed":
+                result = (FIXED, int(node["size"])) if logical is None else (FALLBACK,)
+            else:
+                fields = tuple((field["name"], walk(field["type"], inner)) for field in node.get("fields", []))
+                if len({name for name, _ in fields}) != len(fields):
+                    result = (FALLBACK,)
+                else:
+                    result = (RECORD, fields)
+            building.discard(full)
+            built[full] = result
+            return result
+        if kind == "array":
+            return (ARRAY, walk(node["items"], namespace))
+        if kind == "map":
+            return (MAP, walk(node["values"], namespace))
+        raise _NoProgram(f"unknown type {kind!r}")
+
+    try:
+        return walk(expanded, None)
+    except (_NoProgram, KeyError, TypeError, ValueError):
+        return None
+
+
+def writer(expanded: Any, fallback: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+    """``fallback`` with the C writer in front of it, where there is one and a program."""
+    if _avro_writer is None:
+        return fallback
+    found = program(expanded)
+    if found is None or found == (FALLBACK,):
+        return fallback
+    return _avro_writer.Writer(found, fallback, uuid.UUID)  # type: ignore[no-any-return]

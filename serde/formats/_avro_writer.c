@@ -1,0 +1,566 @@
+/* serde.formats._avro_writer: Avro's binary encoding of plain Python records, in C.
+ *
+ * serde writes Avro with cavro, after a generated Python pass that turns logical values
+ * (Decimal, UUID, datetime, date) into what cavro's schema without logical types takes;
+ * on the project's order record that pass and cavro's own per-value work cost 14 us.
+ * Writer walks the record along a *program* built in Python from the schema
+ * (serde/formats/_avro_fast.py) and writes the bytes itself, for records made of exactly
+ * the plain types: dict (with exactly the schema's fields), list, str, bytes, int, float,
+ * bool, None, and for logical types Decimal (with exactly the schema's scale), UUID,
+ * datetime (naive or UTC) and date.
+ *
+ * The rule that keeps it safe, as for the gateway's transcoders: for each record it
+ * either writes exactly the bytes serde's Python path writes, or leaves the record to
+ * that path (the fallback), which also says what is wrong with a record that does not
+ * fit. Anything else (a subclass, a missing or extra field, a float where a long goes, an
+ * int out of range, a non-finite float, a string that is not UTF-8, a Decimal with
+ * another exponent or more than 18 digits, a datetime in another zone...) goes there.
+ * tests/formats/test_avro_writer.py compares both on generated schemas and records.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <datetime.h>
+#include <float.h>
+#include <stddef.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+/* program opcodes, as in serde/formats/_avro_fast.py */
+enum {
+    OP_NULL = 0, OP_BOOLEAN = 1, OP_INT = 2, OP_LONG = 3, OP_FLOAT = 4, OP_DOUBLE = 5, OP_STRING = 6,
+    OP_BYTES = 7, OP_ENUM = 8, OP_FIXED = 9, OP_RECORD = 10, OP_ARRAY = 11, OP_MAP = 12, OP_NULLABLE = 13,
+    OP_DECIMAL = 14, OP_UUID = 15, OP_DATE = 16, OP_TIMESTAMP_MILLIS = 17, OP_TIMESTAMP_MICROS = 18,
+    OP_FALLBACK = 19,
+};
+
+#define MAX_DEPTH 256 /* programs are built from non-recursive schemas, at most 128 deep */
+
+/* -- an output buffer ------------------------------------------------------------------ */
+typedef struct {
+    char *data;
+    Py_ssize_t len, cap;
+    char inline_buf[1024];
+} Buf;
+
+static int buf_reserve(Buf *b, Py_ssize_t need) {
+    if (b->len + need <= b->cap)
+        return 0;
+    Py_ssize_t cap = b->cap;
+    while (cap < b->len + need) {
+        if (cap > PY_SSIZE_T_MAX / 2) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        cap *= 2;
+    }
+    char *data;
+    if (b->data == b->inline_buf) {
+        data = PyMem_Malloc(cap);
+        if (data)
+            memcpy(data, b->data, b->len);
+    } else {
+        data = PyMem_Realloc(b->data, cap);
+    }
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->data = data;
+    b->cap = cap;
+    return 0;
+}
+
+static inline int put_long(Buf *b, int64_t v) {
+    if (buf_reserve(b, 10) < 0)
+        return -1;
+    uint64_t z = ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+    while (z >= 0x80) {
+        b->data[b->len++] = (char)((z & 0x7f) | 0x80);
+        z >>= 7;
+    }
+    b->data[b->len++] = (char)z;
+    return 0;
+}
+
+static inline int put_raw(Buf *b, const char *s, Py_ssize_t n) {
+    if (buf_reserve(b, n) < 0)
+        return -1;
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    return 0;
+}
+
+static inline int put_blob(Buf *b, const char *s, Py_ssize_t n) {
+    if (put_long(b, n) < 0)
+        return -1;
+    return put_raw(b, s, n);
+}
+
+/* -- results: 0 written, 1 "not for this writer" (the fallback takes the record), -1 error */
+#define DONE 0
+#define PASS 1
+#define FAIL (-1)
+
+static int64_t days_from_civil(int64_t y, int m, int d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* a Python int as int64 within [lo, hi], else PASS */
+static int as_int64(PyObject *v, int64_t lo, int64_t hi, int64_t *out) {
+    int overflow;
+    long long x = PyLong_AsLongLongAndOverflow(v, &overflow);
+    if (x == -1 && PyErr_Occurred())
+        return FAIL;
+    if (overflow || x < lo || x > hi)
+        return PASS;
+    *out = (int64_t)x;
+    return DONE;
+}
+
+/* Decimal -> the unscaled integer for ``scale`` from its text, when it has exactly
+ * ``scale`` digits after the point, no exponent and at most 18 digits */
+static int decimal_unscaled(PyObject *v, long scale, int64_t *out) {
+    PyObject *text = PyObject_Str(v);
+    if (text == NULL)
+        return FAIL;
+    Py_ssize_t n;
+    const char *s = PyUnicode_AsUTF8AndSize(text, &n);
+    if (s == NULL) {
+        Py_DECREF(text);
+        return FAIL;
+    }
+    int negative = 0, digits = 0, seen_point = 0;
+    long after = 0;
+    int64_t acc = 0;
+    Py_ssize_t i = 0;
+    int result = DONE;
+    if (i < n && s[i] == '-') {
+        negative = 1;
+        i++;
+    }
+    if (i == n)
+        result = PASS;
+    for (; i < n && result == DONE; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            if (++digits > 18) {
+                result = PASS;
+                break;
+            }
+            acc = acc * 10 + (c - '0');
+            if (seen_point)
+                after++;
+        } else if (c == '.' && !seen_point && digits > 0) {
+            seen_point = 1;
+        } else {
+            result = PASS; /* an exponent, NaN, Infinity */
+        }
+    }
+    Py_DECREF(text);
+    if (result != DONE)
+        return result;
+    if (digits == 0 || after != scale || (seen_point && after == 0))
+        return PASS;
+    *out = negative ? -acc : acc;
+    return DONE;
+}
+
+static int put_decimal(Buf *b, int64_t n) {
+    /* Python's n.to_bytes((n.bit_length() + 8) // 8, "big", signed=True) */
+    uint64_t u = n < 0 ? (uint64_t)(-(n + 1)) + 1 : (uint64_t)n;
+    int bits = 0;
+    while (u) {
+        bits++;
+        u >>= 1;
+    }
+    int size = (bits + 8) / 8;
+    char out[9];
+    for (int i = size - 1; i >= 0; i--) {
+        out[i] = (char)((uint64_t)n & 0xff);
+        n >>= 8; /* arithmetic: sign bits fill, as two's complement wants */
+    }
+    return put_blob(b, out, size);
+}
+
+static const char HEX[] = "0123456789abcdef";
+
+static int put_uuid(Buf *b, PyObject *v, PyObject *int_name) {
+    PyObject *number = PyObject_GetAttr(v, int_name);
+    if (number == NULL)
+        return FAIL;
+    if (!PyLong_CheckExact(number)) {
+        Py_DECREF(number);
+        return PASS;
+    }
+    uint64_t low = PyLong_AsUnsignedLongLongMask(number);
+    if (low == (uint64_t)-1 && PyErr_Occurred()) {
+        Py_DECREF(number);
+        return FAIL;
+    }
+    PyObject *shift = PyLong_FromLong(64);
+    PyObject *high_obj = shift ? PyNumber_Rshift(number, shift) : NULL;
+    Py_XDECREF(shift);
+    Py_DECREF(number);
+    if (high_obj == NULL)
+        return FAIL;
+    int overflow = 0;
+    unsigned long long high = PyLong_AsUnsignedLongLong(high_obj);
+    Py_DECREF(high_obj);
+    if (high == (unsigned long long)-1 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError))
+            return FAIL;
+        PyErr_Clear(); /* an int beyond 128 bits: not a UUID uuid.UUID would make */
+        overflow = 1;
+    }
+    if (overflow)
+        return PASS;
+    char text[36];
+    int at = 0;
+    for (int i = 0; i < 32; i++) {
+        if (i == 8 || i == 12 || i == 16 || i == 20)
+            text[at++] = '-';
+        uint64_t word = i < 16 ? high : low;
+        int shift_bits = (15 - (i % 16)) * 4;
+        text[at++] = HEX[(word >> shift_bits) & 0xf];
+    }
+    return put_blob(b, text, 36);
+}
+
+/* a datetime, naive or in datetime.timezone.utc, as units since the epoch */
+static int datetime_units(PyObject *v, int64_t per_second, int64_t *out) {
+    PyObject *tz = PyDateTime_DATE_GET_TZINFO(v);
+    if (tz != Py_None && tz != PyDateTime_TimeZone_UTC)
+        return PASS;
+    int64_t days = days_from_civil(PyDateTime_GET_YEAR(v), PyDateTime_GET_MONTH(v), PyDateTime_GET_DAY(v));
+    int64_t seconds = days * 86400 + PyDateTime_DATE_GET_HOUR(v) * 3600 + PyDateTime_DATE_GET_MINUTE(v) * 60 +
+                      PyDateTime_DATE_GET_SECOND(v);
+    int64_t micro = PyDateTime_DATE_GET_MICROSECOND(v);
+    *out = per_second == 1000 ? seconds * 1000 + micro / 1000 : seconds * 1000000 + micro;
+    return DONE;
+}
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *program;
+    PyObject *fallback; /* fallback(record): the bytes of serde's Python path, or its error */
+    PyObject *uuid_type;
+    PyObject *int_name;
+    vectorcallfunc vectorcall;
+} Writer;
+
+static int write_value(Writer *w, PyObject *node, PyObject *v, Buf *b, int depth);
+
+static int write_value(Writer *w, PyObject *node, PyObject *v, Buf *b, int depth) {
+    if (depth > MAX_DEPTH)
+        return PASS;
+    if (!PyTuple_CheckExact(node) || PyTuple_GET_SIZE(node) < 1)
+        return PASS;
+    long op = PyLong_AsLong(PyTuple_GET_ITEM(node, 0));
+    int64_t n;
+    int r;
+    switch (op) {
+    case OP_NULL:
+        return v == Py_None ? DONE : PASS;
+    case OP_BOOLEAN:
+        if (v == Py_True || v == Py_False) {
+            if (buf_reserve(b, 1) < 0)
+                return FAIL;
+            b->data[b->len++] = v == Py_True ? 1 : 0;
+            return DONE;
+        }
+        return PASS;
+    case OP_INT:
+    case OP_LONG:
+        if (!PyLong_CheckExact(v))
+            return PASS;
+        r = op == OP_INT ? as_int64(v, INT32_MIN, INT32_MAX, &n) : as_int64(v, INT64_MIN, INT64_MAX, &n);
+        return r != DONE ? r : put_long(b, n);
+    case OP_FLOAT: {
+        if (!PyFloat_CheckExact(v))
+            return PASS;
+        double d = PyFloat_AS_DOUBLE(v);
+        if (!isfinite(d) || fabs(d) > FLT_MAX)
+            return PASS;
+        float f = (float)d;
+        if (!isfinite(f))
+            return PASS;
+        unsigned char out[4];
+        if (PyFloat_Pack4(d, (char *)out, 1) < 0)
+            return FAIL;
+        return put_raw(b, (const char *)out, 4);
+    }
+    case OP_DOUBLE: {
+        if (!PyFloat_CheckExact(v))
+            return PASS;
+        double d = PyFloat_AS_DOUBLE(v);
+        if (!isfinite(d))
+            return PASS;
+        unsigned char out[8];
+        if (PyFloat_Pack8(d, (char *)out, 1) < 0)
+            return FAIL;
+        return put_raw(b, (const char *)out, 8);
+    }
+    case OP_STRING:
+    case OP_UUID: {
+        if (op == OP_UUID && Py_TYPE(v) == (PyTypeObject *)w->uuid_type)
+            return put_uuid(b, v, w->int_name);
+        if (!PyUnicode_CheckExact(v))
+            return PASS;
+        Py_ssize_t len;
+        const char *s = PyUnicode_AsUTF8AndSize(v, &len);
+        if (s == NULL) {
+            if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
+                return FAIL;
+            PyErr_Clear(); /* lone surrogates: the Python path says so */
+            return PASS;
+        }
+        return put_blob(b, s, len);
+    }
+    case OP_BYTES:
+        if (!PyBytes_CheckExact(v))
+            return PASS;
+        return put_blob(b, PyBytes_AS_STRING(v), PyBytes_GET_SIZE(v));
+    case OP_ENUM: { /* (op, {symbol: index}) */
+        if (!PyUnicode_CheckExact(v))
+            return PASS;
+        PyObject *index = PyDict_GetItemWithError(PyTuple_GET_ITEM(node, 1), v);
+        if (index == NULL)
+            return PyErr_Occurred() ? FAIL : PASS;
+        return put_long(b, PyLong_AsLongLong(index));
+    }
+    case OP_FIXED: /* (op, size) */
+        if (!PyBytes_CheckExact(v) || PyBytes_GET_SIZE(v) != PyLong_AsSsize_t(PyTuple_GET_ITEM(node, 1)))
+            return PASS;
+        return put_raw(b, PyBytes_AS_STRING(v), PyBytes_GET_SIZE(v));
+    case OP_RECORD: { /* (op, ((name, node), ...)) */
+        PyObject *fields = PyTuple_GET_ITEM(node, 1);
+        if (!PyDict_CheckExact(v) || PyDict_GET_SIZE(v) != PyTuple_GET_SIZE(fields))
+            return PASS;
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(fields); i++) {
+            PyObject *field = PyTuple_GET_ITEM(fields, i);
+            PyObject *item = PyDict_GetItemWithError(v, PyTuple_GET_ITEM(field, 0));
+            if (item == NULL)
+                return PyErr_Occurred() ? FAIL : PASS;
+            Py_INCREF(item);
+            r = write_value(w, PyTuple_GET_ITEM(field, 1), item, b, depth + 1);
+            Py_DECREF(item);
+            if (r != DONE)
+                return r;
+        }
+        return DONE;
+    }
+    case OP_ARRAY: { /* (op, items) */
+        if (!PyList_CheckExact(v))
+            return PASS;
+        Py_ssize_t count = PyList_GET_SIZE(v);
+        if (count > 0) {
+            if (put_long(b, count) < 0)
+                return FAIL;
+            for (Py_ssize_t i = 0; i < PyList_GET_SIZE(v); i++) {
+                if (PyList_GET_SIZE(v) != count)
+                    return PASS; /* changed under us (a __del__, another thread): start again elsewhere */
+                PyObject *item = PyList_GET_ITEM(v, i);
+                Py_INCREF(item);
+                r = write_value(w, PyTuple_GET_ITEM(node, 1), item, b, depth + 1);
+                Py_DECREF(item);
+                if (r != DONE)
+                    return r;
+            }
+        }
+        return put_long(b, 0);
+    }
+    case OP_MAP: { /* (op, values) */
+        if (!PyDict_CheckExact(v))
+            return PASS;
+        Py_ssize_t count = PyDict_GET_SIZE(v), pos = 0, seen = 0;
+        PyObject *key, *item;
+        if (count > 0) {
+            if (put_long(b, count) < 0)
+                return FAIL;
+            while (PyDict_Next(v, &pos, &key, &item)) {
+                if (!PyUnicode_CheckExact(key))
+                    return PASS;
+                Py_ssize_t len;
+                const char *s = PyUnicode_AsUTF8AndSize(key, &len);
+                if (s == NULL) {
+                    if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
+                        return FAIL;
+                    PyErr_Clear();
+                    return PASS;
+                }
+                if (put_blob(b, s, len) < 0)
+                    return FAIL;
+                Py_INCREF(key);
+                Py_INCREF(item);
+                r = write_value(w, PyTuple_GET_ITEM(node, 1), item, b, depth + 1);
+                Py_DECREF(item);
+                Py_DECREF(key);
+                if (r != DONE)
+                    return r;
+                seen++;
+                if (PyDict_GET_SIZE(v) != count)
+                    return PASS;
+            }
+            if (seen != count)
+                return PASS;
+        }
+        return put_long(b, 0);
+    }
+    case OP_NULLABLE: /* (op, null's branch index, the other's index, node) */
+        if (v == Py_None)
+            return put_long(b, PyLong_AsLongLong(PyTuple_GET_ITEM(node, 1)));
+        if (put_long(b, PyLong_AsLongLong(PyTuple_GET_ITEM(node, 2))) < 0)
+            return FAIL;
+        return write_value(w, PyTuple_GET_ITEM(node, 3), v, b, depth + 1);
+    case OP_DECIMAL: { /* (op, precision, scale, Decimal type, 10**precision as int64 or -1) */
+        if (Py_TYPE(v) != (PyTypeObject *)PyTuple_GET_ITEM(node, 3))
+            return PASS;
+        r = decimal_unscaled(v, PyLong_AsLong(PyTuple_GET_ITEM(node, 2)), &n);
+        if (r != DONE)
+            return r;
+        long long limit = PyLong_AsLongLong(PyTuple_GET_ITEM(node, 4));
+        if (limit > 0 && (n >= limit || n <= -limit))
+            return PASS;
+        return put_decimal(b, n);
+    }
+    case OP_DATE:
+        if (PyLong_CheckExact(v)) {
+            r = as_int64(v, INT32_MIN, INT32_MAX, &n);
+            return r != DONE ? r : put_long(b, n);
+        }
+        if (!PyDate_CheckExact(v))
+            return PASS;
+        return put_long(b, days_from_civil(PyDateTime_GET_YEAR(v), PyDateTime_GET_MONTH(v), PyDateTime_GET_DAY(v)));
+    case OP_TIMESTAMP_MILLIS:
+    case OP_TIMESTAMP_MICROS:
+        if (PyLong_CheckExact(v)) {
+            r = as_int64(v, INT64_MIN, INT64_MAX, &n);
+            return r != DONE ? r : put_long(b, n);
+        }
+        if (!PyDateTime_CheckExact(v))
+            return PASS;
+        r = datetime_units(v, op == OP_TIMESTAMP_MILLIS ? 1000 : 1000000, &n);
+        return r != DONE ? r : put_long(b, n);
+    default: /* OP_FALLBACK, or anything this build does not know */
+        return PASS;
+    }
+}
+
+static PyObject *writer_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, PyObject *kwnames) {
+    Writer *w = (Writer *)callable;
+    if (PyVectorcall_NARGS(nargsf) != 1 || kwnames != NULL)
+        return PyObject_Vectorcall(w->fallback, args, nargsf, kwnames);
+    Buf b;
+    b.data = b.inline_buf;
+    b.len = 0;
+    b.cap = sizeof(b.inline_buf);
+    int r = write_value(w, w->program, args[0], &b, 0);
+    PyObject *out = NULL;
+    if (r == DONE)
+        out = PyBytes_FromStringAndSize(b.data, b.len);
+    if (b.data != b.inline_buf)
+        PyMem_Free(b.data);
+    if (r == PASS)
+        return PyObject_CallOneArg(w->fallback, args[0]);
+    return out; /* NULL with the error set for FAIL */
+}
+
+static PyObject *writer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
+    PyObject *program, *fallback, *uuid_type;
+    static char *names[] = {"program", "fallback", "uuid_type", NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO:Writer", names, &program, &fallback, &uuid_type))
+        return NULL;
+    if (!PyTuple_CheckExact(program) || !PyCallable_Check(fallback) || !PyType_Check(uuid_type)) {
+        PyErr_SetString(PyExc_TypeError, "Writer(program: tuple, fallback: callable, uuid_type: type)");
+        return NULL;
+    }
+    Writer *w = (Writer *)type->tp_alloc(type, 0);
+    if (w == NULL)
+        return NULL;
+    w->int_name = PyUnicode_InternFromString("int");
+    if (w->int_name == NULL) {
+        Py_DECREF(w);
+        return NULL;
+    }
+    Py_INCREF(program);
+    Py_INCREF(fallback);
+    Py_INCREF(uuid_type);
+    w->program = program;
+    w->fallback = fallback;
+    w->uuid_type = uuid_type;
+    w->vectorcall = writer_vectorcall;
+    return (PyObject *)w;
+}
+
+static int writer_traverse(Writer *w, visitproc visit, void *arg) {
+    Py_VISIT(w->program);
+    Py_VISIT(w->fallback);
+    Py_VISIT(w->uuid_type);
+    return 0;
+}
+
+static int writer_clear(Writer *w) {
+    Py_CLEAR(w->program);
+    Py_CLEAR(w->fallback);
+    Py_CLEAR(w->uuid_type);
+    Py_CLEAR(w->int_name);
+    return 0;
+}
+
+static void writer_dealloc(Writer *w) {
+    PyObject_GC_UnTrack(w);
+    writer_clear(w);
+    Py_TYPE(w)->tp_free((PyObject *)w);
+}
+
+static PyObject *writer_get_fallback(Writer *w, void *closure) {
+    Py_INCREF(w->fallback);
+    return w->fallback;
+}
+
+static PyGetSetDef writer_getset[] = {
+    {"fallback", (getter)writer_get_fallback, NULL, "the Python path: every record this writer leaves", NULL},
+    {NULL},
+};
+
+static PyTypeObject WriterType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "serde.formats._avro_writer.Writer",
+    .tp_basicsize = sizeof(Writer),
+    .tp_dealloc = (destructor)writer_dealloc,
+    .tp_vectorcall_offset = offsetof(Writer, vectorcall),
+    .tp_call = PyVectorcall_Call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
+    .tp_doc = "Writer(program, fallback, uuid_type)(record) -> bytes: Avro's encoding of a plain record, "
+              "or fallback(record) for any other",
+    .tp_traverse = (traverseproc)writer_traverse,
+    .tp_clear = (inquiry)writer_clear,
+    .tp_getset = writer_getset,
+    .tp_new = writer_new,
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "serde.formats._avro_writer", NULL, -1, NULL, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__avro_writer(void) {
+    PyDateTime_IMPORT;
+    if (PyDateTimeAPI == NULL)
+        return NULL;
+    if (PyType_Ready(&WriterType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (m == NULL)
+        return NULL;
+    Py_INCREF(&WriterType);
+    if (PyModule_AddObject(m, "Writer", (PyObject *)&WriterType) < 0) {
+        Py_DECREF(&WriterType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
