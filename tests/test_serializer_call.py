@@ -170,3 +170,69 @@ def test_the_c_call_reads_as_a_method() -> None:
     bound = ser.__call__
     assert bound(({"name": "a"}), VALUE)[5:] == b'{"name":"a"}'
     assert Serializer.__call__(ser, {"name": "a"}, VALUE) == bound({"name": "a"}, VALUE)
+
+
+class _Proxy:
+    """A transparent proxy (as wrapt's): it claims the wrapped object's class."""
+
+    def __init__(self, wrapped: Any) -> None:
+        object.__setattr__(self, "_wrapped", wrapped)
+
+    @property  # type: ignore[misc]
+    def __class__(self) -> type:  # noqa: D105
+        return type(self._wrapped)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._wrapped, name)
+
+
+def test_a_proxy_never_teaches_the_serializer_a_class(monkeypatch: pytest.MonkeyPatch) -> None:
+    # found by review: a proxied message once accepted let a proxy around another message
+    # type be written under this schema's id
+    other_text = 'syntax = "proto3";\npackage t;\nmessage Other { string s = 1; int32 k = 7; }\n'
+
+    def script() -> list[Callable[[], Any]]:
+        ser = serde.serializer("protobuf", PROTO, registry(), message="t.Thing")
+        thing = ser.schema.message_class
+        other = serde.get_format("protobuf").parse_schema(other_text, message="t.Other").message_class
+        return [lambda: ser(thing(name="a", n=1), VALUE), lambda: ser(_Proxy(thing(name="a", n=1)), VALUE),
+                lambda: ser(_Proxy(other(s="zz", k=5)), VALUE)]
+
+    results = run_both(monkeypatch, script)
+    assert results[1] == results[0]
+    assert results[2][:2] == ("error", "RecordInvalid") and "expected a t.Thing message, got a t.Other" in results[2][4]
+
+
+class _Context:
+    """A context whose field raises once (a KeyboardInterrupt landing there, a bad property)."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.topic, self.headers, self._error = "things", None, error
+
+    @property
+    def field(self) -> str:
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+        return "value"
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), ValueError("bad field")])
+def test_errors_reading_the_context_are_raised_not_retried(error: BaseException) -> None:
+    for call in (Serializer.__dict__["__call__"], PYTHON_CALL):
+        ser = serde.serializer("json", JSON, registry())
+        assert call(ser, {"name": "a"}, VALUE)[5:] == b'{"name":"a"}'  # the topic known: the fast path
+        ctx = _Context(error)
+        with pytest.raises(type(error)):
+            call(ser, {"name": "a"}, ctx)
+        assert call(ser, {"name": "a"}, ctx)[5:] == b'{"name":"a"}'  # raised once, then fine
+
+
+def test_the_c_call_describes_itself_as_the_python_one() -> None:
+    import inspect
+
+    ser = serde.serializer("json", JSON, registry())
+    expected = inspect.signature(PYTHON_CALL)
+    assert inspect.signature(Serializer.__call__) == expected
+    assert list(inspect.signature(ser).parameters) == list(expected.parameters)[1:] == ["obj", "ctx"]
+    assert Serializer.__call__.__name__ == "__call__"

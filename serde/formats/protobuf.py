@@ -1108,7 +1108,8 @@ class ProtobufFormat(Format):
             if isinstance(record, Message):
                 if record.DESCRIPTOR.full_name != full_name:
                     raise RecordInvalid(f"expected a {full_name} message, got a {record.DESCRIPTOR.full_name}", path="$")
-                good_types.add(type(record))
+                if issubclass(type(record), Message):  # not a proxy claiming the class: one may wrap another message
+                    good_types.add(type(record))
                 return _serialized(record)
             if isinstance(record, Mapping):
                 return encode_record(dict(record))

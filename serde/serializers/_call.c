@@ -12,7 +12,8 @@
  *
  * and returns prefix + encode(record), or prefix + record.SerializeToString() when the
  * record's class is one the encoder has accepted as a message whose bytes are its own
- * (a set the encoder grows). An encoder that raises goes to failed(exc), the Python
+ * (a set the encoder grows). Errors are those of the Python __call__: an AttributeError
+ * reading the context means "not this path", any other error propagates. An encoder that raises goes to failed(exc), the Python
  * function that raises what the serializer raises. tests/test_serializers.py runs the
  * same calls with and without this type.
  *
@@ -38,67 +39,107 @@ value_call_fallback(ValueCall *self, PyObject *const *args, size_t nargsf, PyObj
     return PyObject_Vectorcall(self->fallback, args, nargsf, kwnames);
 }
 
-/* the frame + the payload, or NULL for "not the common case" (no exception set) */
+/* read an attribute the way the Python __call__ does: an AttributeError means "not the
+ * common case" (0, nothing set), any other error is the caller's (-1, set) */
+static int
+read_attr(PyObject *obj, PyObject *name, PyObject **out)
+{
+    *out = PyObject_GetAttr(obj, name);
+    if (*out != NULL)
+        return 1;
+    if (!PyErr_ExceptionMatches(PyExc_AttributeError))
+        return -1;
+    PyErr_Clear();
+    return 0;
+}
+
+/* clear an Exception (not a KeyboardInterrupt, SystemExit...) as the Python `except
+ * Exception` does; 1 when cleared */
+static int
+clear_exception(void)
+{
+    if (!PyErr_ExceptionMatches(PyExc_Exception))
+        return 0;
+    PyErr_Clear();
+    return 1;
+}
+
+/* the frame + the payload; or NULL with *failed = 0 for "not the common case" (nothing
+ * set), *failed = 1 for an encoder's error (set), *failed = 2 for any other error (set) */
 static PyObject *
 value_call_fast(ValueCall *self, PyObject *serializer, PyObject *obj, PyObject *ctx, int *failed)
 {
     PyObject *values, *topic, *field, *entry, *payload, *result;
-    int is_value, is_message;
+    int is_value, found;
 
     *failed = 0;
-    if (obj == Py_None)
-        return NULL;
-    field = PyObject_GetAttr(ctx, str_field);
-    if (field == NULL) {
-        PyErr_Clear();
+    /* as `self._values.get(ctx.topic) if ctx.field == "value" else None` */
+    found = read_attr(ctx, str_field, &field);
+    if (found <= 0) {
+        *failed = found < 0 ? 2 : 0;
         return NULL;
     }
     is_value = PyObject_RichCompareBool(field, str_value, Py_EQ);
     Py_DECREF(field);
     if (is_value != 1) {
-        if (is_value < 0)
-            PyErr_Clear();
+        *failed = is_value < 0 ? 2 : 0;
         return NULL;
     }
-    topic = PyObject_GetAttr(ctx, str_topic);
-    if (topic == NULL) {
-        PyErr_Clear();
+    found = read_attr(ctx, str_topic, &topic);
+    if (found <= 0) {
+        *failed = found < 0 ? 2 : 0;
         return NULL;
     }
     values = PyObject_GetAttr(serializer, str_values);
-    if (values == NULL) {
+    if (values == NULL || !PyDict_CheckExact(values)) {
         Py_DECREF(topic);
-        PyErr_Clear();
+        Py_XDECREF(values);
+        if (PyErr_Occurred())
+            *failed = 2;
         return NULL;
     }
-    entry = PyDict_CheckExact(values) ? PyDict_GetItemWithError(values, topic) : NULL;
+    entry = PyDict_GetItemWithError(values, topic);
     Py_DECREF(topic);
     if (entry == NULL || !PyTuple_CheckExact(entry) || PyTuple_GET_SIZE(entry) != 3) {
         Py_DECREF(values);
-        PyErr_Clear();
+        if (PyErr_Occurred())
+            *failed = 2; /* an unhashable topic: dict.get raises it too */
         return NULL;
     }
     Py_INCREF(entry); /* the dict may change under the encoder's call */
     Py_DECREF(values);
-
-    is_message = PyAnySet_Check(PyTuple_GET_ITEM(entry, 2))
-                     ? PySet_Contains(PyTuple_GET_ITEM(entry, 2), (PyObject *)Py_TYPE(obj))
-                     : 0;
-    payload = NULL;
-    if (is_message == 1) {
-        payload = PyObject_CallMethodNoArgs(obj, str_serialize);
-        if (payload == NULL)
-            PyErr_Clear(); /* the encoder's call below says what is wrong, as serde does */
-    } else if (is_message < 0) {
-        PyErr_Clear();
+    if (obj == Py_None) { /* a tombstone: the Python __call__ says None */
+        Py_DECREF(entry);
+        return NULL;
     }
-    if (payload == NULL) {
-        payload = PyObject_CallOneArg(PyTuple_GET_ITEM(entry, 1), obj);
-        if (payload == NULL) {
+
+    /* a message its codec writes as it is: prefix + obj.SerializeToString(), any
+     * Exception on the way sending it to the encoder, as the Python __call__ does */
+    found = PySet_Contains(PyTuple_GET_ITEM(entry, 2), (PyObject *)Py_TYPE(obj));
+    if (found < 0) {
+        Py_DECREF(entry);
+        *failed = 2;
+        return NULL;
+    }
+    if (found == 1) {
+        payload = PyObject_CallMethodNoArgs(obj, str_serialize);
+        result = payload != NULL ? PyNumber_Add(PyTuple_GET_ITEM(entry, 0), payload) : NULL;
+        Py_XDECREF(payload);
+        if (result != NULL) {
             Py_DECREF(entry);
-            *failed = 1;
+            return result;
+        }
+        if (!clear_exception()) {
+            Py_DECREF(entry);
+            *failed = 2;
             return NULL;
         }
+    }
+    payload = PyObject_CallOneArg(PyTuple_GET_ITEM(entry, 1), obj);
+    if (payload == NULL) {
+        Py_DECREF(entry);
+        *failed = 1;
+        return NULL;
     }
     result = PyNumber_Add(PyTuple_GET_ITEM(entry, 0), payload);
     Py_DECREF(payload);
@@ -121,8 +162,10 @@ value_call_vectorcall(PyObject *callable, PyObject *const *args, size_t nargsf, 
     result = value_call_fast(self, args[0], args[1], args[2], &failed);
     if (result != NULL)
         return result;
-    if (!failed)
+    if (failed == 0)
         return value_call_fallback(self, args, nargsf, kwnames);
+    if (failed == 2)
+        return NULL; /* raised where the Python __call__ raises it too */
     /* the encoder raised: the Python side turns it into the serializer's error */
     PyErr_Fetch(&exc_type, &exc, &tb);
     PyErr_NormalizeException(&exc_type, &exc, &tb);
@@ -205,14 +248,27 @@ static PyMemberDef value_call_members[] = {
     {NULL},
 };
 
+/* __doc__, __name__, __qualname__, __module__ are the Python __call__'s, and __wrapped__
+ * is it, so inspect.signature() and help() describe the serializer as before */
 static PyObject *
-value_call_getdoc(ValueCall *self, void *closure)
+value_call_fallback_attr(ValueCall *self, void *name)
 {
-    return PyObject_GetAttrString(self->fallback, "__doc__");
+    return PyObject_GetAttrString(self->fallback, (const char *)name);
+}
+
+static PyObject *
+value_call_wrapped(ValueCall *self, void *closure)
+{
+    Py_INCREF(self->fallback);
+    return self->fallback;
 }
 
 static PyGetSetDef value_call_getset[] = {
-    {"__doc__", (getter)value_call_getdoc, NULL, NULL, NULL},
+    {"__doc__", (getter)value_call_fallback_attr, NULL, NULL, "__doc__"},
+    {"__name__", (getter)value_call_fallback_attr, NULL, NULL, "__name__"},
+    {"__qualname__", (getter)value_call_fallback_attr, NULL, NULL, "__qualname__"},
+    {"__module__", (getter)value_call_fallback_attr, NULL, NULL, "__module__"},
+    {"__wrapped__", (getter)value_call_wrapped, NULL, NULL, NULL},
     {NULL},
 };
 

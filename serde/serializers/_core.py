@@ -453,7 +453,7 @@ class Serializer:
         except AttributeError:  # no context, or one without a topic or field
             found = None
         if found is not None:
-            if obj.__class__ in found[2]:  # a message its codec writes as it is (Protobuf)
+            if type(obj) in found[2]:  # a message its codec writes as it is (Protobuf)
                 try:
                     return found[0] + obj.SerializeToString()  # type: ignore[no-any-return]
                 except Exception:  # noqa: BLE001, S110 - the encoder below says what is wrong, in serde's words
