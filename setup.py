@@ -1,6 +1,7 @@
 """Builds serde's optional C extensions (the gateway's transcoders, serde/gateway/_speedups.c; the
-serializer's common call, serde/serializers/_call.c; the Avro writer for plain records,
-serde/formats/_avro_writer.c) and lists the packages; everything else is in pyproject.toml.
+serializer's common call, serde/serializers/_call.c; Avro's writer and reader for plain records,
+serde/formats/_avro_writer.c and _avro_reader.c) and lists the packages; everything else is in
+pyproject.toml.
 
 The extensions are optional: without a C compiler serde installs and works the same, on its
 pure-Python paths (benchmarks/README.md has the difference).
@@ -17,4 +18,6 @@ setup(packages=[*find_packages(include=["serde", "serde.*"]), "serde_cli"], pack
                    Extension("serde.serializers._call", ["serde/serializers/_call.c"], optional=True,
                              extra_compile_args=FLAGS),
                    Extension("serde.formats._avro_writer", ["serde/formats/_avro_writer.c"], optional=True,
+                             extra_compile_args=FLAGS),
+                   Extension("serde.formats._avro_reader", ["serde/formats/_avro_reader.c"], optional=True,
                              extra_compile_args=FLAGS)])

@@ -13,7 +13,8 @@ What is measured (issue 2, "Show: benchmarks"):
   (``schemaless_writer``/``schemaless_reader``), whichever is faster in the run;
   JSON = jsonschema-rs ``is_valid`` + ``orjson.dumps`` (write), ``orjson.loads`` +
   ``is_valid`` (read). The ``floor`` column is serde's time / the floor's.
-  ``--json-slow-path`` also times serde's JSON serializer without its fast path.
+  ``--json-slow-path`` also times serde's JSON serializer without its fast path;
+  ``--avro-python-writer`` serde's Avro serializer without its C writer.
 
 Two records (``--record``, default both): ``order``, the project's 12-field nested
 ``Order`` (``schemas/examples/orders.ndjson`` with ``schemas/avro/order.avsc`` and
@@ -262,7 +263,25 @@ def slow_path_json_serializer(registry: Any, json_schema: str, ctx: Any) -> Any:
     return ser
 
 
-def build(registry: Any, avsc: str, json_schema: str, json_slow_path: bool = False, record: str = "order") -> dict:
+def python_writer_avro_serializer(registry: Any, avsc: str, ctx: Any, record: str) -> Any:
+    """serde's Avro serializer without its C writer (the Python path of before, cavro
+    behind the logical-type pass), for before/after in one run."""
+    from serde.formats import _avro_fast
+
+    saved = _avro_fast._avro_writer
+    _avro_fast._avro_writer = None  # type: ignore[assignment]
+    try:
+        ser = serde.serializer("avro", schema=avsc, registry=registry)
+        sample = json_records(load_examples(), 1)[0]
+        ser(to_avro(sample) if record == "order" else to_plain_avro(sample), ctx)  # builds the encoder now
+    finally:
+        _avro_fast._avro_writer = saved
+    assert type(ser._by_target[(ctx.topic, False)][1]).__name__ != "Writer"
+    return ser
+
+
+def build(registry: Any, avsc: str, json_schema: str, json_slow_path: bool = False, record: str = "order",
+          avro_python_writer: bool = False) -> dict:
     avro_ctx = SerializationContext(f"{record}s-avro", MessageField.VALUE)
     json_ctx = SerializationContext(f"{record}s-json", MessageField.VALUE)
 
@@ -351,13 +370,17 @@ def build(registry: Any, avsc: str, json_schema: str, json_slow_path: bool = Fal
     if json_slow_path:
         slow = slow_path_json_serializer(registry, json_schema, json_ctx)
         contenders["json serialize"].insert(1, ("serde slow path", slow, slow.serialize_many))
+    if avro_python_writer:
+        python = python_writer_avro_serializer(registry, avsc, avro_ctx, record)
+        contenders["avro serialize"].insert(1, ("serde Python writer", python, python.serialize_many))
     return contenders
 
 
 def check_equivalence(c: dict, avro_records: list, json_records_: list) -> None:
     """Assert, once and before timing, that both sides produce and read the same thing."""
     actx, jctx = c["avro_ctx"], c["json_ctx"]
-    s_ser, c_ser, k_ser, f_ser = (impl[1] for impl in c["avro serialize"])
+    aser = {name: single for name, single, _ in c["avro serialize"]}
+    s_ser, c_ser, k_ser, f_ser = aser["serde"], aser["confluent-kafka"], aser["cavro alone"], aser["fastavro alone"]
     s_de, c_de, k_de, f_de = (impl[1] for impl in c["avro deserialize"])
     ours = [s_ser(r, actx) for r in avro_records]
     theirs = [c_ser(r, actx) for r in avro_records]
@@ -366,6 +389,8 @@ def check_equivalence(c: dict, avro_records: list, json_records_: list) -> None:
         assert a == b, f"Avro bytes differ on record {i}:\n serde     {a.hex()}\n confluent {b.hex()}"
         assert a[5:] == f_ser(avro_records[i], actx)[5:], f"Avro payload differs from fastavro's on record {i}"
         assert a[5:] == k_ser(avro_records[i], actx)[5:], f"Avro payload differs from cavro's on record {i}"
+        if "serde Python writer" in aser:
+            assert aser["serde Python writer"](avro_records[i], actx) == a, f"serde's C and Python Avro writers differ on record {i}"
         assert s_de(a, actx) == c_de(a, actx) == avro_records[i], f"Avro values differ on record {i}"
         assert k_de(a, actx) == f_de(a, actx) == avro_records[i], f"Avro values of cavro/fastavro alone differ on record {i}"
     jser = {name: single for name, single, _ in c["json serialize"]}
@@ -409,7 +434,7 @@ def machine() -> dict:
 
 
 def table(results: list[dict]) -> str:
-    head = (f"{'operation':<17} {'mode':<8} {'implementation':<16} {'n':>6} {'best µs/msg':>12} {'median':>9} {'ratio':>8} {'target':>7}"
+    head = (f"{'operation':<17} {'mode':<8} {'implementation':<19} {'n':>6} {'best µs/msg':>12} {'median':>9} {'ratio':>8} {'target':>7}"
             f" {'floor':<14}")
     lines = [head, "-" * len(head)]
     for r in results:
@@ -421,7 +446,7 @@ def table(results: list[dict]) -> str:
         if floor and r["floor"] != "codec floor":
             floor += f" {r['floor'].split()[0]}"
         lines.append(
-            f"{r['operation']:<17} {r['mode']:<8} {r['implementation']:<16} {r['n']:>6} "
+            f"{r['operation']:<17} {r['mode']:<8} {r['implementation']:<19} {r['n']:>6} "
             f"{r['best_us']:>12.2f} {r['median_us']:>9.2f} {ratio:>8} {target:>7} {floor:<14}"
         )
     return "\n".join(lines)
@@ -434,6 +459,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=None, help="records per batch (default 10000; --quick 1000)")
     parser.add_argument("--repeats", type=int, default=None, help="repeats per measurement (default 5; --quick 2)")
     parser.add_argument("--budget", type=float, default=None, help="seconds per repeat for slow implementations (default 0.75; --quick 0.03)")
+    parser.add_argument("--avro-python-writer", action="store_true",
+                        help="also time serde's Avro serializer without its C writer (before/after in one run)")
     parser.add_argument("--json-slow-path", action="store_true",
                         help="also time serde's JSON serializer without its fast path (before/after in one run)")
     parser.add_argument("--only", action="append", default=None, choices=sorted(TARGETS), help="run only this operation (repeatable)")
@@ -463,7 +490,7 @@ def main(argv: list[str] | None = None) -> int:
     results: list[dict] = []
     for record in args.record or ("order", "plain"):
         avsc, json_schema, arecords = schemas[record]
-        contenders = build(registry, avsc, json_schema, args.json_slow_path, record)
+        contenders = build(registry, avsc, json_schema, args.json_slow_path, record, args.avro_python_writer)
         check_equivalence(contenders, arecords[:unit], jrecords[:unit])
 
         # the inputs: Avro/JSON records to serialize, framed bytes to deserialize

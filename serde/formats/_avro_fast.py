@@ -1,5 +1,6 @@
-"""Programs for the C Avro writer in ``serde.formats._avro_writer`` (optional, built from
-``serde/formats/_avro_writer.c`` when a C compiler is there).
+"""Programs for the C Avro writer and reader in ``serde.formats._avro_writer`` and
+``serde.formats._avro_reader`` (optional, built from ``serde/formats/_avro_writer.c`` and
+``_avro_reader.c`` when a C compiler is there).
 
 A program is the schema as nested tuples the C code walks: ``(opcode, ...)`` per type.
 Schemas it does not take whole (recursive ones, local timestamps) get no program; types
@@ -16,6 +17,10 @@ try:
     from . import _avro_writer
 except ImportError:  # no C compiler at install time: the Python path alone
     _avro_writer = None  # type: ignore[assignment]
+try:
+    from . import _avro_reader
+except ImportError:
+    _avro_reader = None  # type: ignore[assignment]
 
 # opcodes, as in serde/formats/_avro_writer.c
 NULL, BOOLEAN, INT, LONG, FLOAT, DOUBLE, STRING, BYTES, ENUM, FIXED, RECORD, ARRAY, MAP, NULLABLE = range(14)
@@ -29,7 +34,8 @@ _TIME_OF_DAY = {"time-millis", "time-micros", "local-timestamp-millis", "local-t
 
 
 def available() -> bool:
-    return _avro_writer is not None
+    """Whether both C pieces were built."""
+    return _avro_writer is not None and _avro_reader is not None
 
 
 class _NoProgram(Exception):
@@ -41,9 +47,7 @@ def program(expanded: Any) -> tuple | None:
     or None for a schema it does not take."""
     from .avro import _fullname, _named_types
 
-    named = _named_types(expanded)
-    for full, definition in list(named.items()):  # a use may also say the short name
-        named.setdefault(full.rpartition(".")[2], definition)
+    named = _named_types(expanded)  # by full name
     building: set[str] = set()
     built: dict[str, tuple] = {}
 
@@ -52,10 +56,10 @@ def program(expanded: Any) -> tuple | None:
             if node in _PRIMITIVES:
                 return (_PRIMITIVES[node],)
             full = _fullname(node, namespace)
-            definition = named.get(full) or named.get(node)
-            if definition is None:
+            if full not in named:  # only what resolves exactly; the codecs judge anything looser
                 raise _NoProgram(f"unknown type {node}")
-            return walk(definition, namespace)
+            # the definition's names resolve in its own namespace, not the referrer's
+            return walk(named[full], full.rpartition(".")[0] or None)
         if isinstance(node, list):
             branches = [walk(branch, namespace) for branch in node]
             nulls = [i for i, branch in enumerate(branches) if branch[0] == NULL]
@@ -91,7 +95,8 @@ def program(expanded: Any) -> tuple | None:
             inner = full.rpartition(".")[0] or None
             building.add(full)
             if kind == "enum":
-                result: tuple = (ENUM, {symbol: index for index, symbol in enumerate(node["symbols"])})
+                symbols = tuple(node["symbols"])
+                result: tuple = (ENUM, {symbol: index for index, symbol in enumerate(symbols)}, symbols)
             elif kind == "fixed":
                 result = (FIXED, int(node["size"])) if logical is None else (FALLBACK,)
             else:
@@ -115,11 +120,41 @@ def program(expanded: Any) -> tuple | None:
         return None
 
 
-def writer(expanded: Any, fallback: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
-    """``fallback`` with the C writer in front of it, where there is one and a program."""
-    if _avro_writer is None:
-        return fallback
+_LOGICAL_OPS = frozenset({DECIMAL, UUID, DATE, TIMESTAMP_MILLIS, TIMESTAMP_MICROS})
+
+
+def _has_logical(node: Any) -> bool:
+    if isinstance(node, tuple) and node:
+        if type(node[0]) is int and node[0] in _LOGICAL_OPS:
+            return True
+        return any(_has_logical(part) for part in node)
+    return False
+
+
+def _usable(expanded: Any, logical_pass: bool) -> tuple | None:
     found = program(expanded)
     if found is None or found == (FALLBACK,):
+        return None
+    # without serde's logical-type pass the Python path is cavro's own logical types,
+    # which take fewer forms (no int for a date, no other text for a uuid): the C code
+    # follows the pass, so it stands in front of that path only
+    if not logical_pass and _has_logical(found):
+        return None
+    return found
+
+
+def writer(expanded: Any, fallback: Callable[[Any], bytes], logical_pass: bool) -> Callable[[Any], bytes]:
+    """``fallback`` with the C writer in front of it, where there is one and a program.
+    ``logical_pass``: whether ``fallback`` converts logical values as serde's pass does."""
+    found = _usable(expanded, logical_pass) if _avro_writer is not None else None
+    if found is None:
         return fallback
     return _avro_writer.Writer(found, fallback, uuid.UUID)  # type: ignore[no-any-return]
+
+
+def reader(expanded: Any, fallback: Callable[[bytes], Any], logical_pass: bool) -> Callable[[bytes], Any]:
+    """``fallback`` with the C reader in front of it, where there is one and a program."""
+    found = _usable(expanded, logical_pass) if _avro_reader is not None else None
+    if found is None:
+        return fallback
+    return _avro_reader.Reader(found, fallback, uuid.UUID, uuid.SafeUUID.unknown)  # type: ignore[no-any-return]

@@ -326,7 +326,7 @@ static int write_value(Writer *w, PyObject *node, PyObject *v, Buf *b, int depth
         if (!PyBytes_CheckExact(v))
             return PASS;
         return put_blob(b, PyBytes_AS_STRING(v), PyBytes_GET_SIZE(v));
-    case OP_ENUM: { /* (op, {symbol: index}) */
+    case OP_ENUM: { /* (op, {symbol: index}, symbols) */
         if (!PyUnicode_CheckExact(v))
             return PASS;
         PyObject *index = PyDict_GetItemWithError(PyTuple_GET_ITEM(node, 1), v);

@@ -410,7 +410,7 @@ class AvroFormat(Format):
         # plain records in C where it was built; the path above for every other record
         from ._avro_fast import writer
 
-        return writer(schema.expanded, encode)
+        return writer(schema.expanded, encode, bool(schema.logical))
 
     def _union_faithful_encoder(self, schema: AvroSchema, **options: Any) -> Encoder:
         """Where a union lets a value fit two branches (3 in ``["double", "long"]``, a dict
@@ -520,16 +520,23 @@ class AvroFormat(Format):
 
         if reader is None and schema.logical:
             # cavro's decode and the pass in one function (one Python frame per record)
-            return _bind(schema.logical[3], "_decode", _decode_plain=schema.logical[0].binary_decode, _decode_failed=decode_failed)  # type: ignore[no-any-return]
-        decode = codec.binary_decode
+            decode_record = _bind(schema.logical[3], "_decode", _decode_plain=schema.logical[0].binary_decode,
+                                  _decode_failed=decode_failed)
+        else:
+            decode = codec.binary_decode
 
-        def decode_record(data: bytes) -> Any:
-            try:
-                return decode(data)
-            except Exception as exc:  # noqa: BLE001 - translated, reader errors say "truncated" etc.
-                return decode_failed(data, exc)
+            def decode_record(data: bytes) -> Any:
+                try:
+                    return decode(data)
+                except Exception as exc:  # noqa: BLE001 - translated, reader errors say "truncated" etc.
+                    return decode_failed(data, exc)
 
-        return decode_record
+        if reader is not None:
+            return decode_record  # type: ignore[no-any-return]
+        # plain payloads read in C where it was built; the path above for every other one
+        from ._avro_fast import reader as c_reader
+
+        return c_reader(schema.expanded, decode_record, bool(schema.logical))
 
     def _fastavro_decoder(self, schema: AvroSchema, reader: AvroSchema | None) -> Decoder:
         from fastavro import schemaless_reader
