@@ -268,14 +268,14 @@ def python_writer_avro_serializer(registry: Any, avsc: str, ctx: Any, record: st
     behind the logical-type pass), for before/after in one run."""
     from serde.formats import _avro_fast
 
-    saved = _avro_fast._avro_writer
-    _avro_fast._avro_writer = None  # type: ignore[assignment]
+    saved = _avro_fast._avro_native
+    _avro_fast._avro_native = None  # type: ignore[assignment]
     try:
         ser = serde.serializer("avro", schema=avsc, registry=registry)
         sample = json_records(load_examples(), 1)[0]
         ser(to_avro(sample) if record == "order" else to_plain_avro(sample), ctx)  # builds the encoder now
     finally:
-        _avro_fast._avro_writer = saved
+        _avro_fast._avro_native = saved
     assert type(ser._by_target[(ctx.topic, False)][1]).__name__ != "Writer"
     return ser
 

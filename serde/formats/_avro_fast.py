@@ -1,6 +1,5 @@
-"""Programs for the C Avro writer and reader in ``serde.formats._avro_writer`` and
-``serde.formats._avro_reader`` (optional, built from ``serde/formats/_avro_writer.c`` and
-``_avro_reader.c`` when a C compiler is there).
+"""Programs for the C Avro writer and reader in ``serde.formats._avro_native`` (optional,
+built from ``serde/formats/_avro_native.c`` when a C compiler is there).
 
 A program is the schema as nested tuples the C code walks: ``(opcode, ...)`` per type.
 Schemas it does not take whole (recursive ones, local timestamps) get no program; types
@@ -14,15 +13,11 @@ import uuid
 from typing import Any, Callable
 
 try:
-    from . import _avro_writer
+    from . import _avro_native
 except ImportError:  # no C compiler at install time: the Python path alone
-    _avro_writer = None  # type: ignore[assignment]
-try:
-    from . import _avro_reader
-except ImportError:
-    _avro_reader = None  # type: ignore[assignment]
+    _avro_native = None  # type: ignore[assignment]
 
-# opcodes, as in serde/formats/_avro_writer.c
+# opcodes, as in serde/formats/_avro_native.c
 NULL, BOOLEAN, INT, LONG, FLOAT, DOUBLE, STRING, BYTES, ENUM, FIXED, RECORD, ARRAY, MAP, NULLABLE = range(14)
 DECIMAL, UUID, DATE, TIMESTAMP_MILLIS, TIMESTAMP_MICROS, FALLBACK = range(14, 20)
 
@@ -34,8 +29,8 @@ _TIME_OF_DAY = {"time-millis", "time-micros", "local-timestamp-millis", "local-t
 
 
 def available() -> bool:
-    """Whether both C pieces were built."""
-    return _avro_writer is not None and _avro_reader is not None
+    """Whether the C writer and reader were built."""
+    return _avro_native is not None
 
 
 class _NoProgram(Exception):
@@ -77,7 +72,8 @@ def program(expanded: Any) -> tuple | None:
             return (FALLBACK,)
         if kind == "bytes" and logical == "decimal":
             precision, scale = node.get("precision"), node.get("scale", 0)
-            if type(precision) is not int or type(scale) is not int or not 0 <= scale <= precision or precision <= 0:
+            if (type(precision) is not int or type(scale) is not int or not 0 <= scale <= precision or precision <= 0
+                    or scale > 30 or precision > 1000):
                 return (FALLBACK,)  # an odd decimal: the codecs judge it as before
             return (DECIMAL, precision, scale, decimal.Decimal, 10**precision if precision <= 18 else -1)
         if (kind, logical) in _LOGICAL:
@@ -98,7 +94,8 @@ def program(expanded: Any) -> tuple | None:
                 symbols = tuple(node["symbols"])
                 result: tuple = (ENUM, {symbol: index for index, symbol in enumerate(symbols)}, symbols)
             elif kind == "fixed":
-                result = (FIXED, int(node["size"])) if logical is None else (FALLBACK,)
+                size = node["size"]
+                result = (FIXED, size) if logical is None and type(size) is int and 0 <= size < 2**31 else (FALLBACK,)
             else:
                 fields = tuple((field["name"], walk(field["type"], inner)) for field in node.get("fields", []))
                 if len({name for name, _ in fields}) != len(fields):
@@ -123,11 +120,14 @@ def program(expanded: Any) -> tuple | None:
 _LOGICAL_OPS = frozenset({DECIMAL, UUID, DATE, TIMESTAMP_MILLIS, TIMESTAMP_MICROS})
 
 
-def _has_logical(node: Any) -> bool:
-    if isinstance(node, tuple) and node:
-        if type(node[0]) is int and node[0] in _LOGICAL_OPS:
-            return True
-        return any(_has_logical(part) for part in node)
+def _has_logical(program: tuple) -> bool:
+    stack: list[Any] = [program]  # a loop, not recursion: programs nest as deep as schemas (128)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, tuple) and node:
+            if type(node[0]) is int and node[0] in _LOGICAL_OPS:
+                return True
+            stack.extend(node)
     return False
 
 
@@ -146,15 +146,15 @@ def _usable(expanded: Any, logical_pass: bool) -> tuple | None:
 def writer(expanded: Any, fallback: Callable[[Any], bytes], logical_pass: bool) -> Callable[[Any], bytes]:
     """``fallback`` with the C writer in front of it, where there is one and a program.
     ``logical_pass``: whether ``fallback`` converts logical values as serde's pass does."""
-    found = _usable(expanded, logical_pass) if _avro_writer is not None else None
+    found = _usable(expanded, logical_pass) if _avro_native is not None else None
     if found is None:
         return fallback
-    return _avro_writer.Writer(found, fallback, uuid.UUID)  # type: ignore[no-any-return]
+    return _avro_native.Writer(found, fallback, uuid.UUID)  # type: ignore[no-any-return]
 
 
 def reader(expanded: Any, fallback: Callable[[bytes], Any], logical_pass: bool) -> Callable[[bytes], Any]:
     """``fallback`` with the C reader in front of it, where there is one and a program."""
-    found = _usable(expanded, logical_pass) if _avro_reader is not None else None
+    found = _usable(expanded, logical_pass) if _avro_native is not None else None
     if found is None:
         return fallback
-    return _avro_reader.Reader(found, fallback, uuid.UUID, uuid.SafeUUID.unknown)  # type: ignore[no-any-return]
+    return _avro_native.Reader(found, fallback, uuid.UUID, uuid.SafeUUID.unknown)  # type: ignore[no-any-return]

@@ -786,6 +786,8 @@ def find_not_strict(schema: Any, value: Any, *, allow_default: bool = False) -> 
 # only the fields that need it) converts the values the way fastavro does: before
 # encoding into a copy of the record, after decoding in place.
 
+_MAX_PASS_PRECISION = 1000
+
 _LOGICAL = {
     ("bytes", "decimal"): "decimal",
     ("string", "uuid"): "uuid",
@@ -847,7 +849,9 @@ def _logical_plan(expanded: Any) -> tuple[Any, Any]:
             if logical != "decimal":
                 return kind, (logical,)
             precision, scale = node.get("precision"), node.get("scale", 0)
-            if type(precision) is int and type(scale) is int and 0 <= scale <= precision and precision > 0:
+            # the pass computes 10**precision and a context of that precision: a hostile
+            # precision (10**18) would take forever; no real decimal has 1000 digits
+            if type(precision) is int and type(scale) is int and 0 <= scale <= precision and 0 < precision <= _MAX_PASS_PRECISION:
                 return kind, ("decimal", precision, scale)
             return node, None  # cavro judges an odd decimal as before
         if kind in ("record", "error"):

@@ -1,4 +1,4 @@
-"""The C Avro reader (serde/formats/_avro_reader.c) against serde's Python path: on
+"""The C Avro reader (serde/formats/_avro_native.c) against serde's Python path: on
 generated schemas, valid payloads and damaged ones, it returns exactly the value the
 Python path returns (same types, same digits) or leaves the payload to it, which then
 reads or refuses it as before."""
@@ -20,13 +20,13 @@ from serde.formats import _avro_fast
 
 from .test_avro_writer import AVRO, Gen, named_types
 
-needs_reader = pytest.mark.skipif(_avro_fast._avro_reader is None, reason="serde.formats._avro_reader was not built")
+needs_reader = pytest.mark.skipif(_avro_fast._avro_native is None, reason="serde.formats._avro_native was not built")
 
 
 def test_the_reader_is_built_where_there_is_a_c_compiler() -> None:
     headers = Path(sysconfig.get_paths()["include"], "Python.h").is_file()
     if (shutil.which("cc") or shutil.which("gcc")) and headers:
-        assert _avro_fast._avro_reader is not None, "a C compiler and Python's headers are here, but serde.formats._avro_reader did not build"
+        assert _avro_fast._avro_native is not None, "a C compiler and Python's headers are here, but serde.formats._avro_native did not build"
     else:
         pytest.skip("no C compiler or no Python headers here: serde reads Avro on its Python path")
 
@@ -79,7 +79,7 @@ def test_generated_payloads_read_as_the_python_path_reads_them(seed: int) -> Non
             _left.append(data)
             return _path(data)
 
-        c_reader = _avro_fast._avro_reader.Reader(program, fallback, uuid.UUID, uuid.SafeUUID.unknown)
+        c_reader = _avro_fast._avro_native.Reader(program, fallback, uuid.UUID, uuid.SafeUUID.unknown)
         reference = fastavro.parse_schema(schema)
         named = named_types(schema)
         payloads: list[bytes] = []

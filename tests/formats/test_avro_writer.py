@@ -1,4 +1,4 @@
-"""The C Avro writer (serde/formats/_avro_writer.c) against serde's Python path and
+"""The C Avro writer (serde/formats/_avro_native.c) against serde's Python path and
 fastavro: on generated schemas and records, it writes exactly their bytes or leaves the
 record to the Python path, which then writes or refuses it as before."""
 from __future__ import annotations
@@ -22,14 +22,14 @@ import pytest
 from serde.formats import _avro_fast, get_format
 
 AVRO = get_format("avro")
-needs_writer = pytest.mark.skipif(not _avro_fast.available(), reason="serde.formats._avro_writer was not built")
+needs_writer = pytest.mark.skipif(not _avro_fast.available(), reason="serde.formats._avro_native was not built")
 UTC = dt.timezone.utc
 
 
 def test_the_writer_is_built_where_there_is_a_c_compiler() -> None:
     headers = Path(sysconfig.get_paths()["include"], "Python.h").is_file()
     if (shutil.which("cc") or shutil.which("gcc")) and headers:
-        assert _avro_fast.available(), "a C compiler and Python's headers are here, but serde.formats._avro_writer did not build"
+        assert _avro_fast.available(), "a C compiler and Python's headers are here, but serde.formats._avro_native did not build"
     else:
         pytest.skip("no C compiler or no Python headers here: serde writes Avro on its Python path")
 
@@ -189,7 +189,7 @@ def outcome(call: Any) -> Any:
 @needs_writer
 @pytest.mark.parametrize("seed", range(12))
 def test_generated_records_give_the_python_paths_bytes_or_go_to_it(seed: int) -> None:
-    from serde.formats import _avro_writer
+    from serde.formats import _avro_native
 
     gen = Gen(seed)
     handled = passed = 0
@@ -207,7 +207,7 @@ def test_generated_records_give_the_python_paths_bytes_or_go_to_it(seed: int) ->
             _left.append(record)
             return _path(record)  # type: ignore[no-any-return]
 
-        c_writer = _avro_writer.Writer(program, fallback, uuid.UUID)
+        c_writer = _avro_native.Writer(program, fallback, uuid.UUID)
         reference = fastavro.parse_schema(schema)
         named = named_types(schema)
         for _ in range(60):

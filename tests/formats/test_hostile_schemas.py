@@ -143,3 +143,14 @@ def test_protobuf_values_of_a_recursive_message_nested_too_deep_are_refused(dept
     for _ in range(MAX_MESSAGE_DEPTH - 1):
         back = back["kids"][0]
     assert back["x"] == 1
+
+
+@pytest.mark.parametrize("precision", [10**18, 2**63, 10**6])
+def test_avro_decimal_of_absurd_precision_does_not_hang(precision):
+    # found by review: the logical pass computed 10**precision (10**18 never finished) and a
+    # decimal context of that precision; such a decimal is now left to the codec
+    avro = serde.get_format("avro")
+    schema = avro.parse_schema(json.dumps({"type": "record", "name": "R", "fields": [
+        {"name": "a", "type": {"type": "bytes", "logicalType": "decimal", "precision": precision, "scale": 31}}]}))
+    encode, decode = avro.encoder(schema), avro.decoder(schema)
+    assert decode(b"\x02\x05") == decode(encode(decode(b"\x02\x05")))
