@@ -131,30 +131,37 @@ def _has_logical(program: tuple) -> bool:
     return False
 
 
-def _usable(expanded: Any, logical_pass: bool) -> tuple | None:
-    found = program(expanded)
-    if found is None or found == (FALLBACK,):
+def _usable(schema: Any) -> tuple | None:
+    """The program for a parsed Avro schema where the C code may stand in front of its
+    Python path, else None; worked out once per schema (its writer and reader share it)."""
+    if _avro_native is None:
         return None
+    cached = getattr(schema, "_c_program", False)
+    if cached is not False:
+        return cached  # type: ignore[no-any-return]
+    found = program(schema.expanded)
+    if found == (FALLBACK,):
+        found = None
     # without serde's logical-type pass the Python path is cavro's own logical types,
     # which take fewer forms (no int for a date, no other text for a uuid): the C code
     # follows the pass, so it stands in front of that path only
-    if not logical_pass and _has_logical(found):
-        return None
+    if found is not None and not schema.logical and _has_logical(found):
+        found = None
+    schema._c_program = found
     return found
 
 
-def writer(expanded: Any, fallback: Callable[[Any], bytes], logical_pass: bool) -> Callable[[Any], bytes]:
-    """``fallback`` with the C writer in front of it, where there is one and a program.
-    ``logical_pass``: whether ``fallback`` converts logical values as serde's pass does."""
-    found = _usable(expanded, logical_pass) if _avro_native is not None else None
+def writer(schema: Any, fallback: Callable[[Any], bytes]) -> Callable[[Any], bytes]:
+    """``fallback`` with the C writer in front of it, where there is one and a program."""
+    found = _usable(schema)
     if found is None:
         return fallback
     return _avro_native.Writer(found, fallback, uuid.UUID)  # type: ignore[no-any-return]
 
 
-def reader(expanded: Any, fallback: Callable[[bytes], Any], logical_pass: bool) -> Callable[[bytes], Any]:
+def reader(schema: Any, fallback: Callable[[bytes], Any]) -> Callable[[bytes], Any]:
     """``fallback`` with the C reader in front of it, where there is one and a program."""
-    found = _usable(expanded, logical_pass) if _avro_native is not None else None
+    found = _usable(schema)
     if found is None:
         return fallback
     return _avro_native.Reader(found, fallback, uuid.UUID, uuid.SafeUUID.unknown)  # type: ignore[no-any-return]

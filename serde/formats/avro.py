@@ -39,6 +39,7 @@ class AvroSchema(ParsedSchema):
         self.parsed = parsed  # fastavro's parsed form
         self._cavro: Any = None
         self._logical: Any = None
+        self._c_program: Any = False  # the C writer and reader's program (_avro_fast), once worked out
 
     @property
     def cavro(self) -> Any:
@@ -410,7 +411,7 @@ class AvroFormat(Format):
         # plain records in C where it was built; the path above for every other record
         from ._avro_fast import writer
 
-        return writer(schema.expanded, encode, bool(schema.logical))
+        return writer(schema, encode)
 
     def _union_faithful_encoder(self, schema: AvroSchema, **options: Any) -> Encoder:
         """Where a union lets a value fit two branches (3 in ``["double", "long"]``, a dict
@@ -536,7 +537,7 @@ class AvroFormat(Format):
         # plain payloads read in C where it was built; the path above for every other one
         from ._avro_fast import reader as c_reader
 
-        return c_reader(schema.expanded, decode_record, bool(schema.logical))
+        return c_reader(schema, decode_record)
 
     def _fastavro_decoder(self, schema: AvroSchema, reader: AvroSchema | None) -> Decoder:
         from fastavro import schemaless_reader
