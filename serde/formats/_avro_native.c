@@ -49,6 +49,21 @@ enum {
 #define PASS 1
 #define FAIL (-1)
 
+/* Writer and Reader: the program, the Python path, and what UUIDs are made of */
+typedef struct {
+    PyObject_HEAD
+    PyObject *program;
+    PyObject *fallback;     /* the Python path: every record or payload the C code leaves */
+    PyObject *uuid_type;    /* uuid.UUID */
+    PyObject *uuid_unknown; /* uuid.SafeUUID.unknown, as uuid.UUID(text) sets it (Reader) */
+    vectorcallfunc vectorcall;
+} Codec;
+
+typedef Codec Writer;
+typedef Codec Reader;
+
+static PyObject *str_int, *str_is_safe; /* interned once, in the module's init */
+
 /* ======================================================================================
  * writing
  * ==================================================================================== */
@@ -190,10 +205,25 @@ static int put_decimal(Buf *b, int64_t n) {
     return put_blob(b, out, size);
 }
 
+/* a str as Avro's string: its UTF-8 bytes; lone surrogates are the Python path's to refuse */
+static int put_text(Buf *b, PyObject *v) {
+    if (!PyUnicode_CheckExact(v))
+        return PASS;
+    Py_ssize_t len;
+    const char *s = PyUnicode_AsUTF8AndSize(v, &len);
+    if (s == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
+            return FAIL;
+        PyErr_Clear();
+        return PASS;
+    }
+    return put_blob(b, s, len);
+}
+
 static const char HEX[] = "0123456789abcdef";
 
-static int put_uuid(Buf *b, PyObject *v, PyObject *int_name) {
-    PyObject *number = PyObject_GetAttr(v, int_name);
+static int put_uuid(Buf *b, PyObject *v) {
+    PyObject *number = PyObject_GetAttr(v, str_int);
     if (number == NULL)
         return FAIL;
     if (!PyLong_CheckExact(number)) {
@@ -246,15 +276,6 @@ static int datetime_units(PyObject *v, int64_t per_second, int64_t *out) {
     *out = per_second == 1000 ? seconds * 1000 + micro / 1000 : seconds * 1000000 + micro;
     return DONE;
 }
-
-typedef struct {
-    PyObject_HEAD
-    PyObject *program;
-    PyObject *fallback; /* fallback(record): the bytes of serde's Python path, or its error */
-    PyObject *uuid_type;
-    PyObject *int_name;
-    vectorcallfunc vectorcall;
-} Writer;
 
 static int write_value(Writer *w, PyObject *node, PyObject *v, Buf *b, int depth);
 
@@ -311,18 +332,8 @@ static int write_value(Writer *w, PyObject *node, PyObject *v, Buf *b, int depth
     case OP_STRING:
     case OP_UUID: {
         if (op == OP_UUID && Py_TYPE(v) == (PyTypeObject *)w->uuid_type)
-            return put_uuid(b, v, w->int_name);
-        if (!PyUnicode_CheckExact(v))
-            return PASS;
-        Py_ssize_t len;
-        const char *s = PyUnicode_AsUTF8AndSize(v, &len);
-        if (s == NULL) {
-            if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
-                return FAIL;
-            PyErr_Clear(); /* lone surrogates: the Python path says so */
-            return PASS;
-        }
-        return put_blob(b, s, len);
+            return put_uuid(b, v);
+        return put_text(b, v);
     }
     case OP_BYTES:
         if (!PyBytes_CheckExact(v))
@@ -386,18 +397,9 @@ static int write_value(Writer *w, PyObject *node, PyObject *v, Buf *b, int depth
             if (put_long(b, count) < 0)
                 return FAIL;
             while (PyDict_Next(v, &pos, &key, &item)) {
-                if (!PyUnicode_CheckExact(key))
-                    return PASS;
-                Py_ssize_t len;
-                const char *s = PyUnicode_AsUTF8AndSize(key, &len);
-                if (s == NULL) {
-                    if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError))
-                        return FAIL;
-                    PyErr_Clear();
-                    return PASS;
-                }
-                if (put_blob(b, s, len) < 0)
-                    return FAIL;
+                r = put_text(b, key);
+                if (r != DONE)
+                    return r;
                 Py_INCREF(key);
                 Py_INCREF(item);
                 r = write_value(w, PyTuple_GET_ITEM(node, 1), item, b, depth + 1);
@@ -473,93 +475,86 @@ static PyObject *writer_vectorcall(PyObject *callable, PyObject *const *args, si
     return out; /* NULL with the error set for FAIL */
 }
 
+static PyObject *codec_new(PyTypeObject *type, PyObject *program, PyObject *fallback, PyObject *uuid_type,
+                           PyObject *uuid_unknown, vectorcallfunc call) {
+    if (!PyTuple_CheckExact(program) || !PyCallable_Check(fallback) || !PyType_Check(uuid_type)) {
+        PyErr_Format(PyExc_TypeError, "%s(program: tuple, fallback: callable, uuid_type: type, ...)", type->tp_name);
+        return NULL;
+    }
+    Codec *c = (Codec *)type->tp_alloc(type, 0);
+    if (c == NULL)
+        return NULL;
+    Py_INCREF(program);
+    Py_INCREF(fallback);
+    Py_INCREF(uuid_type);
+    Py_INCREF(uuid_unknown);
+    c->program = program;
+    c->fallback = fallback;
+    c->uuid_type = uuid_type;
+    c->uuid_unknown = uuid_unknown;
+    c->vectorcall = call;
+    return (PyObject *)c;
+}
+
 static PyObject *writer_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     PyObject *program, *fallback, *uuid_type;
     static char *names[] = {"program", "fallback", "uuid_type", NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO:Writer", names, &program, &fallback, &uuid_type))
         return NULL;
-    if (!PyTuple_CheckExact(program) || !PyCallable_Check(fallback) || !PyType_Check(uuid_type)) {
-        PyErr_SetString(PyExc_TypeError, "Writer(program: tuple, fallback: callable, uuid_type: type)");
-        return NULL;
-    }
-    Writer *w = (Writer *)type->tp_alloc(type, 0);
-    if (w == NULL)
-        return NULL;
-    w->int_name = PyUnicode_InternFromString("int");
-    if (w->int_name == NULL) {
-        Py_DECREF(w);
-        return NULL;
-    }
-    Py_INCREF(program);
-    Py_INCREF(fallback);
-    Py_INCREF(uuid_type);
-    w->program = program;
-    w->fallback = fallback;
-    w->uuid_type = uuid_type;
-    w->vectorcall = writer_vectorcall;
-    return (PyObject *)w;
+    return codec_new(type, program, fallback, uuid_type, Py_None, writer_vectorcall);
 }
 
-static int writer_traverse(Writer *w, visitproc visit, void *arg) {
-    Py_VISIT(w->program);
-    Py_VISIT(w->fallback);
-    Py_VISIT(w->uuid_type);
+static int codec_traverse(Codec *c, visitproc visit, void *arg) {
+    Py_VISIT(c->program);
+    Py_VISIT(c->fallback);
+    Py_VISIT(c->uuid_type);
+    Py_VISIT(c->uuid_unknown);
     return 0;
 }
 
-static int writer_clear(Writer *w) {
-    Py_CLEAR(w->program);
-    Py_CLEAR(w->fallback);
-    Py_CLEAR(w->uuid_type);
-    Py_CLEAR(w->int_name);
+static int codec_clear(Codec *c) {
+    Py_CLEAR(c->program);
+    Py_CLEAR(c->fallback);
+    Py_CLEAR(c->uuid_type);
+    Py_CLEAR(c->uuid_unknown);
     return 0;
 }
 
-static void writer_dealloc(Writer *w) {
-    PyObject_GC_UnTrack(w);
-    writer_clear(w);
-    Py_TYPE(w)->tp_free((PyObject *)w);
+static void codec_dealloc(Codec *c) {
+    PyObject_GC_UnTrack(c);
+    codec_clear(c);
+    Py_TYPE(c)->tp_free((PyObject *)c);
 }
 
-static PyObject *writer_get_fallback(Writer *w, void *closure) {
-    Py_INCREF(w->fallback);
-    return w->fallback;
+static PyObject *codec_get_fallback(Codec *c, void *closure) {
+    Py_INCREF(c->fallback);
+    return c->fallback;
 }
 
-static PyGetSetDef writer_getset[] = {
-    {"fallback", (getter)writer_get_fallback, NULL, "the Python path: every record this writer leaves", NULL},
+static PyGetSetDef codec_getset[] = {
+    {"fallback", (getter)codec_get_fallback, NULL, "the Python path: every record or payload the C code leaves", NULL},
     {NULL},
 };
 
 static PyTypeObject WriterType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "serde.formats._avro_native.Writer",
-    .tp_basicsize = sizeof(Writer),
-    .tp_dealloc = (destructor)writer_dealloc,
-    .tp_vectorcall_offset = offsetof(Writer, vectorcall),
+    .tp_basicsize = sizeof(Codec),
+    .tp_dealloc = (destructor)codec_dealloc,
+    .tp_vectorcall_offset = offsetof(Codec, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "Writer(program, fallback, uuid_type)(record) -> bytes: Avro's encoding of a plain record, "
               "or fallback(record) for any other",
-    .tp_traverse = (traverseproc)writer_traverse,
-    .tp_clear = (inquiry)writer_clear,
-    .tp_getset = writer_getset,
+    .tp_traverse = (traverseproc)codec_traverse,
+    .tp_clear = (inquiry)codec_clear,
+    .tp_getset = codec_getset,
     .tp_new = writer_new,
 };
 
 /* ======================================================================================
  * reading
  * ==================================================================================== */
-typedef struct {
-    PyObject_HEAD
-    PyObject *program;
-    PyObject *fallback; /* fallback(payload): serde's Python path */
-    PyObject *uuid_type;
-    PyObject *uuid_unknown; /* uuid.SafeUUID.unknown, as uuid.UUID(text) sets it */
-    PyObject *int_name, *is_safe_name;
-    vectorcallfunc vectorcall;
-} Reader;
-
 typedef struct {
     const uint8_t *p, *end;
     Py_ssize_t items_left; /* array and map items: never more than the payload has bytes */
@@ -641,8 +636,8 @@ static int make_uuid(Reader *r, const uint8_t *s, Py_ssize_t n, PyObject **out) 
         return FAIL;
     PyTypeObject *type = (PyTypeObject *)r->uuid_type;
     PyObject *u = type->tp_alloc(type, 0); /* object.__new__(UUID): its slots set below, as UUID(text) does */
-    if (u == NULL || PyObject_GenericSetAttr(u, r->int_name, number) < 0 ||
-        PyObject_GenericSetAttr(u, r->is_safe_name, r->uuid_unknown) < 0) {
+    if (u == NULL || PyObject_GenericSetAttr(u, str_int, number) < 0 ||
+        PyObject_GenericSetAttr(u, str_is_safe, r->uuid_unknown) < 0) {
         Py_XDECREF(u);
         Py_DECREF(number);
         return FAIL;
@@ -698,6 +693,26 @@ static int make_decimal(PyObject *node, const uint8_t *s, Py_ssize_t n, PyObject
 
 static int read_value(Reader *r, PyObject *node, In *in, PyObject **out, int depth);
 
+/* n bytes of UTF-8 as a str; invalid UTF-8 is the Python path's to refuse */
+static int decode_text(In *in, Py_ssize_t n, PyObject **out) {
+    *out = PyUnicode_DecodeUTF8((const char *)in->p, n, "strict");
+    if (*out == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError))
+            return FAIL;
+        PyErr_Clear();
+        return PASS;
+    }
+    in->p += n;
+    return DONE;
+}
+
+static int read_text(In *in, PyObject **out) {
+    Py_ssize_t n;
+    if (read_length(in, &n) != DONE)
+        return PASS;
+    return decode_text(in, n, out);
+}
+
 static int read_items(Reader *r, PyObject *node, In *in, PyObject *container, int is_map, int depth) {
     for (;;) {
         int64_t count;
@@ -711,17 +726,9 @@ static int read_items(Reader *r, PyObject *node, In *in, PyObject *container, in
         for (int64_t i = 0; i < count; i++) {
             PyObject *key = NULL, *value;
             if (is_map) {
-                Py_ssize_t n;
-                if (read_length(in, &n) != DONE)
-                    return PASS;
-                key = PyUnicode_DecodeUTF8((const char *)in->p, n, "strict");
-                if (key == NULL) {
-                    if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError))
-                        return FAIL;
-                    PyErr_Clear();
-                    return PASS;
-                }
-                in->p += n;
+                int result = read_text(in, &key);
+                if (result != DONE)
+                    return result;
             }
             int result = read_value(r, PyTuple_GET_ITEM(node, 1), in, &value, depth + 1);
             if (result != DONE) {
@@ -782,15 +789,7 @@ static int read_value(Reader *r, PyObject *node, In *in, PyObject **out, int dep
                 in->p += n;
             return result;
         }
-        *out = PyUnicode_DecodeUTF8((const char *)in->p, n, "strict");
-        if (*out == NULL) {
-            if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError))
-                return FAIL;
-            PyErr_Clear();
-            return PASS;
-        }
-        in->p += n;
-        return DONE;
+        return decode_text(in, n, out);
     case OP_BYTES:
     case OP_DECIMAL:
         if (read_length(in, &n) != DONE)
@@ -906,78 +905,22 @@ static PyObject *reader_new(PyTypeObject *type, PyObject *args, PyObject *kwargs
     static char *names[] = {"program", "fallback", "uuid_type", "uuid_unknown", NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOOO:Reader", names, &program, &fallback, &uuid_type, &uuid_unknown))
         return NULL;
-    if (!PyTuple_CheckExact(program) || !PyCallable_Check(fallback) || !PyType_Check(uuid_type)) {
-        PyErr_SetString(PyExc_TypeError, "Reader(program: tuple, fallback: callable, uuid_type: type, uuid_unknown)");
-        return NULL;
-    }
-    Reader *r = (Reader *)type->tp_alloc(type, 0);
-    if (r == NULL)
-        return NULL;
-    r->int_name = PyUnicode_InternFromString("int");
-    r->is_safe_name = PyUnicode_InternFromString("is_safe");
-    if (r->int_name == NULL || r->is_safe_name == NULL) {
-        Py_DECREF(r);
-        return NULL;
-    }
-    Py_INCREF(program);
-    Py_INCREF(fallback);
-    Py_INCREF(uuid_type);
-    Py_INCREF(uuid_unknown);
-    r->program = program;
-    r->fallback = fallback;
-    r->uuid_type = uuid_type;
-    r->uuid_unknown = uuid_unknown;
-    r->vectorcall = reader_vectorcall;
-    return (PyObject *)r;
+    return codec_new(type, program, fallback, uuid_type, uuid_unknown, reader_vectorcall);
 }
-
-static int reader_traverse(Reader *r, visitproc visit, void *arg) {
-    Py_VISIT(r->program);
-    Py_VISIT(r->fallback);
-    Py_VISIT(r->uuid_type);
-    Py_VISIT(r->uuid_unknown);
-    return 0;
-}
-
-static int reader_clear(Reader *r) {
-    Py_CLEAR(r->program);
-    Py_CLEAR(r->fallback);
-    Py_CLEAR(r->uuid_type);
-    Py_CLEAR(r->uuid_unknown);
-    Py_CLEAR(r->int_name);
-    Py_CLEAR(r->is_safe_name);
-    return 0;
-}
-
-static void reader_dealloc(Reader *r) {
-    PyObject_GC_UnTrack(r);
-    reader_clear(r);
-    Py_TYPE(r)->tp_free((PyObject *)r);
-}
-
-static PyObject *reader_get_fallback(Reader *r, void *closure) {
-    Py_INCREF(r->fallback);
-    return r->fallback;
-}
-
-static PyGetSetDef reader_getset[] = {
-    {"fallback", (getter)reader_get_fallback, NULL, "the Python path: every payload this reader leaves", NULL},
-    {NULL},
-};
 
 static PyTypeObject ReaderType = {
     PyVarObject_HEAD_INIT(NULL, 0)
     .tp_name = "serde.formats._avro_native.Reader",
-    .tp_basicsize = sizeof(Reader),
-    .tp_dealloc = (destructor)reader_dealloc,
-    .tp_vectorcall_offset = offsetof(Reader, vectorcall),
+    .tp_basicsize = sizeof(Codec),
+    .tp_dealloc = (destructor)codec_dealloc,
+    .tp_vectorcall_offset = offsetof(Codec, vectorcall),
     .tp_call = PyVectorcall_Call,
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC | Py_TPFLAGS_HAVE_VECTORCALL,
     .tp_doc = "Reader(program, fallback, uuid_type, uuid_unknown)(payload) -> value: Avro read into plain "
               "values, or fallback(payload) for anything unusual",
-    .tp_traverse = (traverseproc)reader_traverse,
-    .tp_clear = (inquiry)reader_clear,
-    .tp_getset = reader_getset,
+    .tp_traverse = (traverseproc)codec_traverse,
+    .tp_clear = (inquiry)codec_clear,
+    .tp_getset = codec_getset,
     .tp_new = reader_new,
 };
 
@@ -988,6 +931,10 @@ PyMODINIT_FUNC PyInit__avro_native(void) {
     if (PyDateTimeAPI == NULL)
         return NULL;
     if (PyType_Ready(&WriterType) < 0 || PyType_Ready(&ReaderType) < 0)
+        return NULL;
+    str_int = PyUnicode_InternFromString("int");
+    str_is_safe = PyUnicode_InternFromString("is_safe");
+    if (str_int == NULL || str_is_safe == NULL)
         return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL)
